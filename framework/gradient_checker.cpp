@@ -1,0 +1,114 @@
+#include "framework/gradient_checker.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+namespace convoy {
+
+double dot(const std::vector<float>& a, const std::vector<float>& b) {
+  double sum = 0;
+  for (size_t i = 0; i < a.size(); ++i) sum += static_cast<double>(a[i]) * b[i];
+  return sum;
+}
+
+bool GradientCheckReport::passed() const {
+  return std::all_of(tensors.begin(), tensors.end(), [](const auto& t) { return t.passed; });
+}
+
+std::string GradientCheckReport::summary() const {
+  std::ostringstream out;
+  for (const auto& t : tensors) {
+    out << t.name << ": " << t.checked << " checked, max relative error " << t.max_relative_error
+        << (t.passed ? " ok" : " FAILED") << "\n";
+  }
+  for (const auto& m : mismatches) {
+    out << "  " << m.tensor << "[" << m.index << "]: analytic " << m.analytic << " numeric "
+        << m.numeric << " relative error " << m.relative_error << "\n";
+  }
+  return out.str();
+}
+
+GradientCheckReport GradientChecker::check(const std::function<double()>& objective,
+                                           const std::vector<CheckedTensor>& tensors) const {
+  GradientCheckReport report;
+  std::mt19937_64 generator(options_.seed);
+  for (const auto& tensor : tensors) {
+    GradientCheckReport::TensorResult result{tensor.name};
+    std::vector<float> values = tensor.read();
+    std::vector<int64_t> indices(values.size());
+    std::iota(indices.begin(), indices.end(), 0);
+    if (options_.max_elements_per_tensor > 0 &&
+        static_cast<int64_t>(indices.size()) > options_.max_elements_per_tensor) {
+      std::shuffle(indices.begin(), indices.end(), generator);
+      indices.resize(options_.max_elements_per_tensor);
+    }
+    for (int64_t index : indices) {
+      const float original = values[index];
+      if (options_.kink_range > 0 && std::abs(original - options_.kink) < options_.kink_range) {
+        continue;
+      }
+      values[index] = static_cast<float>(original + options_.step);
+      tensor.write(values);
+      const double plus = objective();
+      values[index] = static_cast<float>(original - options_.step);
+      tensor.write(values);
+      const double minus = objective();
+      values[index] = original;
+      tensor.write(values);
+      // The step actually applied differs from h by float rounding; divide by the real one.
+      const double applied = static_cast<double>(static_cast<float>(original + options_.step)) -
+                             static_cast<double>(static_cast<float>(original - options_.step));
+      const double numeric = (plus - minus) / applied;
+      const double analytic = tensor.analytic_grad[index];
+      const double scale = std::max({std::abs(analytic), std::abs(numeric), 1.0});
+      const double error = std::abs(analytic - numeric) / scale;
+      ++result.checked;
+      result.max_relative_error = std::max(result.max_relative_error, error);
+      if (error > options_.tolerance) {
+        result.passed = false;
+        if (report.mismatches.size() < 10) {
+          report.mismatches.push_back({tensor.name, index, analytic, numeric, error});
+        }
+      }
+    }
+    report.tensors.push_back(result);
+  }
+  return report;
+}
+
+GradientCheckReport GradientChecker::check_layer(Layer& layer, const std::vector<Tensor>& inputs,
+                                                 Mode mode) const {
+  // Inputs are copied so the caller's tensors are never perturbed.
+  std::vector<Tensor> perturbed;
+  for (const auto& input : inputs) perturbed.push_back(input.clone());
+
+  Tensor output = layer.forward(perturbed, mode);
+  std::mt19937_64 generator(options_.seed);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::vector<float> projection(static_cast<size_t>(output.element_count()));
+  for (auto& value : projection) value = uniform(generator);
+
+  Tensor output_grad = Tensor::from_plain(output.shape(), projection);
+  std::vector<Tensor> input_grads = layer.backward(output_grad);
+
+  std::vector<CheckedTensor> checked;
+  for (size_t i = 0; i < perturbed.size(); ++i) {
+    Tensor target = perturbed[i];
+    checked.push_back({"input" + std::to_string(i), [target] { return target.to_plain(); },
+                       [target](const std::vector<float>& v) mutable { target.copy_from_plain(v); },
+                       input_grads.at(i).to_plain()});
+  }
+  for (Parameter* parameter : layer.parameters()) {
+    Tensor target = parameter->value;
+    checked.push_back({parameter->name, [target] { return target.to_plain(); },
+                       [target](const std::vector<float>& v) mutable { target.copy_from_plain(v); },
+                       parameter->grad.to_plain()});
+  }
+  auto objective = [&] { return dot(layer.forward(perturbed, mode).to_plain(), projection); };
+  return check(objective, checked);
+}
+
+}  // namespace convoy

@@ -1,0 +1,74 @@
+#pragma once
+// GradientChecker: central finite differences against backward (after Caffe's
+// test_gradient_check_util.hpp). Used by every layer test and by `convoy gradcheck`.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "framework/layers/layer.hpp"
+
+namespace convoy {
+
+struct GradientCheckOptions {
+  double step = 1e-2;        // finite-difference step h
+  double tolerance = 1e-2;   // on |analytic - numeric| / max(|analytic|, |numeric|, 1)
+  uint64_t seed = 1701;      // for the output projection and element sampling
+  int64_t max_elements_per_tensor = 0;  // 0 checks every element; otherwise a seeded sample
+  // Elements whose value lies within kink_range of kink are skipped: the derivative of ReLU or
+  // max-pooling is not defined there and finite differences straddle the kink.
+  double kink = 0.0;
+  double kink_range = -1.0;
+};
+
+struct GradientMismatch {
+  std::string tensor;
+  int64_t index = 0;  // row-major index into the tensor's logical shape
+  double analytic = 0, numeric = 0, relative_error = 0;
+};
+
+struct GradientCheckReport {
+  struct TensorResult {
+    std::string name;
+    int64_t checked = 0;
+    double max_relative_error = 0;
+    bool passed = true;
+  };
+  std::vector<TensorResult> tensors;
+  std::vector<GradientMismatch> mismatches;  // the first few, for messages
+  bool passed() const;
+  std::string summary() const;  // one line per tensor
+};
+
+// One tensor the objective depends on: how to read and write it, and its analytic gradient.
+struct CheckedTensor {
+  std::string name;
+  std::function<std::vector<float>()> read;
+  std::function<void(const std::vector<float>&)> write;
+  std::vector<float> analytic_grad;
+};
+
+class GradientChecker {
+ public:
+  explicit GradientChecker(GradientCheckOptions options = {}) : options_(options) {}
+
+  // Checks the gradient of every input and every parameter of `layer`. The objective is
+  // sum(output * R) for a fixed random R, so every output element contributes.
+  GradientCheckReport check_layer(Layer& layer, const std::vector<Tensor>& inputs,
+                                  Mode mode = Mode::train) const;
+
+  // The general form: `objective` recomputes the scalar after tensors were perturbed.
+  GradientCheckReport check(const std::function<double()>& objective,
+                            const std::vector<CheckedTensor>& tensors) const;
+
+  const GradientCheckOptions& options() const { return options_; }
+
+ private:
+  GradientCheckOptions options_;
+};
+
+// sum(a * b) accumulated in double.
+double dot(const std::vector<float>& a, const std::vector<float>& b);
+
+}  // namespace convoy

@@ -1,0 +1,247 @@
+#include "framework/kernels/convolution.hpp"
+
+#include "framework/common/error.hpp"
+#include "framework/kernels/dnnl_context.hpp"
+#include "framework/kernels/dnnl_memory.hpp"
+
+namespace convoy::kernels {
+
+// Why the convolution kernel is built this way:
+// 1. All three primitive descriptors use format_tag::any for activations and weights, so oneDNN
+//    picks its fastest blocked layouts; the forward descriptor is the hint for both backward ones.
+// 2. Master weights stay plain OIHW (one contiguous parameter arena for optimizer, allreduce and
+//    checkpoint). They are reordered into the primitive's layout once per step; weights are small
+//    next to activations, so this costs little and keeps every other component layout-free.
+// 3. padding_r = padding_l: oneDNN checks dst = (src - extent + pl + pr) / stride + 1 with integer
+//    division, which is exactly PyTorch's floor formula.
+// 4. ReLU can be fused as a post-op; backward then masks the incoming gradient with the saved
+//    output (relu'(x) = [y > 0]) through an eltwise backward primitive.
+
+using dnnl::memory;
+
+Shape ConvolutionConfig::output_shape() const {
+  auto out = [](int64_t size, int64_t kernel, int64_t stride, int64_t padding, int64_t dilation) {
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1;
+  };
+  return {input.at(0), out_channels, out(input.at(2), kernel_h, stride_h, padding_h, dilation_h),
+          out(input.at(3), kernel_w, stride_w, padding_w, dilation_w)};
+}
+
+struct Convolution::Impl {
+  ConvolutionConfig config;
+  memory::desc plain_weights;  // oihw or goihw view of the canonical OIHW tensor
+  memory::desc plain_bias;
+  dnnl::convolution_forward::primitive_desc forward_descriptor;
+  dnnl::convolution_backward_data::primitive_desc backward_data_descriptor;
+  dnnl::convolution_backward_weights::primitive_desc backward_weights_descriptor;
+  dnnl::eltwise_backward::primitive_desc relu_backward_descriptor;
+  dnnl::convolution_forward forward;
+  dnnl::convolution_backward_data backward_data;
+  dnnl::convolution_backward_weights backward_weights;
+  dnnl::eltwise_backward relu_backward;
+  // Scratch buffers reused every step for layout conversions.
+  memory forward_weights, backward_weights_input, source_scratch, destination_scratch,
+      destination_grad_scratch, source_grad_scratch, weights_grad_scratch, masked_grad,
+      relu_output_scratch;
+};
+
+Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_unique<Impl>()) {
+  auto& c = impl_->config = config;
+  if (c.input.size() != 4) {
+    throw ShapeError("Convolution expects an (N, C, H, W) input, got " + to_string(c.input));
+  }
+  const int64_t channels = c.input[1];
+  const Shape output = c.output_shape();
+  if (output[2] < 1 || output[3] < 1) {
+    throw ShapeError("Convolution output would be empty: input " + to_string(c.input) +
+                     " with kernel " + std::to_string(c.kernel_h) + "x" +
+                     std::to_string(c.kernel_w) + " gives " + to_string(output));
+  }
+  const auto type = to_dnnl(c.compute_type);
+  memory::dims weights_dims =
+      c.groups == 1 ? memory::dims{c.out_channels, channels, c.kernel_h, c.kernel_w}
+                    : memory::dims{c.groups, c.out_channels / c.groups, channels / c.groups,
+                                   c.kernel_h, c.kernel_w};
+  impl_->plain_weights = memory::desc(weights_dims, memory::data_type::f32,
+                                      c.groups == 1 ? memory::format_tag::oihw
+                                                    : memory::format_tag::goihw);
+  impl_->plain_bias = memory::desc({c.out_channels}, memory::data_type::f32, memory::format_tag::x);
+
+  memory::desc source_any(to_dnnl_dims(c.input), type, memory::format_tag::any);
+  memory::desc destination_any(to_dnnl_dims(output), type, memory::format_tag::any);
+  memory::desc weights_any(weights_dims, type, memory::format_tag::any);
+  memory::desc bias_any = c.bias ? memory::desc({c.out_channels}, memory::data_type::f32,
+                                                memory::format_tag::any)
+                                 : memory::desc();
+  memory::dims strides{c.stride_h, c.stride_w};
+  memory::dims dilates{c.dilation_h - 1, c.dilation_w - 1};
+  memory::dims padding{c.padding_h, c.padding_w};
+
+  guarded("creating the convolution for input " + to_string(c.input), [&] {
+    dnnl::primitive_attr attributes;
+    if (c.fuse_relu) {
+      dnnl::post_ops post_ops;
+      post_ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+      attributes.set_post_ops(post_ops);
+    }
+    impl_->forward_descriptor = dnnl::convolution_forward::primitive_desc(
+        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training,
+                                        dnnl::algorithm::convolution_direct, source_any,
+                                        weights_any, bias_any, destination_any, strides, dilates,
+                                        padding, padding),
+        attributes, engine());
+    const auto& forward = impl_->forward_descriptor;
+    impl_->backward_data_descriptor = dnnl::convolution_backward_data::primitive_desc(
+        dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, source_any,
+                                              weights_any, destination_any, strides, dilates,
+                                              padding, padding),
+        engine(), forward);
+    impl_->backward_weights_descriptor = dnnl::convolution_backward_weights::primitive_desc(
+        dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct,
+                                                 forward.src_desc(), weights_any, bias_any,
+                                                 destination_any, strides, dilates, padding,
+                                                 padding),
+        engine(), forward);
+    impl_->forward = dnnl::convolution_forward(forward);
+    impl_->backward_data = dnnl::convolution_backward_data(impl_->backward_data_descriptor);
+    impl_->backward_weights =
+        dnnl::convolution_backward_weights(impl_->backward_weights_descriptor);
+    if (c.fuse_relu) {
+      // use_dst_for_bwd: the mask comes from the saved output, so the pre-activation is not kept.
+      auto dst = forward.dst_desc();
+      impl_->relu_backward_descriptor = dnnl::eltwise_backward::primitive_desc(
+          dnnl::eltwise_backward::desc(dnnl::algorithm::eltwise_relu_use_dst_for_bwd, dst, dst,
+                                       0.0f, 0.0f),
+          engine(),
+          dnnl::eltwise_forward::primitive_desc(
+              dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training,
+                                          dnnl::algorithm::eltwise_relu_use_dst_for_bwd, dst,
+                                          0.0f, 0.0f),
+              engine()));
+      impl_->relu_backward = dnnl::eltwise_backward(impl_->relu_backward_descriptor);
+    }
+  });
+}
+
+Convolution::~Convolution() = default;
+Convolution::Convolution(Convolution&&) noexcept = default;
+Convolution& Convolution::operator=(Convolution&&) noexcept = default;
+
+Layout Convolution::destination_layout() const {
+  return to_layout(impl_->forward_descriptor.dst_desc());
+}
+Layout Convolution::source_layout() const {
+  return to_layout(impl_->forward_descriptor.src_desc());
+}
+
+// A view of the canonical OIHW buffer with the (g)oihw descriptor the primitives expect.
+static memory plain_view(const memory::desc& desc, const Memory& tensor) {
+  return memory(desc, engine(), tensor.data());
+}
+
+void Convolution::forward(const Memory& source, const Memory& weights, const Memory& bias,
+                          const Memory& destination) {
+  auto& s = *impl_;
+  const auto& descriptor = s.forward_descriptor;
+  guarded("running the convolution forward", [&] {
+    auto src = reorder_if_needed(dnnl_memory_of(source), descriptor.src_desc(), s.source_scratch);
+    auto weights_in = reorder_if_needed(plain_view(s.plain_weights, weights),
+                                        descriptor.weights_desc(), s.forward_weights);
+    auto dst_user = dnnl_memory_of(destination);
+    bool direct = dst_user.get_desc() == descriptor.dst_desc();
+    if (!direct && (!s.destination_scratch ||
+                    s.destination_scratch.get_desc() != descriptor.dst_desc())) {
+      s.destination_scratch = memory(descriptor.dst_desc(), engine());
+    }
+    auto dst = direct ? dst_user : s.destination_scratch;
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights_in}, {DNNL_ARG_DST, dst}};
+    if (s.config.bias) args[DNNL_ARG_BIAS] = plain_view(s.plain_bias, bias);
+    s.forward.execute(stream(), args);
+    if (!direct) dnnl::reorder(dst, dst_user).execute(stream(), dst, dst_user);
+    stream().wait();
+  });
+}
+
+// Applies relu' (from the saved output) to the incoming gradient; the result is kept in
+// masked_grad for backward_weights, which runs after backward_data.
+static memory mask_relu(Convolution::Impl& s, const memory& diff_dst, const Memory& destination);
+
+void Convolution::backward_data(const Memory& destination_grad, const Memory& weights,
+                                const Memory& source_grad, const Memory& destination) {
+  auto& s = *impl_;
+  const auto& descriptor = s.backward_data_descriptor;
+  guarded("running the convolution backward (data)", [&] {
+    auto diff_dst = reorder_if_needed(dnnl_memory_of(destination_grad),
+                                      descriptor.diff_dst_desc(), s.destination_grad_scratch);
+    if (s.config.fuse_relu) diff_dst = mask_relu(s, diff_dst, destination);
+    auto weights_in = reorder_if_needed(plain_view(s.plain_weights, weights),
+                                        descriptor.weights_desc(), s.backward_weights_input);
+    auto diff_src_user = dnnl_memory_of(source_grad);
+    bool direct = diff_src_user.get_desc() == descriptor.diff_src_desc();
+    if (!direct && (!s.source_grad_scratch ||
+                    s.source_grad_scratch.get_desc() != descriptor.diff_src_desc())) {
+      s.source_grad_scratch = memory(descriptor.diff_src_desc(), engine());
+    }
+    auto diff_src = direct ? diff_src_user : s.source_grad_scratch;
+    s.backward_data.execute(stream(), {{DNNL_ARG_DIFF_DST, diff_dst},
+                                       {DNNL_ARG_WEIGHTS, weights_in},
+                                       {DNNL_ARG_DIFF_SRC, diff_src}});
+    if (!direct) dnnl::reorder(diff_src, diff_src_user).execute(stream(), diff_src, diff_src_user);
+    stream().wait();
+  });
+}
+
+void Convolution::backward_weights(const Memory& source, const Memory& destination_grad,
+                                   const Memory& weights_grad, const Memory& bias_grad) {
+  auto& s = *impl_;
+  const auto& descriptor = s.backward_weights_descriptor;
+  guarded("running the convolution backward (weights)", [&] {
+    auto src = reorder_if_needed(dnnl_memory_of(source), descriptor.src_desc(), s.source_scratch);
+    // With a fused ReLU the masked gradient was computed by backward_data, which runs first.
+    auto diff_dst = s.config.fuse_relu
+                        ? s.masked_grad
+                        : reorder_if_needed(dnnl_memory_of(destination_grad),
+                                            descriptor.diff_dst_desc(), s.destination_grad_scratch);
+    if (diff_dst.get_desc() != descriptor.diff_dst_desc()) {
+      memory converted(descriptor.diff_dst_desc(), engine());
+      dnnl::reorder(diff_dst, converted).execute(stream(), diff_dst, converted);
+      diff_dst = converted;
+    }
+    auto plain_grad = plain_view(s.plain_weights, weights_grad);
+    bool direct = plain_grad.get_desc() == descriptor.diff_weights_desc();
+    if (!direct && (!s.weights_grad_scratch ||
+                    s.weights_grad_scratch.get_desc() != descriptor.diff_weights_desc())) {
+      s.weights_grad_scratch = memory(descriptor.diff_weights_desc(), engine());
+    }
+    auto diff_weights = direct ? plain_grad : s.weights_grad_scratch;
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_DIFF_WEIGHTS, diff_weights}};
+    if (s.config.bias) args[DNNL_ARG_DIFF_BIAS] = plain_view(s.plain_bias, bias_grad);
+    s.backward_weights.execute(stream(), args);
+    if (!direct) dnnl::reorder(diff_weights, plain_grad).execute(stream(), diff_weights, plain_grad);
+    stream().wait();
+  });
+}
+
+}  // namespace convoy::kernels
+
+namespace convoy::kernels {
+
+static memory mask_relu(Convolution::Impl& s, const memory& diff_dst, const Memory& destination) {
+  const auto& relu = s.relu_backward_descriptor;
+  auto dst = reorder_if_needed(dnnl_memory_of(destination), relu.dst_desc(), s.relu_output_scratch);
+  memory scratch;
+  auto diff_in = reorder_if_needed(diff_dst, relu.diff_dst_desc(), scratch);
+  if (!s.masked_grad || s.masked_grad.get_desc() != relu.diff_src_desc()) {
+    s.masked_grad = memory(relu.diff_src_desc(), engine());
+  }
+  s.relu_backward.execute(stream(), {{DNNL_ARG_DIFF_DST, diff_in},
+                                     {DNNL_ARG_DST, dst},
+                                     {DNNL_ARG_DIFF_SRC, s.masked_grad}});
+  memory converted_scratch;
+  return reorder_if_needed(s.masked_grad, s.backward_data_descriptor.diff_dst_desc(),
+                           converted_scratch);
+}
+
+}  // namespace convoy::kernels

@@ -1,0 +1,53 @@
+#pragma once
+// Convolution: oneDNN forward, backward-data and backward-weights primitives for one shape,
+// created once and executed every step. Weights come and go in plain OIHW.
+
+#include <memory>
+
+#include "framework/kernels/memory.hpp"
+
+namespace convoy::kernels {
+
+struct ConvolutionConfig {
+  Shape input;  // (N, C, H, W)
+  int64_t out_channels = 0;
+  int64_t kernel_h = 1, kernel_w = 1;
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t padding_h = 0, padding_w = 0;
+  int64_t dilation_h = 1, dilation_w = 1;
+  int64_t groups = 1;
+  bool bias = false;
+  bool fuse_relu = false;  // forward computes relu(conv(x)); backward expects the relu'd output
+  DataType compute_type = DataType::f32;
+
+  // H_out = floor((H + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1
+  Shape output_shape() const;
+};
+
+class Convolution {
+ public:
+  explicit Convolution(const ConvolutionConfig& config);
+  ~Convolution();
+  Convolution(Convolution&&) noexcept;
+  Convolution& operator=(Convolution&&) noexcept;
+
+  // Layouts the primitive chose for its output (allocate the layer output with it) and input.
+  Layout destination_layout() const;
+  Layout source_layout() const;
+
+  // weights: plain (O, C/groups, KH, KW); bias: plain (O) or empty.
+  void forward(const Memory& source, const Memory& weights, const Memory& bias,
+               const Memory& destination);
+  // With fuse_relu, `destination` is the forward output, used to mask destination_grad.
+  void backward_data(const Memory& destination_grad, const Memory& weights,
+                     const Memory& source_grad, const Memory& destination);
+  void backward_weights(const Memory& source, const Memory& destination_grad,
+                        const Memory& weights_grad, const Memory& bias_grad);
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace convoy::kernels

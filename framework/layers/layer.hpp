@@ -1,0 +1,88 @@
+#pragma once
+// Layer: the contract every layer follows (after Caffe's layer.hpp). A layer knows only its
+// inputs, its output and its parameters; the Net knows the graph.
+
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "framework/tensor.hpp"
+
+namespace convoy {
+
+enum class Mode { train, eval };
+
+// A learnable tensor and its gradient, both plain f32 in the canonical layout (OIHW for conv
+// weights, [out, in] for Linear), so optimizer, allreduce and checkpoint need no layout logic.
+struct Parameter {
+  std::string name;  // local name inside the layer: "weight", "bias"
+  Tensor value;
+  Tensor grad;
+  // Biases and normalization scales/shifts: exempt from weight decay when the recipe asks.
+  bool is_bias_or_norm = false;
+};
+
+// State that is saved and synchronized but not learned: BatchNorm running statistics.
+struct Buffer {
+  std::string name;  // "running_mean", "running_var", "num_batches_tracked"
+  Tensor value;      // plain f32
+};
+
+class Layer {
+ public:
+  explicit Layer(std::string type) : type_(std::move(type)) {}
+  virtual ~Layer() = default;
+  Layer(const Layer&) = delete;
+  Layer& operator=(const Layer&) = delete;
+
+  const std::string& type() const { return type_; }
+  // One line with the options, e.g. "Conv2d(3, 16, kernel=3, stride=1, padding=1, bias=false)".
+  virtual std::string describe() const { return type_; }
+  virtual int input_count() const { return 1; }
+
+  // Checks the input count and shapes; re-runs reshape() when the input shapes change (kernels
+  // are built there, once per shape), then runs the layer. The returned tensor stays valid and
+  // unchanged until the next forward.
+  Tensor forward(const std::vector<Tensor>& inputs, Mode mode);
+  // Gradient with respect to each input, given the gradient of the last forward's output.
+  // Parameter gradients are written (not accumulated): each parameter belongs to exactly one
+  // layer and is used once per forward.
+  std::vector<Tensor> backward(const Tensor& output_grad);
+
+  // Output shape for the given input shapes, validating them (throws ShapeError naming the
+  // layer). Used by the Net and `convoy summary` without running anything.
+  Shape output_shape(const std::vector<Shape>& input_shapes) const;
+  // Multiply-accumulates of one forward pass for these input shapes (summary, benchmarks).
+  virtual int64_t forward_flops(const std::vector<Shape>& input_shapes) const { return 0; }
+  // Receptive-field arithmetic: kernel extent, stride and padding along H (1, 1, 0 if none).
+  struct Window {
+    int64_t kernel = 1, stride = 1, padding = 0, dilation = 1;
+  };
+  virtual Window window() const { return {}; }
+
+  std::vector<Parameter*> parameters();
+  std::vector<Buffer*> buffers();
+  // Draws fresh initial values from `generator` (torchvision's defaults for the layer type).
+  virtual void reset_parameters(std::mt19937_64& generator) {}
+
+ protected:
+  virtual Shape infer_output_shape(const std::vector<Shape>& input_shapes) const = 0;
+  virtual void reshape(const std::vector<Shape>& input_shapes) = 0;
+  virtual Tensor forward_impl(const std::vector<Tensor>& inputs, Mode mode) = 0;
+  virtual std::vector<Tensor> backward_impl(const Tensor& output_grad) = 0;
+
+  Parameter& add_parameter(const std::string& name, const Shape& shape, bool is_bias_or_norm);
+  Buffer& add_buffer(const std::string& name, const Shape& shape);
+  // "Conv2d(3, 16, ...): <message>", for ShapeError messages.
+  [[noreturn]] void fail(const std::string& message) const;
+
+ private:
+  std::string type_;
+  std::vector<std::unique_ptr<Parameter>> parameters_;  // unique_ptr: addresses stay stable
+  std::vector<std::unique_ptr<Buffer>> buffers_;
+  std::vector<Shape> reshaped_for_;
+  bool forward_ran_ = false;
+};
+
+}  // namespace convoy

@@ -1,0 +1,157 @@
+#include "framework/layers/conv2d.hpp"
+
+#include <gtest/gtest.h>
+
+#include "framework/common/error.hpp"
+#include "support/layer_testing.hpp"
+
+namespace convoy {
+namespace {
+
+using testing::expect_gradients_match;
+using testing::expect_near;
+using testing::random_tensor;
+using testing::randomize_parameters;
+
+// The textbook seven-loop convolution, the definition the oneDNN result must match.
+std::vector<float> reference_conv2d(const std::vector<float>& input, const Shape& input_shape,
+                                    const std::vector<float>& weight,
+                                    const std::vector<float>* bias, const Conv2dOptions& o,
+                                    const Shape& output_shape) {
+  const int64_t N = input_shape[0], C = input_shape[1], H = input_shape[2], W = input_shape[3];
+  const int64_t O = output_shape[1], OH = output_shape[2], OW = output_shape[3];
+  const int64_t group_in = C / o.groups, group_out = O / o.groups, K = o.kernel;
+  std::vector<float> output(static_cast<size_t>(N * O * OH * OW));
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t oc = 0; oc < O; ++oc)
+      for (int64_t oh = 0; oh < OH; ++oh)
+        for (int64_t ow = 0; ow < OW; ++ow) {
+          double sum = bias ? (*bias)[oc] : 0.0;
+          const int64_t g = oc / group_out;
+          for (int64_t ic = 0; ic < group_in; ++ic)
+            for (int64_t kh = 0; kh < K; ++kh)
+              for (int64_t kw = 0; kw < K; ++kw) {
+                const int64_t ih = oh * o.stride - o.padding + kh * o.dilation;
+                const int64_t iw = ow * o.stride - o.padding + kw * o.dilation;
+                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                const int64_t c = g * group_in + ic;
+                sum += static_cast<double>(input[((n * C + c) * H + ih) * W + iw]) *
+                       weight[((oc * group_in + ic) * K + kh) * K + kw];
+              }
+          double value = o.fuse_relu ? std::max(sum, 0.0) : sum;
+          output[((n * O + oc) * OH + oh) * OW + ow] = static_cast<float>(value);
+        }
+  return output;
+}
+
+struct Conv2dCase {
+  const char* name;
+  Shape input;
+  Conv2dOptions options;
+};
+
+void PrintTo(const Conv2dCase& value, std::ostream* out) { *out << value.name; }
+
+class Conv2dCases : public ::testing::TestWithParam<Conv2dCase> {};
+
+TEST_P(Conv2dCases, ForwardMatchesReferenceLoop) {
+  const auto& param = GetParam();
+  Conv2d conv(param.options);
+  randomize_parameters(conv, 7);
+  Tensor input = random_tensor(param.input, 3);
+  Tensor output = conv.forward({input}, Mode::train);
+  auto bias = conv.bias() ? conv.bias()->value.to_plain() : std::vector<float>{};
+  auto expected = reference_conv2d(input.to_plain(), param.input, conv.weight().value.to_plain(),
+                                   conv.bias() ? &bias : nullptr, param.options, output.shape());
+  expect_near(output.to_plain(), expected, 1e-4);
+}
+
+TEST_P(Conv2dCases, GradientsMatchFiniteDifferences) {
+  const auto& param = GetParam();
+  Conv2d conv(param.options);
+  randomize_parameters(conv, 11);
+  GradientCheckOptions options;
+  if (param.options.fuse_relu) {
+    // Pre-activations near zero make finite differences straddle the ReLU kink: small step.
+    options.step = 1e-3;
+    options.max_elements_per_tensor = 200;
+  }
+  expect_gradients_match(conv, {random_tensor(param.input, 5)}, options);
+}
+
+Conv2dOptions make(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding,
+                   int64_t dilation = 1, int64_t groups = 1, bool bias = true,
+                   bool fuse_relu = false) {
+  return {in, out, kernel, stride, padding, dilation, groups, bias, fuse_relu};
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, Conv2dCases,
+    ::testing::Values(Conv2dCase{"Basic3x3", {2, 3, 5, 5}, make(3, 4, 3, 1, 1)},
+                      Conv2dCase{"OddSizeStride2", {2, 3, 7, 6}, make(3, 5, 3, 2, 1)},
+                      Conv2dCase{"Dilation2NoBias", {1, 2, 9, 8}, make(2, 3, 3, 1, 2, 2, 1, false)},
+                      Conv2dCase{"Groups", {2, 4, 6, 6}, make(4, 6, 3, 1, 1, 1, 2)},
+                      Conv2dCase{"Depthwise", {2, 4, 5, 7}, make(4, 4, 3, 2, 1, 1, 4)},
+                      Conv2dCase{"Pointwise", {3, 5, 4, 4}, make(5, 7, 1, 1, 0)},
+                      Conv2dCase{"Kernel5Stride3", {2, 2, 11, 10}, make(2, 3, 5, 3, 2)},
+                      Conv2dCase{"Wide16Channels", {2, 16, 6, 6}, make(16, 32, 3, 1, 1)},
+                      Conv2dCase{"FusedRelu", {2, 16, 6, 6}, make(16, 16, 3, 1, 1, 1, 1, false, true)}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(Conv2dTest, ShiftingTheInputShiftsTheOutputAwayFromBorders) {
+  Conv2d conv(make(2, 3, 3, 1, 1));
+  randomize_parameters(conv, 1);
+  const int64_t H = 12, W = 12, shift = 2;
+  Tensor input = random_tensor({1, 2, H, W}, 9);
+  auto values = input.to_plain();
+  std::vector<float> shifted(values.size(), 0.0f);
+  for (int64_t c = 0; c < 2; ++c)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t w = shift; w < W; ++w)
+        shifted[(c * H + h) * W + w] = values[(c * H + h) * W + w - shift];
+  auto out = conv.forward({input}, Mode::eval).to_plain();
+  auto out_shifted = conv.forward({Tensor::from_plain({1, 2, H, W}, shifted)}, Mode::eval).to_plain();
+  for (int64_t o = 0; o < 3; ++o)
+    for (int64_t h = 1; h < H - 1; ++h)
+      for (int64_t w = shift + 1; w < W - 1; ++w)
+        EXPECT_NEAR(out_shifted[(o * H + h) * W + w], out[(o * H + h) * W + w - shift], 1e-5)
+            << "channel " << o << " at (" << h << ", " << w << ")";
+}
+
+TEST(Conv2dTest, AcceptsAnyInputSizeAndDerivesOutputSize) {
+  Conv2d conv(make(1, 2, 3, 2, 1));
+  for (int64_t size : {1, 2, 7, 28, 33}) {
+    Tensor output = conv.forward({random_tensor({2, 1, size, size + 1}, size)}, Mode::train);
+    EXPECT_EQ(output.shape(), (Shape{2, 2, (size - 1) / 2 + 1, size / 2 + 1})) << "size " << size;
+  }
+}
+
+TEST(Conv2dTest, RejectsBadOptionsWithAMessageNamingTheLayer) {
+  EXPECT_THROW(
+      {
+        try {
+          Conv2d conv(make(3, 4, 3, 1, -1));
+        } catch (const ShapeError& error) {
+          EXPECT_NE(std::string(error.what()).find("padding must not be negative"),
+                    std::string::npos);
+          EXPECT_NE(std::string(error.what()).find("Conv2d(3, 4"), std::string::npos);
+          throw;
+        }
+      },
+      ShapeError);
+  EXPECT_THROW(Conv2d(make(6, 4, 3, 1, 1, 1, 4)), ShapeError);
+}
+
+TEST(Conv2dTest, RejectsAnInputWithTheWrongChannelCount) {
+  Conv2d conv(make(3, 4, 3, 1, 1));
+  try {
+    conv.forward({random_tensor({1, 2, 5, 5}, 1)}, Mode::train);
+    FAIL() << "expected a ShapeError";
+  } catch (const ShapeError& error) {
+    EXPECT_NE(std::string(error.what()).find("(N, 3, H, W), got (1, 2, 5, 5)"), std::string::npos)
+        << error.what();
+  }
+}
+
+}  // namespace
+}  // namespace convoy

@@ -1,0 +1,49 @@
+#include "support/layer_testing.hpp"
+
+#include <cmath>
+#include <random>
+
+namespace convoy::testing {
+
+std::vector<float> random_values(int64_t count, uint64_t seed, float low, float high) {
+  std::mt19937_64 generator(seed);
+  std::uniform_real_distribution<float> uniform(low, high);
+  std::vector<float> values(static_cast<size_t>(count));
+  for (auto& value : values) value = uniform(generator);
+  return values;
+}
+
+Tensor random_tensor(const Shape& shape, uint64_t seed, float low, float high) {
+  return Tensor::from_plain(shape, random_values(element_count(shape), seed, low, high));
+}
+
+void randomize_parameters(Layer& layer, uint64_t seed) {
+  for (Parameter* parameter : layer.parameters()) {
+    parameter->value.copy_from_plain(random_values(parameter->value.element_count(), seed++));
+  }
+}
+
+void expect_gradients_match(Layer& layer, const std::vector<Tensor>& inputs,
+                            GradientCheckOptions options, Mode mode) {
+  GradientChecker checker(options);
+  GradientCheckReport report = checker.check_layer(layer, inputs, mode);
+  EXPECT_TRUE(report.passed()) << layer.describe() << "\n" << report.summary();
+  for (const auto& tensor : report.tensors) {
+    EXPECT_GT(tensor.checked, 0) << layer.describe() << ": no element of " << tensor.name
+                                 << " was checked";
+  }
+}
+
+void expect_near(const std::vector<float>& actual, const std::vector<float>& expected,
+                 double tolerance) {
+  ASSERT_EQ(actual.size(), expected.size());
+  for (size_t i = 0; i < actual.size(); ++i) {
+    const double scale = std::max(1.0, std::abs(static_cast<double>(expected[i])));
+    if (std::abs(actual[i] - expected[i]) > tolerance * scale) {
+      FAIL() << "element " << i << ": got " << actual[i] << ", expected " << expected[i]
+             << " (tolerance " << tolerance << ")";
+    }
+  }
+}
+
+}  // namespace convoy::testing
