@@ -6,6 +6,8 @@
 #include <random>
 #include <sstream>
 
+#include "framework/graph/net.hpp"
+
 namespace convoy {
 
 double dot(const std::vector<float>& a, const std::vector<float>& b) {
@@ -108,6 +110,29 @@ GradientCheckReport GradientChecker::check_layer(Layer& layer, const std::vector
                        parameter->grad.to_plain()});
   }
   auto objective = [&] { return dot(layer.forward(perturbed, mode).to_plain(), projection); };
+  return check(objective, checked);
+}
+
+GradientCheckReport GradientChecker::check_net(Net& net, const Tensor& input, Mode mode) const {
+  Tensor perturbed = input.clone();
+  Tensor output = net.forward(perturbed, mode);
+  std::mt19937_64 generator(options_.seed);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::vector<float> projection(static_cast<size_t>(output.element_count()));
+  for (auto& value : projection) value = uniform(generator);
+  Tensor input_grad = net.backward(Tensor::from_plain(output.shape(), projection));
+
+  std::vector<CheckedTensor> checked;
+  checked.push_back({"input", [perturbed] { return perturbed.to_plain(); },
+                     [perturbed](const std::vector<float>& v) mutable { perturbed.copy_from_plain(v); },
+                     input_grad.to_plain()});
+  for (const auto& [name, parameter] : net.parameters()) {
+    Tensor target = parameter->value;
+    checked.push_back({name, [target] { return target.to_plain(); },
+                       [target](const std::vector<float>& v) mutable { target.copy_from_plain(v); },
+                       parameter->grad.to_plain()});
+  }
+  auto objective = [&] { return dot(net.forward(perturbed, mode).to_plain(), projection); };
   return check(objective, checked);
 }
 

@@ -10,6 +10,10 @@
 #include "framework/layers/layer.hpp"
 
 namespace convoy {
+class Net;
+}
+
+namespace convoy {
 
 struct GradientCheckOptions {
   double step = 1e-2;        // finite-difference step h
@@ -57,6 +61,11 @@ class GradientChecker {
   // sum(output * R) for a fixed random R, so every output element contributes.
   GradientCheckReport check_layer(Layer& layer, const std::vector<Tensor>& inputs,
                                   Mode mode = Mode::train) const;
+
+  // Checks the input gradient and every parameter gradient of a whole network (BatchNorm in
+  // training mode included): the objective is sum(logits * R). Tensors are reported by their
+  // parameter names ("layer1.0.conv1.weight") and "input".
+  GradientCheckReport check_net(Net& net, const Tensor& input, Mode mode = Mode::train) const;
 
   // The general form: `objective` recomputes the scalar after tensors were perturbed.
   GradientCheckReport check(const std::function<double()>& objective,

@@ -1,0 +1,200 @@
+#include "framework/graph/net.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+
+#include "framework/common/error.hpp"
+
+namespace convoy {
+
+// Why the Net looks the way it does:
+// 1. Insertion order is a topological order (a node may only read earlier nodes), so forward
+//    is one loop and backward the same loop reversed; no scheduler is needed for CNNs.
+// 2. Parameters live in one contiguous arena in state_dict order. The optimizer, the gradient
+//    allreduce (buckets are contiguous slices, walked from the end as backward produces them)
+//    and the checkpoint are each one loop over plain memory.
+// 3. Errors from a layer are rethrown with the node's name, so a shape mismatch reads
+//    "layer2.0.conv1: Conv2d(...): expects ...".
+
+std::string Net::node_label(const Node& node) const {
+  return node.name.empty() ? node.layer->describe() : node.name;
+}
+
+Net::NodeId Net::add(const std::string& name, std::unique_ptr<Layer> layer,
+                     std::vector<NodeId> inputs) {
+  if (finalized_) throw ConfigError("Net::add(" + name + ") after finalize()");
+  if (static_cast<int>(inputs.size()) != layer->input_count()) {
+    throw ShapeError(name + ": " + layer->describe() + " takes " +
+                     std::to_string(layer->input_count()) + " input(s), the graph gives " +
+                     std::to_string(inputs.size()));
+  }
+  const NodeId id = static_cast<NodeId>(nodes_.size());
+  for (NodeId input : inputs) {
+    if (input < 0 || input >= id) {
+      throw ConfigError(name + ": input node " + std::to_string(input) + " does not exist yet");
+    }
+    ++nodes_[input].consumer_count;
+  }
+  Node node;
+  node.name = name;
+  node.layer = std::move(layer);
+  node.inputs = std::move(inputs);
+  nodes_.push_back(std::move(node));
+  return id;
+}
+
+void Net::finalize() {
+  if (finalized_) return;
+  if (nodes_.size() < 2) throw ConfigError("a Net needs at least one layer");
+  int64_t total = 0;
+  for (auto& node : nodes_) {
+    if (!node.layer) continue;
+    for (Parameter* parameter : node.layer->parameters()) {
+      node.parameter_indices.push_back(static_cast<int>(parameters_.size()));
+      parameters_.push_back({node.name + "." + parameter->name, parameter});
+      total += parameter->value.element_count();
+    }
+    for (Buffer* buffer : node.layer->buffers()) {
+      buffers_.push_back({node.name + "." + buffer->name, buffer});
+    }
+  }
+  values_arena_.assign(static_cast<size_t>(total), 0.0f);
+  grads_arena_.assign(static_cast<size_t>(total), 0.0f);
+  size_t offset = 0;
+  for (auto& [name, parameter] : parameters_) {
+    const Layout layout = parameter->value.layout();
+    const size_t count = static_cast<size_t>(parameter->value.element_count());
+    std::memcpy(values_arena_.data() + offset, parameter->value.plain_data(), count * sizeof(float));
+    parameter->value = Tensor(kernels::Memory(layout, values_arena_.data() + offset));
+    parameter->grad = Tensor(kernels::Memory(layout, grads_arena_.data() + offset));
+    offset += count;
+  }
+  finalized_ = true;
+}
+
+int64_t Net::parameter_count() const { return static_cast<int64_t>(values_arena_.size()); }
+
+Tensor Net::forward(const Tensor& input, Mode mode) {
+  if (!finalized_) throw ConfigError("Net::forward before finalize()");
+  nodes_[kInput].output = input;
+  for (size_t i = 1; i < nodes_.size(); ++i) {
+    Node& node = nodes_[i];
+    std::vector<Tensor> inputs;
+    inputs.reserve(node.inputs.size());
+    for (NodeId id : node.inputs) inputs.push_back(nodes_[id].output);
+    try {
+      node.output = node.layer->forward(inputs, mode);
+    } catch (const ShapeError& error) {
+      throw ShapeError(node.name + ": " + error.what());
+    }
+  }
+  return nodes_.back().output;
+}
+
+void Net::add_gradient(Node& node, const Tensor& contribution) {
+  if (!node.grad_set) {
+    node.grad = contribution;
+    node.grad_set = true;
+    return;
+  }
+  // Second contribution to a fan-out node: sum into a buffer the Net owns, because the first
+  // contribution belongs to the layer that produced it.
+  if (node.grad.memory().data() != node.grad_sum_buffer.memory().data()) {
+    if (node.grad_sum_buffer.empty() || node.grad_sum_buffer.layout() != node.grad.layout()) {
+      node.grad_sum_buffer = Tensor(node.grad.layout());
+    }
+    node.grad_sum_buffer.copy_from(node.grad);
+    node.grad = node.grad_sum_buffer;
+  }
+  kernels::accumulate(contribution.memory(), node.grad.memory());
+}
+
+Tensor Net::backward(const Tensor& output_grad, const GradientsReadyCallback& on_ready) {
+  for (auto& node : nodes_) node.grad_set = false;
+  add_gradient(nodes_.back(), output_grad);
+  for (size_t i = nodes_.size() - 1; i >= 1; --i) {
+    Node& node = nodes_[i];
+    if (!node.grad_set) {
+      throw ConfigError(node_label(node) + ": no gradient reached this node (is it unused?)");
+    }
+    std::vector<Tensor> input_grads;
+    try {
+      input_grads = node.layer->backward(node.grad);
+    } catch (const ShapeError& error) {
+      throw ShapeError(node.name + ": " + error.what());
+    }
+    if (on_ready && !node.parameter_indices.empty()) on_ready(node.parameter_indices);
+    for (size_t k = 0; k < node.inputs.size(); ++k) add_gradient(nodes_[node.inputs[k]], input_grads[k]);
+  }
+  return nodes_[kInput].grad;
+}
+
+std::vector<Net::NodeSummary> Net::summarize(const Shape& input_shape) const {
+  std::vector<Shape> shapes(nodes_.size());
+  std::vector<int64_t> field(nodes_.size(), 1), jump(nodes_.size(), 1);
+  shapes[kInput] = input_shape;
+  std::vector<NodeSummary> rows;
+  for (size_t i = 1; i < nodes_.size(); ++i) {
+    const Node& node = nodes_[i];
+    std::vector<Shape> inputs;
+    int64_t input_field = 1, input_jump = 1;
+    for (NodeId id : node.inputs) {
+      inputs.push_back(shapes[id]);
+      input_field = std::max(input_field, field[id]);
+      input_jump = std::max(input_jump, jump[id]);
+    }
+    try {
+      shapes[i] = node.layer->output_shape(inputs);
+    } catch (const ShapeError& error) {
+      throw ShapeError(node_label(node) + ": " + error.what());
+    }
+    const Layer::Window window = node.layer->window();
+    field[i] = input_field + window.dilation * (window.kernel - 1) * input_jump;
+    jump[i] = input_jump * window.stride;
+    // Global and adaptive pooling collapse the whole map: every output sees every input pixel.
+    const Shape& in = inputs[0];
+    if (window.kernel == 1 && in.size() == 4 && shapes[i].size() == 4 && shapes[i][2] == 1 &&
+        in[2] > 1) {
+      field[i] = input_field + (in[2] - 1) * input_jump;
+      jump[i] = input_jump * in[2];
+    }
+    NodeSummary row{node.name, node.layer->describe(), shapes[i]};
+    for (Parameter* parameter : node.layer->parameters()) {
+      row.parameter_count += parameter->value.element_count();
+    }
+    row.forward_flops = node.layer->forward_flops(inputs);
+    row.receptive_field = field[i];
+    row.jump = jump[i];
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+Net::NodeId Net::index_of(const std::string& name) const {
+  for (size_t i = 1; i < nodes_.size(); ++i) {
+    if (nodes_[i].name == name) return static_cast<NodeId>(i);
+  }
+  std::string names;
+  for (size_t i = 1; i < nodes_.size(); ++i) {
+    if (!nodes_[i].layer->parameters().empty()) names += (names.empty() ? "" : ", ") + nodes_[i].name;
+  }
+  throw ConfigError("no layer named '" + name + "'; layers with parameters: " + names);
+}
+
+Layer& Net::layer(const std::string& name) { return *nodes_[index_of(name)].layer; }
+
+std::vector<std::pair<std::string, Layer*>> Net::layers() const {
+  std::vector<std::pair<std::string, Layer*>> result;
+  for (size_t i = 1; i < nodes_.size(); ++i) result.emplace_back(nodes_[i].name, nodes_[i].layer.get());
+  return result;
+}
+
+const Tensor& Net::activation(const std::string& name) const { return nodes_[index_of(name)].output; }
+
+void Net::reset_parameters(uint64_t seed) {
+  std::mt19937_64 generator(seed);
+  for (size_t i = 1; i < nodes_.size(); ++i) nodes_[i].layer->reset_parameters(generator);
+}
+
+}  // namespace convoy

@@ -1,0 +1,94 @@
+#pragma once
+// Net: a directed acyclic graph of layers with torchvision-style names. Forward runs the
+// nodes in insertion order (always topological); backward runs them in reverse, summing the
+// gradients of nodes that feed several consumers (residual branches).
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "framework/graph/named_tensors.hpp"
+#include "framework/layers/layer.hpp"
+
+namespace convoy {
+
+class Net {
+ public:
+  using NodeId = int;
+  static constexpr NodeId kInput = 0;  // node 0 is the image batch
+
+  // One row of `convoy summary`: what the node computes for a given input shape.
+  struct NodeSummary {
+    std::string name;  // torchvision prefix, e.g. "layer1.0.conv1"
+    std::string description;
+    Shape output_shape;
+    int64_t parameter_count = 0;
+    int64_t forward_flops = 0;  // multiply-accumulates
+    int64_t receptive_field = 1;
+    int64_t jump = 1;  // product of strides up to this node
+  };
+  // Called during backward after a layer wrote its parameter gradients, with their indices
+  // into parameters() (the data-parallel reducer launches allreduces from here).
+  using GradientsReadyCallback = std::function<void(std::span<const int> parameter_indices)>;
+
+  Net() = default;
+  Net(const Net&) = delete;
+  Net& operator=(const Net&) = delete;
+
+  // Adds `layer` fed by `inputs`. `name` is the layer's torchvision prefix, which names its
+  // parameters ("<name>.weight"); parameterless layers may reuse a readable name.
+  NodeId add(const std::string& name, std::unique_ptr<Layer> layer, std::vector<NodeId> inputs);
+  template <typename LayerType, typename Options>
+  NodeId add(const std::string& name, const Options& options, std::vector<NodeId> inputs) {
+    return add(name, std::make_unique<LayerType>(options), std::move(inputs));
+  }
+  // Seals the graph: the last added node is the output; parameters move into one contiguous
+  // arena (values and gradients), in parameters() order.
+  void finalize();
+
+  Tensor forward(const Tensor& input, Mode mode);
+  // Returns the gradient with respect to the input batch.
+  Tensor backward(const Tensor& output_grad, const GradientsReadyCallback& on_ready = {});
+
+  // In torchvision state_dict order; backward produces gradients roughly in reverse.
+  const std::vector<NamedParameter>& parameters() const { return parameters_; }
+  const std::vector<NamedBuffer>& buffers() const { return buffers_; }
+  int64_t parameter_count() const;
+  // The arena: every parameter value (gradient) back to back, in parameters() order.
+  std::span<float> parameter_values() { return values_arena_; }
+  std::span<float> parameter_grads() { return grads_arena_; }
+
+  std::vector<NodeSummary> summarize(const Shape& input_shape) const;
+  // Layer by node name (first match); throws ConfigError listing valid names if absent.
+  Layer& layer(const std::string& name);
+  std::vector<std::pair<std::string, Layer*>> layers() const;
+  // Output of a named node from the last forward (hidden activations for health statistics).
+  const Tensor& activation(const std::string& name) const;
+  void reset_parameters(uint64_t seed);
+
+ private:
+  struct Node {
+    std::string name;
+    std::unique_ptr<Layer> layer;
+    std::vector<NodeId> inputs;
+    int consumer_count = 0;
+    std::vector<int> parameter_indices;
+    Tensor output;
+    Tensor grad;             // gradient w.r.t. output, accumulated during backward
+    Tensor grad_sum_buffer;  // owned buffer for fan-out nodes (allocated once per layout)
+    bool grad_set = false;
+  };
+  NodeId index_of(const std::string& name) const;
+  void add_gradient(Node& node, const Tensor& contribution);
+  std::string node_label(const Node& node) const;
+
+  std::vector<Node> nodes_{1};  // nodes_[0] is the input
+  std::vector<NamedParameter> parameters_;
+  std::vector<NamedBuffer> buffers_;
+  std::vector<float> values_arena_, grads_arena_;
+  bool finalized_ = false;
+};
+
+}  // namespace convoy

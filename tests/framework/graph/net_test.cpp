@@ -1,0 +1,146 @@
+#include "framework/graph/net.hpp"
+
+#include <gtest/gtest.h>
+
+#include "framework/common/error.hpp"
+#include "framework/layers/conv2d.hpp"
+#include "support/layer_testing.hpp"
+
+namespace convoy {
+namespace {
+
+using testing::random_tensor;
+
+// A two-input layer local to this test (plain-layout sum), so the graph mechanics are tested
+// without depending on the Add layer's kernel.
+class PlainSum : public Layer {
+ public:
+  PlainSum() : Layer("PlainSum") {}
+  int input_count() const override { return 2; }
+
+ protected:
+  Shape infer_output_shape(const std::vector<Shape>& shapes) const override {
+    if (shapes[0] != shapes[1]) fail("shapes differ: " + to_string(shapes[0]) + " vs " + to_string(shapes[1]));
+    return shapes[0];
+  }
+  void reshape(const std::vector<Shape>& shapes) override { output_ = Tensor::zeros(shapes[0]); }
+  Tensor forward_impl(const std::vector<Tensor>& inputs, Mode) override {
+    auto a = inputs[0].to_plain(), b = inputs[1].to_plain();
+    for (size_t i = 0; i < a.size(); ++i) a[i] += b[i];
+    output_.copy_from_plain(a);
+    return output_;
+  }
+  std::vector<Tensor> backward_impl(const Tensor& grad) override { return {grad, grad}; }
+
+ private:
+  Tensor output_;
+};
+
+Conv2dOptions conv_options(int64_t in, int64_t out, int64_t stride = 1) {
+  Conv2dOptions options;
+  options.in_channels = in;
+  options.out_channels = out;
+  options.kernel = 3;
+  options.stride = stride;
+  options.padding = 1;
+  return options;
+}
+
+// input -> a -> b -> sum(b, shortcut(input)): a residual block without normalization.
+std::unique_ptr<Net> residual_net() {
+  auto net = std::make_unique<Net>();
+  auto a = net->add<Conv2d>("block.conv1", conv_options(3, 16), {Net::kInput});
+  auto b = net->add<Conv2d>("block.conv2", conv_options(16, 16), {a});
+  auto shortcut = net->add<Conv2d>("block.downsample.0", conv_options(3, 16), {Net::kInput});
+  net->add("block.add", std::make_unique<PlainSum>(), {b, shortcut});
+  net->finalize();
+  net->reset_parameters(3);
+  return net;
+}
+
+TEST(NetTest, NamesParametersWithTheirNodePrefixInInsertionOrder) {
+  auto net = residual_net();
+  std::vector<std::string> names;
+  for (const auto& p : net->parameters()) names.push_back(p.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"block.conv1.weight", "block.conv1.bias",
+                                             "block.conv2.weight", "block.conv2.bias",
+                                             "block.downsample.0.weight",
+                                             "block.downsample.0.bias"}));
+}
+
+TEST(NetTest, ParametersLiveInOneContiguousArenaInListOrder) {
+  auto net = residual_net();
+  float* expected = net->parameter_values().data();
+  float* expected_grad = net->parameter_grads().data();
+  for (const auto& [name, parameter] : net->parameters()) {
+    EXPECT_EQ(parameter->value.plain_data(), expected) << name;
+    EXPECT_EQ(parameter->grad.plain_data(), expected_grad) << name;
+    expected += parameter->value.element_count();
+    expected_grad += parameter->value.element_count();
+  }
+  EXPECT_EQ(expected, net->parameter_values().data() + net->parameter_values().size());
+  EXPECT_EQ(net->parameter_count(), 2 * (16 * 3 * 9 + 16) + 16 * 16 * 9 + 16);
+}
+
+TEST(NetTest, FanOutGradientsAreSummedAndMatchFiniteDifferences) {
+  auto net = residual_net();
+  GradientChecker checker({.step = 1e-2, .tolerance = 1e-2, .max_elements_per_tensor = 60});
+  auto report = checker.check_net(*net, random_tensor({2, 3, 6, 5}, 4), Mode::train);
+  EXPECT_TRUE(report.passed()) << report.summary();
+  ASSERT_EQ(report.tensors.size(), 7u);
+  EXPECT_EQ(report.tensors[0].name, "input");
+}
+
+TEST(NetTest, ReportsGradientsReadyLayerByLayerInReverseOrder) {
+  auto net = residual_net();
+  Tensor output = net->forward(random_tensor({1, 3, 4, 4}, 1), Mode::train);
+  std::vector<int> order;
+  net->backward(Tensor::from_plain(output.shape(), std::vector<float>(output.element_count(), 1.0f)),
+                [&](std::span<const int> indices) { order.insert(order.end(), indices.begin(), indices.end()); });
+  EXPECT_EQ(order, (std::vector<int>{4, 5, 2, 3, 0, 1}));
+}
+
+TEST(NetTest, ShapeErrorsNameTheNode) {
+  Net net;
+  net.add<Conv2d>("features.0", conv_options(3, 8), {Net::kInput});
+  net.add<Conv2d>("features.2", conv_options(4, 8), {1});
+  net.finalize();
+  try {
+    net.summarize({1, 3, 8, 8});
+    FAIL() << "expected a ShapeError";
+  } catch (const ShapeError& error) {
+    EXPECT_NE(std::string(error.what()).find("features.2: Conv2d(4, 8"), std::string::npos)
+        << error.what();
+  }
+}
+
+TEST(NetTest, ReceptiveFieldOfThreeStacked3x3ConvolutionsIsSeven) {
+  Net net;
+  Net::NodeId x = Net::kInput;
+  for (int i = 0; i < 3; ++i) x = net.add<Conv2d>("c" + std::to_string(i), conv_options(i ? 4 : 1, 4), {x});
+  net.finalize();
+  auto rows = net.summarize({1, 1, 16, 16});
+  EXPECT_EQ(rows[0].receptive_field, 3);
+  EXPECT_EQ(rows[1].receptive_field, 5);
+  EXPECT_EQ(rows[2].receptive_field, 7);
+}
+
+TEST(NetTest, ReceptiveFieldWithDilations124IsFifteenAndStridesMultiplyTheJump) {
+  Net net;
+  Net::NodeId x = Net::kInput;
+  for (int64_t dilation : {1, 2, 4}) {
+    auto options = conv_options(1, 1);
+    options.dilation = dilation;
+    options.padding = dilation;
+    x = net.add<Conv2d>("d" + std::to_string(dilation), options, {x});
+  }
+  x = net.add<Conv2d>("s", conv_options(1, 1, 2), {x});
+  net.finalize();
+  auto rows = net.summarize({1, 1, 32, 32});
+  EXPECT_EQ(rows[2].receptive_field, 15);
+  EXPECT_EQ(rows[3].receptive_field, 17);
+  EXPECT_EQ(rows[3].jump, 2);
+}
+
+}  // namespace
+}  // namespace convoy
