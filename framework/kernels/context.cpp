@@ -2,8 +2,13 @@
 
 #include <omp.h>
 
+#include <atomic>
+#include <chrono>
+#include <mutex>
+
 #include "framework/common/error.hpp"
 #include "framework/kernels/dnnl_context.hpp"
+#include "framework/kernels/kernel_timing.hpp"
 
 namespace convoy::kernels {
 
@@ -20,6 +25,51 @@ dnnl::stream& stream() {
 void throw_dnnl_error(const std::string& what, const dnnl::error& error) {
   throw Error("oneDNN failed while " + what + ": " + error.what() + " (status " +
               std::to_string(static_cast<int>(error.status)) + ")");
+}
+
+namespace {
+std::atomic<bool> timing_enabled{false};
+std::mutex timing_mutex;
+KernelTiming timing_totals;
+}  // namespace
+
+void set_kernel_timing(bool enabled) { timing_enabled = enabled; }
+
+KernelTiming kernel_timing() {
+  std::lock_guard lock(timing_mutex);
+  return timing_totals;
+}
+
+void reset_kernel_timing() {
+  std::lock_guard lock(timing_mutex);
+  timing_totals = {};
+}
+
+void execute(dnnl::primitive& primitive, const std::unordered_map<int, dnnl::memory>& arguments,
+             PrimitiveKind kind) {
+  if (!timing_enabled) {
+    primitive.execute(stream(), arguments);
+    stream().wait();
+    return;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  primitive.execute(stream(), arguments);
+  stream().wait();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::lock_guard lock(timing_mutex);
+  if (kind == PrimitiveKind::reorder) {
+    timing_totals.reorder_seconds += seconds;
+    ++timing_totals.reorder_calls;
+  } else {
+    timing_totals.compute_seconds += seconds;
+    ++timing_totals.compute_calls;
+  }
+}
+
+void execute_reorder(dnnl::memory& source, dnnl::memory& destination) {
+  dnnl::reorder reorder(source, destination);
+  execute(reorder, {{DNNL_ARG_FROM, source}, {DNNL_ARG_TO, destination}}, PrimitiveKind::reorder);
 }
 
 void set_thread_count(int threads) {

@@ -157,9 +157,8 @@ void Convolution::forward(const Memory& source, const Memory& weights, const Mem
     std::unordered_map<int, memory> args{
         {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights_in}, {DNNL_ARG_DST, dst}};
     if (s.config.bias) args[DNNL_ARG_BIAS] = plain_view(s.plain_bias, bias);
-    s.forward.execute(stream(), args);
-    if (!direct) dnnl::reorder(dst, dst_user).execute(stream(), dst, dst_user);
-    stream().wait();
+    execute(s.forward, args);
+    if (!direct) execute_reorder(dst, dst_user);
   });
 }
 
@@ -184,11 +183,10 @@ void Convolution::backward_data(const Memory& destination_grad, const Memory& we
       s.source_grad_scratch = memory(descriptor.diff_src_desc(), engine());
     }
     auto diff_src = direct ? diff_src_user : s.source_grad_scratch;
-    s.backward_data.execute(stream(), {{DNNL_ARG_DIFF_DST, diff_dst},
-                                       {DNNL_ARG_WEIGHTS, weights_in},
-                                       {DNNL_ARG_DIFF_SRC, diff_src}});
-    if (!direct) dnnl::reorder(diff_src, diff_src_user).execute(stream(), diff_src, diff_src_user);
-    stream().wait();
+    execute(s.backward_data, {{DNNL_ARG_DIFF_DST, diff_dst},
+                              {DNNL_ARG_WEIGHTS, weights_in},
+                              {DNNL_ARG_DIFF_SRC, diff_src}});
+    if (!direct) execute_reorder(diff_src, diff_src_user);
   });
 }
 
@@ -205,7 +203,7 @@ void Convolution::backward_weights(const Memory& source, const Memory& destinati
                                             descriptor.diff_dst_desc(), s.destination_grad_scratch);
     if (diff_dst.get_desc() != descriptor.diff_dst_desc()) {
       memory converted(descriptor.diff_dst_desc(), engine());
-      dnnl::reorder(diff_dst, converted).execute(stream(), diff_dst, converted);
+      execute_reorder(diff_dst, converted);
       diff_dst = converted;
     }
     auto plain_grad = plain_view(s.plain_weights, weights_grad);
@@ -218,9 +216,8 @@ void Convolution::backward_weights(const Memory& source, const Memory& destinati
     std::unordered_map<int, memory> args{
         {DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_DIFF_WEIGHTS, diff_weights}};
     if (s.config.bias) args[DNNL_ARG_DIFF_BIAS] = plain_view(s.plain_bias, bias_grad);
-    s.backward_weights.execute(stream(), args);
-    if (!direct) dnnl::reorder(diff_weights, plain_grad).execute(stream(), diff_weights, plain_grad);
-    stream().wait();
+    execute(s.backward_weights, args);
+    if (!direct) execute_reorder(diff_weights, plain_grad);
   });
 }
 
@@ -236,9 +233,9 @@ static memory mask_relu(Convolution::Impl& s, const memory& diff_dst, const Memo
   if (!s.masked_grad || s.masked_grad.get_desc() != relu.diff_src_desc()) {
     s.masked_grad = memory(relu.diff_src_desc(), engine());
   }
-  s.relu_backward.execute(stream(), {{DNNL_ARG_DIFF_DST, diff_in},
-                                     {DNNL_ARG_DST, dst},
-                                     {DNNL_ARG_DIFF_SRC, s.masked_grad}});
+  execute(s.relu_backward, {{DNNL_ARG_DIFF_DST, diff_in},
+                            {DNNL_ARG_DST, dst},
+                            {DNNL_ARG_DIFF_SRC, s.masked_grad}});
   memory converted_scratch;
   return reorder_if_needed(s.masked_grad, s.backward_data_descriptor.diff_dst_desc(),
                            converted_scratch);

@@ -3,6 +3,7 @@
 
 #include <dnnl.hpp>
 #include <string>
+#include <unordered_map>
 
 namespace convoy::kernels {
 
@@ -20,5 +21,14 @@ auto guarded(const std::string& what, Function&& function) -> decltype(function(
     throw_dnnl_error(what, error);
   }
 }
+
+enum class PrimitiveKind { compute, reorder };
+
+// Runs `primitive` on the shared stream and waits; every primitive in framework/kernels/ runs
+// through here so kernel timing sees all of them.
+void execute(dnnl::primitive& primitive, const std::unordered_map<int, dnnl::memory>& arguments,
+             PrimitiveKind kind = PrimitiveKind::compute);
+// Reorder `source` into `destination` (any layouts and data types of the same dims).
+void execute_reorder(dnnl::memory& source, dnnl::memory& destination);
 
 }  // namespace convoy::kernels

@@ -106,8 +106,7 @@ void reorder(const Memory& source, const Memory& destination) {
           [&] {
             auto src = dnnl_memory_of(source);
             auto dst = dnnl_memory_of(destination);
-            dnnl::reorder(src, dst).execute(stream(), src, dst);
-            stream().wait();
+            execute_reorder(src, dst);
           });
 }
 
@@ -127,8 +126,8 @@ void accumulate(const Memory& source, const Memory& destination) {
     auto dst = dnnl_memory_of(destination);
     dnnl::reorder::primitive_desc descriptor(engine(), src.get_desc(), engine(), dst.get_desc(),
                                              attributes);
-    dnnl::reorder(descriptor).execute(stream(), src, dst);
-    stream().wait();
+    dnnl::reorder accumulate(descriptor);
+    execute(accumulate, {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}}, PrimitiveKind::reorder);
   });
 }
 
@@ -136,7 +135,7 @@ dnnl::memory reorder_if_needed(dnnl::memory memory, const dnnl::memory::desc& wa
                                dnnl::memory& scratch) {
   if (memory.get_desc() == wanted) return memory;
   if (!scratch || scratch.get_desc() != wanted) scratch = dnnl::memory(wanted, engine());
-  dnnl::reorder(memory, scratch).execute(stream(), memory, scratch);
+  execute_reorder(memory, scratch);
   return scratch;
 }
 
