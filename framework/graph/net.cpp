@@ -1,6 +1,7 @@
 #include "framework/graph/net.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <random>
 
@@ -16,6 +17,12 @@ namespace convoy {
 //    and the checkpoint are each one loop over plain memory.
 // 3. Errors from a layer are rethrown with the node's name, so a shape mismatch reads
 //    "layer2.0.conv1: Conv2d(...): expects ...".
+
+using Clock = std::chrono::steady_clock;
+
+static double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
 
 std::string Net::node_label(const Node& node) const {
   return node.name.empty() ? node.layer->describe() : node.name;
@@ -84,7 +91,9 @@ Tensor Net::forward(const Tensor& input, Mode mode) {
     inputs.reserve(node.inputs.size());
     for (NodeId id : node.inputs) inputs.push_back(nodes_[id].output);
     try {
+      const auto start = profiling_ ? Clock::now() : Clock::time_point{};
       node.output = node.layer->forward(inputs, mode);
+      if (profiling_) node.forward_seconds += seconds_since(start);
     } catch (const ShapeError& error) {
       throw ShapeError(node.name + ": " + error.what());
     }
@@ -120,7 +129,9 @@ Tensor Net::backward(const Tensor& output_grad, const GradientsReadyCallback& on
     }
     std::vector<Tensor> input_grads;
     try {
+      const auto start = profiling_ ? Clock::now() : Clock::time_point{};
       input_grads = node.layer->backward(node.grad);
+      if (profiling_) node.backward_seconds += seconds_since(start);
     } catch (const ShapeError& error) {
       throw ShapeError(node.name + ": " + error.what());
     }
@@ -191,6 +202,29 @@ std::vector<std::pair<std::string, Layer*>> Net::layers() const {
 }
 
 const Tensor& Net::activation(const std::string& name) const { return nodes_[index_of(name)].output; }
+
+void Net::set_profiling(bool enabled) { profiling_ = enabled; }
+
+void Net::reset_layer_timings() {
+  for (auto& node : nodes_) node.forward_seconds = node.backward_seconds = 0;
+}
+
+std::vector<Net::LayerTiming> Net::layer_timings() const {
+  std::vector<LayerTiming> timings;
+  for (size_t i = 1; i < nodes_.size(); ++i) {
+    const Node& node = nodes_[i];
+    LayerTiming timing{node.name, node.layer->describe(), node.forward_seconds,
+                       node.backward_seconds};
+    std::vector<Shape> inputs;
+    for (NodeId id : node.inputs) {
+      if (nodes_[id].output.empty()) break;
+      inputs.push_back(nodes_[id].output.shape());
+    }
+    if (inputs.size() == node.inputs.size()) timing.forward_flops = node.layer->forward_flops(inputs);
+    timings.push_back(timing);
+  }
+  return timings;
+}
 
 void Net::reset_parameters(uint64_t seed) {
   std::mt19937_64 generator(seed);

@@ -61,6 +61,17 @@ class Net {
   std::span<float> parameter_grads() { return grads_arena_; }
 
   std::vector<NodeSummary> summarize(const Shape& input_shape) const;
+
+  // Per-layer wall time of forward and backward, summed since the last reset (convoy bench).
+  struct LayerTiming {
+    std::string name;
+    std::string description;
+    double forward_seconds = 0, backward_seconds = 0;
+    int64_t forward_flops = 0;  // of one forward at the last input shape
+  };
+  void set_profiling(bool enabled);
+  std::vector<LayerTiming> layer_timings() const;
+  void reset_layer_timings();
   // Layer by node name (first match); throws ConfigError listing valid names if absent.
   Layer& layer(const std::string& name);
   std::vector<std::pair<std::string, Layer*>> layers() const;
@@ -79,6 +90,7 @@ class Net {
     Tensor grad;             // gradient w.r.t. output, accumulated during backward
     Tensor grad_sum_buffer;  // owned buffer for fan-out nodes (allocated once per layout)
     bool grad_set = false;
+    double forward_seconds = 0, backward_seconds = 0;
   };
   NodeId index_of(const std::string& name) const;
   void add_gradient(Node& node, const Tensor& contribution);
@@ -89,6 +101,7 @@ class Net {
   std::vector<NamedBuffer> buffers_;
   std::vector<float> values_arena_, grads_arena_;
   bool finalized_ = false;
+  bool profiling_ = false;
 };
 
 }  // namespace convoy
