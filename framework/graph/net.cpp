@@ -135,6 +135,7 @@ Tensor Net::backward(const Tensor& output_grad, const GradientsReadyCallback& on
     } catch (const ShapeError& error) {
       throw ShapeError(node.name + ": " + error.what());
     }
+    if (node.backward_hook) node.backward_hook(*node.layer, input_grads);
     if (on_ready && !node.parameter_indices.empty()) on_ready(node.parameter_indices);
     for (size_t k = 0; k < node.inputs.size(); ++k) add_gradient(nodes_[node.inputs[k]], input_grads[k]);
   }
@@ -204,6 +205,10 @@ std::vector<std::pair<std::string, Layer*>> Net::layers() const {
 const Tensor& Net::activation(const std::string& name) const { return nodes_[index_of(name)].output; }
 
 void Net::set_profiling(bool enabled) { profiling_ = enabled; }
+
+void Net::set_backward_hook(const std::string& name, BackwardHook hook) {
+  nodes_[index_of(name)].backward_hook = std::move(hook);
+}
 
 void Net::reset_layer_timings() {
   for (auto& node : nodes_) node.forward_seconds = node.backward_seconds = 0;

@@ -70,6 +70,12 @@ class Net {
     int64_t forward_flops = 0;  // of one forward at the last input shape
   };
   void set_profiling(bool enabled);
+
+  // Called right after the named node's backward, with its layer and the input gradients it
+  // returned (PyTorch's register_full_backward_hook). `convoy gradcheck --perturb-layer` uses it
+  // to corrupt one layer's gradients on purpose and show that the check catches it.
+  using BackwardHook = std::function<void(Layer& layer, std::vector<Tensor>& input_grads)>;
+  void set_backward_hook(const std::string& name, BackwardHook hook);
   std::vector<LayerTiming> layer_timings() const;
   void reset_layer_timings();
   // Layer by node name (first match); throws ConfigError listing valid names if absent.
@@ -91,6 +97,7 @@ class Net {
     Tensor grad_sum_buffer;  // owned buffer for fan-out nodes (allocated once per layout)
     bool grad_set = false;
     double forward_seconds = 0, backward_seconds = 0;
+    BackwardHook backward_hook;
   };
   NodeId index_of(const std::string& name) const;
   void add_gradient(Node& node, const Tensor& contribution);
