@@ -1,0 +1,84 @@
+#include "framework/layers/global_avg_pool2d.hpp"
+
+#include <gtest/gtest.h>
+
+#include "framework/common/error.hpp"
+#include "framework/layers/conv2d.hpp"
+#include "support/layer_testing.hpp"
+
+namespace convoy {
+namespace {
+
+using testing::expect_gradients_match;
+using testing::expect_near;
+using testing::random_tensor;
+
+std::vector<float> reference_channel_means(const std::vector<float>& input, const Shape& shape) {
+  const int64_t planes = shape[0] * shape[1], area = shape[2] * shape[3];
+  std::vector<float> means(static_cast<size_t>(planes));
+  for (int64_t plane = 0; plane < planes; ++plane) {
+    double sum = 0;
+    for (int64_t i = 0; i < area; ++i) sum += input[plane * area + i];
+    means[plane] = static_cast<float>(sum / area);
+  }
+  return means;
+}
+
+TEST(GlobalAvgPool2dTest, AveragesEachChannelOfOddSizedMaps) {
+  GlobalAvgPool2d pool;
+  for (const Shape& shape : {Shape{2, 3, 7, 5}, Shape{1, 4, 1, 1}, Shape{3, 2, 4, 9}}) {
+    Tensor input = random_tensor(shape, 4);
+    Tensor output = pool.forward({input}, Mode::train);
+    EXPECT_EQ(output.shape(), (Shape{shape[0], shape[1], 1, 1}));
+    expect_near(output.to_plain(), reference_channel_means(input.to_plain(), shape), 1e-5);
+  }
+}
+
+TEST(GlobalAvgPool2dTest, InputGradientMatchesFiniteDifferences) {
+  GlobalAvgPool2d pool;
+  expect_gradients_match(pool, {random_tensor({2, 3, 5, 3}, 6)});
+}
+
+TEST(GlobalAvgPool2dTest, GradientIsSpreadEvenlyOverTheMap) {
+  GlobalAvgPool2d pool;
+  pool.forward({random_tensor({1, 2, 2, 3}, 1)}, Mode::train);
+  auto grads = pool.backward(Tensor::from_plain({1, 2, 1, 1}, std::vector<float>{6, -12}));
+  expect_near(grads.at(0).to_plain(), {1, 1, 1, 1, 1, 1, -2, -2, -2, -2, -2, -2}, 1e-6);
+}
+
+TEST(GlobalAvgPool2dTest, WorksOnTheBlockedLayoutOfAConvolutionOutput) {
+  Conv2d conv({3, 16, 3, 1, 1});
+  testing::randomize_parameters(conv, 21);
+  Tensor input = conv.forward({random_tensor({2, 3, 5, 7}, 22)}, Mode::train).clone();
+  ASSERT_FALSE(input.layout().is_plain()) << input.layout().describe();
+  GlobalAvgPool2d pool;
+  Tensor output = pool.forward({input}, Mode::train);
+  EXPECT_EQ(output.shape(), (Shape{2, 16, 1, 1}));
+  expect_near(output.to_plain(), reference_channel_means(input.to_plain(), input.shape()), 1e-5);
+  expect_gradients_match(pool, {input}, {.max_elements_per_tensor = 300});
+}
+
+TEST(GlobalAvgPool2dTest, WindowIsTheWholeInputOnceItIsKnown) {
+  GlobalAvgPool2d pool;
+  EXPECT_EQ(pool.window().kernel, 1) << "identity window before the first forward";
+  pool.forward({random_tensor({1, 2, 7, 7}, 1)}, Mode::eval);
+  EXPECT_EQ(pool.window().kernel, 7);
+  EXPECT_EQ(pool.window().stride, 7);
+}
+
+TEST(GlobalAvgPool2dTest, RejectsAnInputThatIsNotAnImageBatch) {
+  GlobalAvgPool2d pool;
+  try {
+    pool.forward({random_tensor({2, 8}, 1)}, Mode::train);
+    FAIL() << "expected a ShapeError";
+  } catch (const ShapeError& error) {
+    EXPECT_NE(std::string(error.what())
+                  .find("GlobalAvgPool2d(): expects an (N, C, H, W) input, "
+                        "got (2, 8)"),
+              std::string::npos)
+        << error.what();
+  }
+}
+
+}  // namespace
+}  // namespace convoy
