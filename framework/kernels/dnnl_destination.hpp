@@ -17,10 +17,11 @@ inline dnnl::memory destination_for(const dnnl::memory& user, const dnnl::memory
   return scratch;
 }
 
-// After the primitive ran: converts `written` into `user` when destination_for chose scratch.
+// After the primitive ran: converts `written` into `user` when destination_for chose scratch
+// (through execute_reorder, so kernel timing counts it).
 inline void copy_back_if_needed(dnnl::memory written, dnnl::memory user) {
   if (written.get_data_handle() == user.get_data_handle()) return;
-  dnnl::reorder(written, user).execute(stream(), written, user);
+  execute_reorder(written, user);
 }
 
 }  // namespace convoy::kernels

@@ -93,9 +93,8 @@ void LocalResponseNormalization::forward(const Memory& source, const Memory& des
     auto dst = destination_for(dst_user, descriptor.dst_desc(), s.destination_scratch);
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}};
     if (s.workspace) args[DNNL_ARG_WORKSPACE] = s.workspace;
-    s.forward.execute(stream(), args);
+    execute(s.forward, args);
     copy_back_if_needed(dst, dst_user);
-    stream().wait();
   });
 }
 
@@ -113,9 +112,8 @@ void LocalResponseNormalization::backward(const Memory& source, const Memory& de
     std::unordered_map<int, memory> args{
         {DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_DIFF_SRC, diff_src}};
     if (s.workspace) args[DNNL_ARG_WORKSPACE] = s.workspace;
-    s.backward.execute(stream(), args);
+    execute(s.backward, args);
     copy_back_if_needed(diff_src, diff_src_user);
-    stream().wait();
   });
 }
 

@@ -132,9 +132,8 @@ void Pooling::forward(const Memory& source, const Memory& destination) {
     auto dst = destination_for(dst_user, descriptor.dst_desc(), s.destination_scratch);
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}};
     if (s.workspace) args[DNNL_ARG_WORKSPACE] = s.workspace;
-    s.forward.execute(stream(), args);
+    execute(s.forward, args);
     copy_back_if_needed(dst, dst_user);
-    stream().wait();
   });
 }
 
@@ -150,9 +149,8 @@ void Pooling::backward(const Memory& destination_grad, const Memory& source_grad
     std::unordered_map<int, memory> args{{DNNL_ARG_DIFF_DST, diff_dst},
                                          {DNNL_ARG_DIFF_SRC, diff_src}};
     if (s.workspace) args[DNNL_ARG_WORKSPACE] = s.workspace;
-    s.backward.execute(stream(), args);
+    execute(s.backward, args);
     copy_back_if_needed(diff_src, diff_src_user);
-    stream().wait();
   });
 }
 

@@ -18,7 +18,7 @@ std::string AdaptiveAvgPool2d::describe() const {
 }
 
 Layer::Window AdaptiveAvgPool2d::window() const {
-  if (input_shape_.empty()) return {};
+  if (input_shape_.empty() || options_.output_h == 1) return {};
   const int64_t size = input_shape_[2], out = options_.output_h;
   return {(size + out - 1) / out, std::max<int64_t>(size / out, 1), 0, 1};
 }

@@ -19,9 +19,9 @@ class AdaptiveAvgPool2d : public Layer {
   explicit AdaptiveAvgPool2d(const AdaptiveAvgPool2dOptions& options);
 
   std::string describe() const override;
-  // Bins depend on the input size, so the window is known only after the first forward (before
-  // it: the identity window). Reported as the widest bin, ceil(H / out_h), and stride
-  // floor(H / out_h).
+  // Bins depend on the input size, so the window is that of the last forward's input: the widest
+  // bin, ceil(H / out_h), and stride floor(H / out_h). Before the first forward, and for a 1x1
+  // output (which Net::summarize widens to the whole map itself), the identity window.
   Window window() const override;
   const AdaptiveAvgPool2dOptions& options() const { return options_; }
 

@@ -2,11 +2,6 @@
 
 namespace convoy {
 
-Layer::Window GlobalAvgPool2d::window() const {
-  if (input_shape().empty()) return {};
-  return {input_shape()[2], input_shape()[2], 0, 1};
-}
-
 kernels::PoolingConfig GlobalAvgPool2d::pooling_config(const Shape& input) const {
   kernels::PoolingConfig config;
   config.input = input;

@@ -6,14 +6,19 @@
 
 namespace convoy {
 
+// No options; the struct lets Net::add<GlobalAvgPool2d>(name, {}, inputs) build it like any layer.
+struct GlobalAvgPool2dOptions {};
+
 class GlobalAvgPool2d : public Pool2d {
  public:
-  GlobalAvgPool2d() : Pool2d("GlobalAvgPool2d") {}
+  explicit GlobalAvgPool2d(const GlobalAvgPool2dOptions& options = {})
+      : Pool2d("GlobalAvgPool2d") {}
 
   std::string describe() const override { return "GlobalAvgPool2d()"; }
-  // The window is the whole input, so it is known only after the first forward (before it:
-  // the identity window).
-  Window window() const override;
+  // The identity window, whatever the input: the window is the whole map, which only the input
+  // shape tells, and Net::summarize widens a window that collapses the map to 1x1 to the whole
+  // input itself (a window remembered from an earlier forward could be of another size).
+  Window window() const override { return {}; }
 
  protected:
   kernels::PoolingConfig pooling_config(const Shape& input) const override;

@@ -22,9 +22,6 @@ class Pool2d : public Layer {
   Tensor forward_impl(const std::vector<Tensor>& inputs, Mode mode) override;
   std::vector<Tensor> backward_impl(const Tensor& output_grad) override;
 
-  // The last input shape seen by reshape (empty before the first forward).
-  const Shape& input_shape() const { return input_shape_; }
-
  private:
   // Builds the kernel for the input's actual layout (pooling cannot pick its source layout).
   void build_kernel(const Layout& source_layout);

@@ -124,6 +124,10 @@ TEST(AdaptiveAvgPool2dTest, WindowIsTheWidestBinOnceTheInputIsKnown) {
   EXPECT_EQ(pool.window().kernel, 3);  // bins [0, 3), [2, 5), [4, 7)
   EXPECT_EQ(pool.window().stride, 2);
   EXPECT_EQ(pool.describe(), "AdaptiveAvgPool2d(3, 3)");
+  // A 1x1 output keeps the identity window: Net::summarize widens it to the whole map.
+  AdaptiveAvgPool2d global({1, 1});
+  global.forward({random_tensor({1, 1, 7, 7}, 1)}, Mode::eval);
+  EXPECT_EQ(global.window().kernel, 1);
 }
 
 TEST(AdaptiveAvgPool2dTest, RejectsAnEmptyOutputAndNonImageInputs) {

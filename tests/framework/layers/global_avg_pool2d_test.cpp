@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "framework/common/error.hpp"
+#include "framework/graph/net.hpp"
 #include "framework/layers/conv2d.hpp"
 #include "support/layer_testing.hpp"
 
@@ -58,12 +59,19 @@ TEST(GlobalAvgPool2dTest, WorksOnTheBlockedLayoutOfAConvolutionOutput) {
   expect_gradients_match(pool, {input}, {.max_elements_per_tensor = 300});
 }
 
-TEST(GlobalAvgPool2dTest, WindowIsTheWholeInputOnceItIsKnown) {
-  GlobalAvgPool2d pool;
-  EXPECT_EQ(pool.window().kernel, 1) << "identity window before the first forward";
-  pool.forward({random_tensor({1, 2, 7, 7}, 1)}, Mode::eval);
-  EXPECT_EQ(pool.window().kernel, 7);
-  EXPECT_EQ(pool.window().stride, 7);
+TEST(GlobalAvgPool2dTest, NetSummaryCountsTheWholeMapInTheReceptiveField) {
+  // The layer reports the identity window; Net::summarize widens a 1x1-collapsing layer to the
+  // whole map, so conv 3x3 (field 3) on a 5x5 map followed by the pool sees 3 + 4 = 7 pixels.
+  Net net;
+  auto conv = net.add<Conv2d>("conv", Conv2dOptions{2, 4, 3, 1, 1}, {Net::kInput});
+  net.add<GlobalAvgPool2d>("pool", GlobalAvgPool2dOptions{}, {conv});
+  net.finalize();
+  auto rows = net.summarize({1, 2, 5, 5});
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1].output_shape, (Shape{1, 4, 1, 1}));
+  EXPECT_EQ(rows[1].receptive_field, 7);
+  EXPECT_EQ(rows[1].jump, 5);
+  EXPECT_EQ(GlobalAvgPool2d().window().kernel, 1);
 }
 
 TEST(GlobalAvgPool2dTest, RejectsAnInputThatIsNotAnImageBatch) {
