@@ -8,6 +8,7 @@
 #include <random>
 
 #include "framework/common/error.hpp"
+#include "framework/kernels/kernel_timing.hpp"
 #include "framework/layers/conv2d.hpp"
 #include "support/layer_testing.hpp"
 
@@ -149,6 +150,19 @@ TEST(MaxPool2dTest, GradientGoesToTheWinnerOfEachWindow) {
   pool.forward({Tensor::from_plain({1, 1, 4, 4}, values)}, Mode::train);
   auto grads = pool.backward(Tensor::from_plain({1, 1, 2, 2}, std::vector<float>{10, 20, 30, 40}));
   expect_near(grads.at(0).to_plain(), {0, 10, 0, 0, 0, 0, 20, 0, 30, 0, 0, 40, 0, 0, 0, 0}, 0.0);
+}
+
+TEST(MaxPool2dTest, ForwardAndBackwardRunThroughTheTimedExecutePath) {
+  MaxPool2d pool(make(2, 2, 0));
+  Tensor input = random_tensor({1, 2, 4, 4}, 1);
+  pool.forward({input}, Mode::train);  // builds the kernel outside the timed window
+  kernels::reset_kernel_timing();
+  kernels::set_kernel_timing(true);
+  pool.forward({input}, Mode::train);
+  pool.backward(Tensor::zeros({1, 2, 2, 2}));
+  kernels::set_kernel_timing(false);
+  EXPECT_EQ(kernels::kernel_timing().compute_calls, 2) << "one pooling forward, one backward";
+  kernels::reset_kernel_timing();
 }
 
 TEST(MaxPool2dTest, OutputSizeFollowsPyTorchsFloorFormula) {
