@@ -14,8 +14,8 @@ namespace convoy::kernels {
 //    the kernel is built for the layout its producer chose, usually a convolution's blocked
 //    nChw16c; the destination uses format_tag::any and oneDNN keeps the same blocking.
 // 3. Always forward_training: max pooling then writes the workspace (argmax per window) that
-//    backward needs, and a backward after an eval-mode forward stays valid. The workspace is
-//    tiny next to the activations.
+//    backward needs, and a backward after an eval-mode forward stays valid. The workspace holds
+//    one small index per output element, a fraction of the input.
 // 4. padding_r = padding_l: oneDNN checks dst = (src - extent + pl + pr) / stride + 1 with integer
 //    division, which is PyTorch's floor mode. Because PyTorch caps padding at kernel / 2, no
 //    window reaches past H + padding, so include-padding averages always divide by kernel^2 in
