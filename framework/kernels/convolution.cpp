@@ -21,7 +21,9 @@ using dnnl::memory;
 
 Shape ConvolutionConfig::output_shape() const {
   auto out = [](int64_t size, int64_t kernel, int64_t stride, int64_t padding, int64_t dilation) {
-    return (size + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1;
+    const int64_t span = size + 2 * padding - dilation * (kernel - 1) - 1;
+    // C++ division truncates toward zero; a kernel larger than the padded input gives 0.
+    return span < 0 ? int64_t{0} : span / stride + 1;
   };
   return {input.at(0), out_channels, out(input.at(2), kernel_h, stride_h, padding_h, dilation_h),
           out(input.at(3), kernel_w, stride_w, padding_w, dilation_w)};

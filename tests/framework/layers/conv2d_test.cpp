@@ -142,6 +142,11 @@ TEST(Conv2dTest, RejectsBadOptionsWithAMessageNamingTheLayer) {
   EXPECT_THROW(Conv2d(make(6, 4, 3, 1, 1, 1, 4)), ShapeError);
 }
 
+TEST(Conv2dTest, RejectsAnInputSmallerThanTheKernel) {
+  Conv2d conv(make(1, 1, 3, 2, 0));
+  EXPECT_THROW(conv.forward({random_tensor({1, 1, 2, 2}, 1)}, Mode::train), ShapeError);
+}
+
 TEST(Conv2dTest, RejectsAnInputWithTheWrongChannelCount) {
   Conv2d conv(make(3, 4, 3, 1, 1));
   try {
