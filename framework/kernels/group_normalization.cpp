@@ -41,6 +41,16 @@ void GroupNormalization::forward(const float* source, const float* scale, const 
     mean_[r] = mean;
     inverse_std_[r] = inverse_std;
     const int64_t affine_base = (r % view_.groups) * segments;
+    if (segment_length == 1) {  // LayerNorm: a scale per element, vectorized across segments
+      const float* gamma = scale ? scale + affine_base : nullptr;
+      const float* beta = shift ? shift + affine_base : nullptr;
+#pragma omp simd
+      for (int64_t i = 0; i < length; ++i) {
+        const double xhat = (x[i] - mean) * inverse_std;
+        y[i] = static_cast<float>(xhat * (gamma ? gamma[i] : 1.0f) + (beta ? beta[i] : 0.0f));
+      }
+      continue;
+    }
     for (int64_t s = 0; s < segments; ++s) {
       const double gamma = scale ? scale[affine_base + s] : 1.0;
       const double beta = shift ? shift[affine_base + s] : 0.0;
@@ -70,7 +80,21 @@ void GroupNormalization::backward(const float* source, const float* destination_
     const int64_t affine_base = (r % view_.groups) * segments;
     // With g = dy * gamma: dx = inverse_std * (g - mean(g) - xhat * mean(g * xhat)).
     double sum_g = 0, sum_g_xhat = 0;
-    for (int64_t s = 0; s < segments; ++s) {
+    if (segment_length == 1) {  // LayerNorm: vectorized across segments
+      double* partial_dy = partial_dy_.data() + sample * affine_size + affine_base;
+      double* partial_dy_xhat = partial_dy_xhat_.data() + sample * affine_size + affine_base;
+      const float* gamma = scale ? scale + affine_base : nullptr;
+#pragma omp simd reduction(+ : sum_g, sum_g_xhat)
+      for (int64_t i = 0; i < length; ++i) {
+        const double xhat = (x[i] - mean) * inverse_std;
+        partial_dy[i] = dy[i];
+        partial_dy_xhat[i] = dy[i] * xhat;
+        const double g = dy[i] * (gamma ? gamma[i] : 1.0f);
+        sum_g += g;
+        sum_g_xhat += g * xhat;
+      }
+    }
+    for (int64_t s = 0; segment_length > 1 && s < segments; ++s) {
       const int64_t offset = s * segment_length;
       double sum_dy = 0, sum_dy_xhat = 0;
 #pragma omp simd reduction(+ : sum_dy, sum_dy_xhat)

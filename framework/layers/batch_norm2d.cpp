@@ -4,6 +4,7 @@
 
 #include "framework/common/error.hpp"
 #include "framework/kernels/channel_normalization.hpp"
+#include "framework/layers/plain_version.hpp"
 
 namespace convoy {
 
@@ -95,15 +96,6 @@ void BatchNorm2d::build_kernel(const Layout& input_layout) {
   kernel_.emplace(config);
   output_ = Tensor(kernel_->destination_layout());
   input_grad_ = Tensor(kernel_->source_grad_layout());
-}
-
-// `tensor` itself if it is plain f32, otherwise its contents converted into `scratch`
-// (allocated once per shape).
-static Tensor plain_version(const Tensor& tensor, Tensor& scratch) {
-  if (tensor.layout().is_plain() && tensor.layout().data_type() == DataType::f32) return tensor;
-  if (scratch.empty()) scratch = Tensor::zeros(tensor.shape());
-  scratch.copy_from(tensor);
-  return scratch;
 }
 
 static kernels::ChannelView channel_view(const Shape& shape) {
