@@ -4,7 +4,7 @@
 
 #include "framework/common/error.hpp"
 #include "framework/kernels/channel_normalization.hpp"
-#include "framework/layers/plain_version.hpp"
+#include "framework/plain_version.hpp"
 
 namespace convoy {
 

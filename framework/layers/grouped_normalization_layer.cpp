@@ -1,6 +1,6 @@
 #include "framework/layers/grouped_normalization_layer.hpp"
 
-#include "framework/layers/plain_version.hpp"
+#include "framework/plain_version.hpp"
 
 namespace convoy {
 
