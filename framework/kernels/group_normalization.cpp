@@ -111,6 +111,16 @@ void GroupNormalization::backward(const float* source, const float* destination_
     }
     const double mean_g = sum_g / static_cast<double>(length);
     const double mean_g_xhat = sum_g_xhat / static_cast<double>(length);
+    if (segment_length == 1) {
+      const float* gamma = scale ? scale + affine_base : nullptr;
+#pragma omp simd
+      for (int64_t i = 0; i < length; ++i) {
+        const double xhat = (x[i] - mean) * inverse_std;
+        dx[i] = static_cast<float>(
+            inverse_std * ((gamma ? gamma[i] : 1.0f) * dy[i] - mean_g - xhat * mean_g_xhat));
+      }
+      continue;
+    }
     for (int64_t s = 0; s < segments; ++s) {
       const int64_t offset = s * segment_length;
       const double gamma = scale ? scale[affine_base + s] : 1.0;

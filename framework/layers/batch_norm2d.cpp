@@ -76,15 +76,13 @@ Shape BatchNorm2d::infer_output_shape(const std::vector<Shape>& input_shapes) co
   return input;
 }
 
-void BatchNorm2d::reshape(const std::vector<Shape>& input_shapes) {
-  const Shape& input = input_shapes[0];
+void BatchNorm2d::reshape(const std::vector<Shape>&) {
   kernel_.reset();  // built by the first forward, which knows the input layout
   batch_mean_ = Tensor::zeros({options_.channels});
   batch_variance_ = Tensor::zeros({options_.channels});
   plain_input_ = plain_output_ = plain_output_grad_ = plain_input_grad_ = Tensor();
   mean_.assign(options_.channels, 0.0);
   inverse_std_.assign(options_.channels, 0.0);
-  (void)input;
 }
 
 void BatchNorm2d::build_kernel(const Layout& input_layout) {

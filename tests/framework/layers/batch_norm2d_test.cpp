@@ -118,16 +118,18 @@ TEST(BatchNorm2dTest, RunningStatisticsAfterTwoStepsMatchHandComputedValues) {
 }
 
 TEST(BatchNorm2dTest, EvalForwardMatchesReferenceWithRunningStatistics) {
-  BatchNorm2d bn(make(3));
-  randomize_parameters(bn, 5);
-  bn.running_mean().value.copy_from_plain(std::vector<float>{0.5f, -1.0f, 2.0f});
-  bn.running_var().value.copy_from_plain(std::vector<float>{0.25f, 4.0f, 1.5f});
-  const Shape shape{2, 3, 3, 5};
-  Tensor input = random_tensor(shape, 4);
-  auto expected =
-      reference_normalize(input.to_plain(), shape, {0.5, -1.0, 2.0}, {0.25, 4.0, 1.5},
-                          bn.weight()->value.to_plain(), bn.bias()->value.to_plain(), 1e-5, false);
-  expect_near(bn.forward({input}, Mode::eval).to_plain(), expected, 1e-5);
+  for (bool relu : {false, true}) {
+    BatchNorm2d bn(make(3, true, relu));
+    randomize_parameters(bn, 5);
+    bn.running_mean().value.copy_from_plain(std::vector<float>{0.5f, -1.0f, 2.0f});
+    bn.running_var().value.copy_from_plain(std::vector<float>{0.25f, 4.0f, 1.5f});
+    const Shape shape{2, 3, 3, 5};
+    Tensor input = random_tensor(shape, 4);
+    auto expected =
+        reference_normalize(input.to_plain(), shape, {0.5, -1.0, 2.0}, {0.25, 4.0, 1.5},
+                            bn.weight()->value.to_plain(), bn.bias()->value.to_plain(), 1e-5, relu);
+    expect_near(bn.forward({input}, Mode::eval).to_plain(), expected, 1e-5);
+  }
 }
 
 TEST(BatchNorm2dTest, TrainingGradientsMatchFiniteDifferencesWithOddSpatialSize) {
@@ -152,6 +154,21 @@ Tensor blocked_activation(const Shape& input_shape, uint64_t seed) {
   Conv2d conv(options);
   randomize_parameters(conv, seed);
   return conv.forward({random_tensor(input_shape, seed + 1)}, Mode::train).clone();
+}
+
+TEST(BatchNorm2dTest, RebuildsItsKernelWhenTheSameShapeArrivesInAnotherLayout) {
+  Tensor blocked = blocked_activation({2, 3, 4, 3}, 61);
+  Tensor plain = Tensor::from_plain(blocked.shape(), blocked.to_plain());
+  BatchNorm2d bn(make(16));
+  randomize_parameters(bn, 62);
+  auto from_plain = bn.forward({plain}, Mode::train).to_plain();
+  Tensor output = bn.forward({blocked}, Mode::train);
+  EXPECT_EQ(output.layout(), blocked.layout()) << output.layout().describe();
+  expect_near(output.to_plain(), from_plain, 1e-5);
+  Tensor output_grad = random_tensor(plain.shape(), 63);
+  auto blocked_grad = bn.backward(output_grad)[0].to_plain();
+  bn.forward({plain}, Mode::train);
+  expect_near(blocked_grad, bn.backward(output_grad)[0].to_plain(), 1e-4);
 }
 
 TEST(BatchNorm2dTest, GradientsMatchFiniteDifferencesOnABlockedLayoutFromConv2d) {
