@@ -1,6 +1,7 @@
 #include "framework/layers/batch_norm2d.hpp"
 
 #include <cmath>
+#include <cstdio>
 
 #include "framework/common/error.hpp"
 #include "framework/kernels/channel_normalization.hpp"
@@ -125,11 +126,10 @@ Tensor BatchNorm2d::forward_impl(const std::vector<Tensor>& inputs, Mode mode) {
   }
   kernel_->forward_training(input_.memory(), scale, shift, output_.memory(), batch_mean_.memory(),
                             batch_variance_.memory());
-  for (int64_t c = 0; c < options_.channels; ++c) {
-    mean_[c] = batch_mean_.plain_data()[c];
-    inverse_std_[c] = batch_variance_.plain_data()[c];  // the variance, for the update below
-  }
-  update_running_statistics(mean_, inverse_std_, count);
+  const float* mean = batch_mean_.plain_data();
+  const float* variance = batch_variance_.plain_data();
+  update_running_statistics(std::vector<double>(mean, mean + options_.channels),
+                            std::vector<double>(variance, variance + options_.channels), count);
   return output_;
 }
 
