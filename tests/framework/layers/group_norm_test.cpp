@@ -1,0 +1,131 @@
+#include "framework/layers/group_norm.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "framework/common/error.hpp"
+#include "framework/layers/conv2d.hpp"
+#include "support/layer_testing.hpp"
+
+namespace convoy {
+namespace {
+
+using testing::expect_gradients_match;
+using testing::expect_near;
+using testing::random_tensor;
+using testing::randomize_parameters;
+
+// torch.nn.GroupNorm by definition: statistics over (C / G channels) x H x W per (n, g).
+std::vector<float> reference_group_norm(const std::vector<float>& x, const Shape& shape,
+                                        int64_t groups, const std::vector<float>& gamma,
+                                        const std::vector<float>& beta, double eps) {
+  const int64_t N = shape[0], C = shape[1], HW = shape[2] * shape[3], per_group = C / groups;
+  std::vector<float> y(x.size());
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t g = 0; g < groups; ++g) {
+      const int64_t begin = (n * C + g * per_group) * HW, end = begin + per_group * HW;
+      double mean = 0, variance = 0;
+      for (int64_t i = begin; i < end; ++i) mean += x[i];
+      mean /= static_cast<double>(end - begin);
+      for (int64_t i = begin; i < end; ++i) variance += (x[i] - mean) * (x[i] - mean);
+      variance /= static_cast<double>(end - begin);
+      for (int64_t i = begin; i < end; ++i) {
+        const int64_t c = (i / HW) % C;
+        const double g_c = gamma.empty() ? 1.0 : gamma[c], b_c = beta.empty() ? 0.0 : beta[c];
+        y[i] = static_cast<float>((x[i] - mean) / std::sqrt(variance + eps) * g_c + b_c);
+      }
+    }
+  return y;
+}
+
+GroupNorm make(int64_t groups, int64_t channels, bool affine = true) {
+  GroupNormOptions options;
+  options.groups = groups;
+  options.channels = channels;
+  options.affine = affine;
+  return GroupNorm(options);
+}
+
+TEST(GroupNormTest, StartsWithUnitWeightAndZeroBias) {
+  auto norm = make(2, 4);
+  EXPECT_EQ(norm.weight()->value.to_plain(), std::vector<float>(4, 1.0f));
+  EXPECT_EQ(norm.bias()->value.to_plain(), std::vector<float>(4, 0.0f));
+  EXPECT_TRUE(norm.weight()->is_bias_or_norm);
+  EXPECT_EQ(norm.describe(), "GroupNorm(2, 4, eps=1e-05)");
+}
+
+TEST(GroupNormTest, ForwardMatchesReferenceInTrainAndEval) {
+  auto norm = make(3, 6);
+  randomize_parameters(norm, 2);
+  const Shape shape{2, 6, 3, 5};
+  Tensor input = random_tensor(shape, 3, -1.0f, 3.0f);
+  auto expected = reference_group_norm(input.to_plain(), shape, 3, norm.weight()->value.to_plain(),
+                                       norm.bias()->value.to_plain(), 1e-5);
+  expect_near(norm.forward({input}, Mode::train).to_plain(), expected, 1e-5);
+  expect_near(norm.forward({input}, Mode::eval).to_plain(), expected, 1e-5);
+}
+
+TEST(GroupNormTest, ForwardWithoutAffineAndLargeOffsetStaysAccurate) {
+  auto norm = make(2, 4, false);
+  EXPECT_TRUE(norm.parameters().empty());
+  const Shape shape{2, 4, 4, 3};
+  // |mean| >> std: a one-pass E[x^2] - E[x]^2 in float would lose most digits here.
+  Tensor input = random_tensor(shape, 4, 1000.0f, 1001.0f);
+  auto expected = reference_group_norm(input.to_plain(), shape, 2, {}, {}, 1e-5);
+  expect_near(norm.forward({input}, Mode::train).to_plain(), expected, 2e-3);
+}
+
+TEST(GroupNormTest, GradientsMatchFiniteDifferencesWithOddSpatialSize) {
+  auto norm = make(2, 6);
+  randomize_parameters(norm, 5);
+  expect_gradients_match(norm, {random_tensor({2, 6, 3, 5}, 6)});
+}
+
+TEST(GroupNormTest, GradientsMatchFiniteDifferencesOnABlockedLayoutFromConv2d) {
+  Conv2dOptions conv_options;
+  conv_options.in_channels = 3;
+  conv_options.out_channels = 16;
+  conv_options.kernel = 3;
+  conv_options.padding = 1;
+  Conv2d conv(conv_options);
+  randomize_parameters(conv, 7);
+  Tensor activation = conv.forward({random_tensor({2, 3, 3, 5}, 8)}, Mode::train).clone();
+  ASSERT_FALSE(activation.layout().is_plain());
+  auto norm = make(4, 16);
+  randomize_parameters(norm, 9);
+  auto expected =
+      reference_group_norm(activation.to_plain(), activation.shape(), 4,
+                           norm.weight()->value.to_plain(), norm.bias()->value.to_plain(), 1e-5);
+  expect_near(norm.forward({activation}, Mode::train).to_plain(), expected, 1e-5);
+  GradientCheckOptions options;
+  options.max_elements_per_tensor = 150;
+  expect_gradients_match(norm, {activation}, options);
+}
+
+TEST(GroupNormTest, RejectsChannelsNotDivisibleByGroupsNamingBoth) {
+  try {
+    make(4, 6);
+    FAIL() << "expected a ShapeError";
+  } catch (const ShapeError& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("channels=6 is not divisible by groups=4"), std::string::npos)
+        << message;
+    EXPECT_NE(message.find("GroupNorm(4, 6"), std::string::npos) << message;
+  }
+}
+
+TEST(GroupNormTest, RejectsAnInputWithTheWrongChannelCount) {
+  auto norm = make(2, 4);
+  try {
+    norm.forward({random_tensor({2, 6, 3, 3}, 1)}, Mode::train);
+    FAIL() << "expected a ShapeError";
+  } catch (const ShapeError& error) {
+    EXPECT_NE(std::string(error.what()).find("expects input (N, 4, *), got (2, 6, 3, 3)"),
+              std::string::npos)
+        << error.what();
+  }
+}
+
+}  // namespace
+}  // namespace convoy

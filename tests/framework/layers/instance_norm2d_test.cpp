@@ -1,0 +1,96 @@
+#include "framework/layers/instance_norm2d.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "framework/common/error.hpp"
+#include "support/layer_testing.hpp"
+
+namespace convoy {
+namespace {
+
+using testing::expect_gradients_match;
+using testing::expect_near;
+using testing::random_tensor;
+using testing::randomize_parameters;
+
+// torch.nn.InstanceNorm2d by definition: statistics over H x W per (n, c).
+std::vector<float> reference_instance_norm(const std::vector<float>& x, const Shape& shape,
+                                           const std::vector<float>& gamma,
+                                           const std::vector<float>& beta, double eps) {
+  const int64_t C = shape[1], HW = shape[2] * shape[3];
+  std::vector<float> y(x.size());
+  for (int64_t plane = 0; plane < shape[0] * C; ++plane) {
+    const int64_t begin = plane * HW, c = plane % C;
+    double mean = 0, variance = 0;
+    for (int64_t i = 0; i < HW; ++i) mean += x[begin + i];
+    mean /= static_cast<double>(HW);
+    for (int64_t i = 0; i < HW; ++i) variance += (x[begin + i] - mean) * (x[begin + i] - mean);
+    variance /= static_cast<double>(HW);
+    for (int64_t i = 0; i < HW; ++i) {
+      const double scale = gamma.empty() ? 1.0 : gamma[c], shift = beta.empty() ? 0.0 : beta[c];
+      y[begin + i] =
+          static_cast<float>((x[begin + i] - mean) / std::sqrt(variance + eps) * scale + shift);
+    }
+  }
+  return y;
+}
+
+InstanceNorm2d make(int64_t channels, bool affine) {
+  InstanceNorm2dOptions options;
+  options.channels = channels;
+  options.affine = affine;
+  return InstanceNorm2d(options);
+}
+
+TEST(InstanceNorm2dTest, DefaultsToNoAffineLikeTorch) {
+  InstanceNorm2d norm(InstanceNorm2dOptions{3});
+  EXPECT_TRUE(norm.parameters().empty());
+  EXPECT_TRUE(norm.buffers().empty());
+  EXPECT_EQ(norm.describe(), "InstanceNorm2d(3, eps=1e-05)");
+}
+
+TEST(InstanceNorm2dTest, ForwardMatchesReferenceWithAndWithoutAffine) {
+  const Shape shape{3, 2, 4, 5};
+  Tensor input = random_tensor(shape, 1, -2.0f, 1.0f);
+  auto plain = make(2, false);
+  expect_near(plain.forward({input}, Mode::train).to_plain(),
+              reference_instance_norm(input.to_plain(), shape, {}, {}, 1e-5), 1e-5);
+  auto affine = make(2, true);
+  randomize_parameters(affine, 2);
+  auto expected =
+      reference_instance_norm(input.to_plain(), shape, affine.weight()->value.to_plain(),
+                              affine.bias()->value.to_plain(), 1e-5);
+  expect_near(affine.forward({input}, Mode::eval).to_plain(), expected, 1e-5);
+}
+
+TEST(InstanceNorm2dTest, GradientsMatchFiniteDifferences) {
+  auto plain = make(3, false);
+  expect_gradients_match(plain, {random_tensor({2, 3, 3, 5}, 3)});
+  auto affine = make(3, true);
+  randomize_parameters(affine, 4);
+  expect_gradients_match(affine, {random_tensor({2, 3, 5, 3}, 5)});
+}
+
+TEST(InstanceNorm2dTest, RejectsWrongChannelsAndSingleElementPlanes) {
+  auto norm = make(3, false);
+  try {
+    norm.forward({random_tensor({2, 4, 3, 3}, 1)}, Mode::train);
+    FAIL() << "expected a ShapeError";
+  } catch (const ShapeError& error) {
+    EXPECT_NE(std::string(error.what()).find("InstanceNorm2d(3"), std::string::npos);
+    EXPECT_NE(std::string(error.what()).find("(N, 3, H, W), got (2, 4, 3, 3)"), std::string::npos)
+        << error.what();
+  }
+  try {
+    norm.forward({random_tensor({2, 3, 1, 1}, 1)}, Mode::train);
+    FAIL() << "expected a ShapeError";
+  } catch (const ShapeError& error) {
+    EXPECT_NE(std::string(error.what()).find("more than one spatial element"), std::string::npos)
+        << error.what();
+  }
+}
+
+}  // namespace
+}  // namespace convoy

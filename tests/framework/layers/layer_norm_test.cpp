@@ -1,0 +1,94 @@
+#include "framework/layers/layer_norm.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "framework/common/error.hpp"
+#include "support/layer_testing.hpp"
+
+namespace convoy {
+namespace {
+
+using testing::expect_gradients_match;
+using testing::expect_near;
+using testing::random_tensor;
+using testing::randomize_parameters;
+
+// torch.nn.LayerNorm by definition: statistics over the trailing `length` values of each
+// sample, element-wise affine.
+std::vector<float> reference_layer_norm(const std::vector<float>& x, int64_t length,
+                                        const std::vector<float>& gamma,
+                                        const std::vector<float>& beta, double eps) {
+  std::vector<float> y(x.size());
+  for (size_t begin = 0; begin < x.size(); begin += length) {
+    double mean = 0, variance = 0;
+    for (int64_t i = 0; i < length; ++i) mean += x[begin + i];
+    mean /= static_cast<double>(length);
+    for (int64_t i = 0; i < length; ++i) variance += (x[begin + i] - mean) * (x[begin + i] - mean);
+    variance /= static_cast<double>(length);
+    for (int64_t i = 0; i < length; ++i) {
+      const double scale = gamma.empty() ? 1.0 : gamma[i], shift = beta.empty() ? 0.0 : beta[i];
+      y[begin + i] =
+          static_cast<float>((x[begin + i] - mean) / std::sqrt(variance + eps) * scale + shift);
+    }
+  }
+  return y;
+}
+
+LayerNorm make(const Shape& normalized_shape, bool affine = true) {
+  LayerNormOptions options;
+  options.normalized_shape = normalized_shape;
+  options.elementwise_affine = affine;
+  return LayerNorm(options);
+}
+
+TEST(LayerNormTest, HasElementwiseAffineOfTheNormalizedShape) {
+  auto norm = make({3, 4, 5});
+  EXPECT_EQ(norm.weight()->value.shape(), (Shape{3, 4, 5}));
+  EXPECT_EQ(norm.bias()->value.shape(), (Shape{3, 4, 5}));
+  EXPECT_EQ(norm.weight()->value.to_plain(), std::vector<float>(60, 1.0f));
+  EXPECT_EQ(norm.describe(), "LayerNorm((3, 4, 5), eps=1e-05)");
+  EXPECT_TRUE(make({4}, false).parameters().empty());
+}
+
+TEST(LayerNormTest, ForwardOverChannelsHeightWidthMatchesReference) {
+  auto norm = make({3, 4, 5});
+  randomize_parameters(norm, 1);
+  Tensor input = random_tensor({2, 3, 4, 5}, 2, -1.0f, 2.0f);
+  auto expected = reference_layer_norm(input.to_plain(), 60, norm.weight()->value.to_plain(),
+                                       norm.bias()->value.to_plain(), 1e-5);
+  expect_near(norm.forward({input}, Mode::train).to_plain(), expected, 1e-5);
+}
+
+TEST(LayerNormTest, ForwardOverFeaturesMatchesReference) {
+  auto norm = make({7}, false);
+  Tensor input = random_tensor({5, 7}, 3);
+  expect_near(norm.forward({input}, Mode::eval).to_plain(),
+              reference_layer_norm(input.to_plain(), 7, {}, {}, 1e-5), 1e-5);
+}
+
+TEST(LayerNormTest, GradientsMatchFiniteDifferencesForImagesAndFeatures) {
+  auto images = make({2, 3, 5});
+  randomize_parameters(images, 4);
+  expect_gradients_match(images, {random_tensor({3, 2, 3, 5}, 5)});
+  auto features = make({6});
+  randomize_parameters(features, 6);
+  expect_gradients_match(features, {random_tensor({4, 6}, 7)});
+}
+
+TEST(LayerNormTest, RejectsAnInputWhoseTrailingDimensionsDiffer) {
+  auto norm = make({3, 4, 5});
+  try {
+    norm.forward({random_tensor({2, 3, 5, 4}, 1)}, Mode::train);
+    FAIL() << "expected a ShapeError";
+  } catch (const ShapeError& error) {
+    EXPECT_NE(std::string(error.what()).find("expects input (N, ..., 3, 4, 5), got (2, 3, 5, 4)"),
+              std::string::npos)
+        << error.what();
+  }
+  EXPECT_THROW(make({0, 3}), ShapeError);
+}
+
+}  // namespace
+}  // namespace convoy
