@@ -26,6 +26,9 @@ std::vector<uint8_t> gunzip(const std::vector<uint8_t>& compressed, const std::s
     guess = static_cast<size_t>(tail[0]) | static_cast<size_t>(tail[1]) << 8 |
             static_cast<size_t>(tail[2]) << 16 | static_cast<size_t>(tail[3]) << 24;
   }
+  // A truncated or corrupt file has garbage there: deflate never expands beyond 1032:1, so cap
+  // the guess instead of allocating gigabytes.
+  guess = std::min(guess, compressed.size() * 1032);
   output.resize(std::max<size_t>(guess, 1024));
   stream.next_in = const_cast<Bytef*>(compressed.data());
   stream.avail_in = static_cast<uInt>(compressed.size());
