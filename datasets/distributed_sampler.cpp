@@ -46,12 +46,12 @@ std::vector<int64_t> DistributedSampler::permutation(int64_t epoch) const {
 
 std::shared_ptr<const std::vector<int64_t>> DistributedSampler::cached_permutation(
     int64_t epoch) const {
-  std::lock_guard<std::mutex> lock(cache_mutex_);
-  if (!cached_ || cached_epoch_ != epoch) {
-    cached_ = std::make_shared<const std::vector<int64_t>>(permutation(epoch));
-    cached_epoch_ = epoch;
+  std::lock_guard<std::mutex> lock(cache_->mutex);
+  if (!cache_->order || cache_->epoch != epoch) {
+    cache_->order = std::make_shared<const std::vector<int64_t>>(permutation(epoch));
+    cache_->epoch = epoch;
   }
-  return cached_;
+  return cache_->order;
 }
 
 int64_t DistributedSampler::batches_per_epoch(int64_t per_rank_batch) const {

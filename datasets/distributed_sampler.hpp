@@ -59,9 +59,14 @@ class DistributedSampler {
   uint64_t seed_;
   bool shuffle_;
   bool drop_last_;
-  mutable std::mutex cache_mutex_;
-  mutable int64_t cached_epoch_ = -1;
-  mutable std::shared_ptr<const std::vector<int64_t>> cached_;
+  // Behind a pointer so the sampler stays copyable and movable; copies have the same seed and
+  // size, so sharing the cache between them is correct.
+  struct Cache {
+    std::mutex mutex;
+    int64_t epoch = -1;
+    std::shared_ptr<const std::vector<int64_t>> order;
+  };
+  std::shared_ptr<Cache> cache_ = std::make_shared<Cache>();
 };
 
 }  // namespace convoy::data
