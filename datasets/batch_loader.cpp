@@ -22,8 +22,9 @@ Batch load_batch(const Dataset& dataset, const Pipeline& pipeline, uint64_t seed
       batch.images.reserve(indices.size() * sample.pixels.size());
     } else if (sample.shape() != sample_shape) {
       throw ShapeError("batch of " + dataset.source() + ": sample " + std::to_string(indices[i]) +
-                       " has shape " + to_string(sample.shape()) + " after the transforms, but sample " +
-                       std::to_string(indices[0]) + " has " + to_string(sample_shape) +
+                       " has shape " + to_string(sample.shape()) +
+                       " after the transforms, but sample " + std::to_string(indices[0]) + " has " +
+                       to_string(sample_shape) +
                        "; add resize and center_crop (or random_resized_crop) to the transforms");
     }
     batch.images.insert(batch.images.end(), sample.pixels.begin(), sample.pixels.end());
@@ -51,7 +52,8 @@ BatchLoader::BatchLoader(const Dataset& dataset, Pipeline pipeline,
   }
   if (sampler.dataset_size() != dataset.size()) {
     throw ConfigError("batch loader: the sampler covers " + std::to_string(sampler.dataset_size()) +
-                      " samples but " + dataset.source() + " holds " + std::to_string(dataset.size()));
+                      " samples but " + dataset.source() + " holds " +
+                      std::to_string(dataset.size()));
   }
   steps_per_epoch_ = sampler.batches_per_epoch(per_rank_batch);
   for (int w = 0; w < options.workers; ++w) workers_.emplace_back([this] { worker_loop(); });
@@ -73,8 +75,8 @@ Batch BatchLoader::build(int64_t epoch, int64_t step) const {
 
 void BatchLoader::start_epoch(int64_t epoch, int64_t first_step) {
   if (first_step < 0 || first_step > steps_per_epoch_) {
-    throw ConfigError("batch loader: first step " + std::to_string(first_step) + " is outside [0, " +
-                      std::to_string(steps_per_epoch_) + "]");
+    throw ConfigError("batch loader: first step " + std::to_string(first_step) +
+                      " is outside [0, " + std::to_string(steps_per_epoch_) + "]");
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -34,10 +34,10 @@ namespace convoy::data {
 
 // One rank's share of one global step, ready to copy into a Tensor.
 struct Batch {
-  std::vector<float> images;    // (N, C, H, W), contiguous
-  Shape shape;                  // {N, C, H, W}
-  std::vector<int32_t> labels;  // (N)
-  std::vector<int64_t> indices; // (N) dataset indices, for debugging and tests
+  std::vector<float> images;     // (N, C, H, W), contiguous
+  Shape shape;                   // {N, C, H, W}
+  std::vector<int32_t> labels;   // (N)
+  std::vector<int64_t> indices;  // (N) dataset indices, for debugging and tests
   int64_t epoch = 0;
   int64_t step = 0;
 };

@@ -27,7 +27,8 @@ int class_count_of(CifarFormat format) {
 
 std::vector<std::string> default_names(CifarFormat format) {
   if (format == CifarFormat::cifar10) {
-    return {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"};
+    return {"airplane", "automobile", "bird",  "cat",  "deer",
+            "dog",      "frog",       "horse", "ship", "truck"};
   }
   std::vector<std::string> names;
   for (int i = 0; i < class_count_of(format); ++i) names.push_back(std::to_string(i));
@@ -92,7 +93,8 @@ CifarDataset::CifarDataset(std::vector<std::string> files, CifarFormat format,
 
 Image CifarDataset::read(int64_t index) const {
   check_index(index);
-  const auto first = pixels_.begin() + static_cast<std::ptrdiff_t>(kPixelsPerImage * static_cast<size_t>(index));
+  const auto first =
+      pixels_.begin() + static_cast<std::ptrdiff_t>(kPixelsPerImage * static_cast<size_t>(index));
   return Image{std::vector<uint8_t>(first, first + kPixelsPerImage), 3, 32, 32,
                labels_[static_cast<size_t>(index)]};
 }
@@ -108,7 +110,8 @@ CifarDataset open_cifar10(const std::string& dir, const std::string& split) {
   const std::filesystem::path root(dir);
   std::vector<std::string> files;
   if (split == "train") {
-    for (int i = 1; i <= 5; ++i) files.push_back((root / ("data_batch_" + std::to_string(i) + ".bin")).string());
+    for (int i = 1; i <= 5; ++i)
+      files.push_back((root / ("data_batch_" + std::to_string(i) + ".bin")).string());
   } else {
     files.push_back((root / "test_batch.bin").string());
   }
@@ -118,9 +121,10 @@ CifarDataset open_cifar10(const std::string& dir, const std::string& split) {
 CifarDataset open_cifar100(const std::string& dir, const std::string& split, bool coarse) {
   check_split(split, "CIFAR-100");
   const std::filesystem::path root(dir);
-  return CifarDataset({(root / (split + ".bin")).string()},
-                      coarse ? CifarFormat::cifar100_coarse : CifarFormat::cifar100_fine,
-                      read_names(root / (coarse ? "coarse_label_names.txt" : "fine_label_names.txt")));
+  return CifarDataset(
+      {(root / (split + ".bin")).string()},
+      coarse ? CifarFormat::cifar100_coarse : CifarFormat::cifar100_fine,
+      read_names(root / (coarse ? "coarse_label_names.txt" : "fine_label_names.txt")));
 }
 
 }  // namespace convoy::data

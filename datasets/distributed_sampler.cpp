@@ -60,8 +60,8 @@ int64_t DistributedSampler::batches_per_epoch(int64_t per_rank_batch) const {
                       ", expected at least 1");
   }
   const int64_t global_batch = per_rank_batch * world_size_;
-  const int64_t batches = drop_last_ ? dataset_size_ / global_batch
-                                     : (dataset_size_ + global_batch - 1) / global_batch;
+  const int64_t batches =
+      drop_last_ ? dataset_size_ / global_batch : (dataset_size_ + global_batch - 1) / global_batch;
   if (batches == 0) {
     throw ConfigError("sampler: the dataset's " + std::to_string(dataset_size_) +
                       " samples do not fill one global batch of " + std::to_string(global_batch) +

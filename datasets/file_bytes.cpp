@@ -79,9 +79,10 @@ std::vector<uint8_t> read_maybe_gzipped(const std::string& path) {
 void write_file_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
   if (!file) throw FileError("cannot create '" + path + "': " + std::strerror(errno));
-  file.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  if (!file.flush()) throw FileError("cannot write " + std::to_string(bytes.size()) +
-                                     " bytes to '" + path + "'");
+  file.write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
+  if (!file.flush())
+    throw FileError("cannot write " + std::to_string(bytes.size()) + " bytes to '" + path + "'");
 }
 
 }  // namespace convoy::data

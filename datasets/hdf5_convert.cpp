@@ -18,26 +18,34 @@ using hdf5::Place;
 
 Handle create_dataset(hid_t file, const char* name, hid_t type, const std::vector<hsize_t>& dims,
                       const std::vector<hsize_t>& chunk, const Place& place) {
-  Handle space = checked([&] { return H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr); },
-                         H5Sclose, place, "H5Screate_simple");
-  Handle properties = checked([] { return H5Pcreate(H5P_DATASET_CREATE); }, H5Pclose, place, "H5Pcreate");
+  Handle space =
+      checked([&] { return H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr); },
+              H5Sclose, place, "H5Screate_simple");
+  Handle properties =
+      checked([] { return H5Pcreate(H5P_DATASET_CREATE); }, H5Pclose, place, "H5Pcreate");
   check(H5Pset_chunk(properties.get(), static_cast<int>(chunk.size()), chunk.data()), place,
         "H5Pset_chunk");
-  return checked([&] { return H5Dcreate2(file, name, type, space.get(), H5P_DEFAULT, properties.get(), H5P_DEFAULT); },
-                 H5Dclose, place, "H5Dcreate2");
+  return checked(
+      [&] {
+        return H5Dcreate2(file, name, type, space.get(), H5P_DEFAULT, properties.get(),
+                          H5P_DEFAULT);
+      },
+      H5Dclose, place, "H5Dcreate2");
 }
 
 void write_rows(hid_t dataset, hid_t type, const void* data, hsize_t first, hsize_t rows,
                 std::vector<hsize_t> row_dims, const Place& place) {
-  Handle file_space = checked([&] { return H5Dget_space(dataset); }, H5Sclose, place, "H5Dget_space");
+  Handle file_space =
+      checked([&] { return H5Dget_space(dataset); }, H5Sclose, place, "H5Dget_space");
   std::vector<hsize_t> start(row_dims.size() + 1, 0);
   start[0] = first;
   row_dims.insert(row_dims.begin(), rows);
   check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr,
                             row_dims.data(), nullptr),
         place, "H5Sselect_hyperslab");
-  Handle memory_space = checked([&] { return H5Screate_simple(static_cast<int>(row_dims.size()), row_dims.data(), nullptr); },
-                                H5Sclose, place, "H5Screate_simple");
+  Handle memory_space = checked(
+      [&] { return H5Screate_simple(static_cast<int>(row_dims.size()), row_dims.data(), nullptr); },
+      H5Sclose, place, "H5Screate_simple");
   check(H5Dwrite(dataset, type, memory_space.get(), file_space.get(), H5P_DEFAULT, data), place,
         "H5Dwrite");
 }
@@ -57,16 +65,24 @@ void write_attributes(hid_t file, const Dataset& dataset, const std::string& pat
   const hsize_t count = names.size();
   Handle names_space = checked([&] { return H5Screate_simple(1, &count, nullptr); }, H5Sclose,
                                names_place, "H5Screate_simple");
-  Handle names_attribute = checked([&] { return H5Acreate2(file, "class_names", type.get(), names_space.get(), H5P_DEFAULT, H5P_DEFAULT); },
-                                   H5Aclose, names_place, "H5Acreate2");
+  Handle names_attribute = checked(
+      [&] {
+        return H5Acreate2(file, "class_names", type.get(), names_space.get(), H5P_DEFAULT,
+                          H5P_DEFAULT);
+      },
+      H5Aclose, names_place, "H5Acreate2");
   check(H5Awrite(names_attribute.get(), type.get(), names.data()), names_place, "H5Awrite");
 
   const Place source_place{path, "source attribute"};
   const std::string source = dataset.source();
   const char* source_text = source.c_str();
-  Handle scalar = checked([] { return H5Screate(H5S_SCALAR); }, H5Sclose, source_place, "H5Screate");
-  Handle source_attribute = checked([&] { return H5Acreate2(file, "source", type.get(), scalar.get(), H5P_DEFAULT, H5P_DEFAULT); },
-                                    H5Aclose, source_place, "H5Acreate2");
+  Handle scalar =
+      checked([] { return H5Screate(H5S_SCALAR); }, H5Sclose, source_place, "H5Screate");
+  Handle source_attribute = checked(
+      [&] {
+        return H5Acreate2(file, "source", type.get(), scalar.get(), H5P_DEFAULT, H5P_DEFAULT);
+      },
+      H5Aclose, source_place, "H5Acreate2");
   check(H5Awrite(source_attribute.get(), type.get(), &source_text), source_place, "H5Awrite");
 }
 
@@ -74,17 +90,20 @@ void write_file(const Dataset& dataset, const Shape& shape, const std::string& t
                 const std::string& path, int64_t chunk_images) {
   hdf5::silence_error_printing();
   const Place file_place{temporary, "/"};
-  Handle file = checked([&] { return H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT); },
-                        H5Fclose, file_place, "H5Fcreate");
+  Handle file =
+      checked([&] { return H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT); },
+              H5Fclose, file_place, "H5Fcreate");
   const auto count = static_cast<hsize_t>(dataset.size());
   const std::vector<hsize_t> row = {static_cast<hsize_t>(shape[0]), static_cast<hsize_t>(shape[1]),
                                     static_cast<hsize_t>(shape[2])};
   const auto chunk = static_cast<hsize_t>(std::min<int64_t>(chunk_images, dataset.size()));
   const Place images_place{temporary, "images"};
   const Place labels_place{temporary, "labels"};
-  Handle images = create_dataset(file.get(), "images", H5T_STD_U8LE, {count, row[0], row[1], row[2]},
-                                 {chunk, row[0], row[1], row[2]}, images_place);
-  Handle labels = create_dataset(file.get(), "labels", H5T_STD_I32LE, {count}, {chunk}, labels_place);
+  Handle images =
+      create_dataset(file.get(), "images", H5T_STD_U8LE, {count, row[0], row[1], row[2]},
+                     {chunk, row[0], row[1], row[2]}, images_place);
+  Handle labels =
+      create_dataset(file.get(), "labels", H5T_STD_I32LE, {count}, {chunk}, labels_place);
 
   const size_t image_elements = static_cast<size_t>(element_count(shape));
   std::vector<uint8_t> pixels;

@@ -25,8 +25,8 @@ std::unique_lock<std::mutex> lock_if_not_threadsafe() {
 
 std::vector<hsize_t> dimensions_of(hid_t dataset, const Place& place) {
   Handle space = checked([&] { return H5Dget_space(dataset); }, H5Sclose, place, "H5Dget_space");
-  const int rank = static_cast<int>(check(H5Sget_simple_extent_ndims(space.get()), place,
-                                          "H5Sget_simple_extent_ndims"));
+  const int rank = static_cast<int>(
+      check(H5Sget_simple_extent_ndims(space.get()), place, "H5Sget_simple_extent_ndims"));
   std::vector<hsize_t> dims(static_cast<size_t>(rank));
   check(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr), place,
         "H5Sget_simple_extent_dims");
@@ -50,8 +50,8 @@ std::vector<std::string> read_string_list(hid_t file, const Place& place) {
   if (check(H5Aexists(file, "class_names"), place, "H5Aexists") == 0) return {};
   Handle attribute = checked([&] { return H5Aopen(file, "class_names", H5P_DEFAULT); }, H5Aclose,
                              place, "H5Aopen");
-  Handle space = checked([&] { return H5Aget_space(attribute.get()); }, H5Sclose, place,
-                         "H5Aget_space");
+  Handle space =
+      checked([&] { return H5Aget_space(attribute.get()); }, H5Sclose, place, "H5Aget_space");
   const hssize_t count = H5Sget_simple_extent_npoints(space.get());
   check(count, place, "H5Sget_simple_extent_npoints");
   Handle type = checked([] { return H5Tcopy(H5T_C_S1); }, H5Tclose, place, "H5Tcopy");
@@ -87,7 +87,8 @@ struct Hdf5Dataset::Handles {
   Handle images;
 };
 
-Hdf5Dataset::Hdf5Dataset(const std::string& path) : path_(path), handles_(std::make_unique<Handles>()) {
+Hdf5Dataset::Hdf5Dataset(const std::string& path)
+    : path_(path), handles_(std::make_unique<Handles>()) {
   auto lock = lock_if_not_threadsafe();
   hdf5::silence_error_printing();
   handles_->file = checked([&] { return H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT); },
@@ -109,10 +110,11 @@ Hdf5Dataset::Hdf5Dataset(const std::string& path) : path_(path), handles_(std::m
                     " dimensions (or an empty one); expected (N, C, H, W)");
   }
   if (label_dims.size() != 1 || label_dims[0] != image_dims[0]) {
-    throw FileError("HDF5 file '" + path + "': dataset 'labels' must be 1-D with one label per " +
-                    "image; 'images' holds " + std::to_string(image_dims[0]) + " images, 'labels' " +
-                    (label_dims.size() == 1 ? "holds " + std::to_string(label_dims[0]) + " labels"
-                                            : "has " + std::to_string(label_dims.size()) + " dimensions"));
+    throw FileError(
+        "HDF5 file '" + path + "': dataset 'labels' must be 1-D with one label per " +
+        "image; 'images' holds " + std::to_string(image_dims[0]) + " images, 'labels' " +
+        (label_dims.size() == 1 ? "holds " + std::to_string(label_dims[0]) + " labels"
+                                : "has " + std::to_string(label_dims.size()) + " dimensions"));
   }
   image_shape_ = {static_cast<int64_t>(image_dims[1]), static_cast<int64_t>(image_dims[2]),
                   static_cast<int64_t>(image_dims[3])};
@@ -155,7 +157,8 @@ Image Hdf5Dataset::read(int64_t index) const {
   hdf5::silence_error_printing();  // per thread: loader workers are new threads
   const Place place{path_, "images"};
   const hid_t images = handles_->images.get();
-  Handle file_space = checked([&] { return H5Dget_space(images); }, H5Sclose, place, "H5Dget_space");
+  Handle file_space =
+      checked([&] { return H5Dget_space(images); }, H5Sclose, place, "H5Dget_space");
   const hsize_t start[4] = {static_cast<hsize_t>(index), 0, 0, 0};
   const hsize_t count[4] = {1, static_cast<hsize_t>(image.channels),
                             static_cast<hsize_t>(image.height), static_cast<hsize_t>(image.width)};

@@ -13,7 +13,8 @@ constexpr uint32_t kImagesMagic = 0x00000803;  // 2051
 constexpr uint32_t kLabelsMagic = 0x00000801;  // 2049
 
 uint32_t read_big_endian(const std::vector<uint8_t>& bytes, size_t offset) {
-  return static_cast<uint32_t>(bytes[offset]) << 24 | static_cast<uint32_t>(bytes[offset + 1]) << 16 |
+  return static_cast<uint32_t>(bytes[offset]) << 24 |
+         static_cast<uint32_t>(bytes[offset + 1]) << 16 |
          static_cast<uint32_t>(bytes[offset + 2]) << 8 | static_cast<uint32_t>(bytes[offset + 3]);
 }
 
@@ -45,8 +46,8 @@ std::vector<int64_t> parse_header(const std::vector<uint8_t>& bytes, const std::
   const size_t expected = header_bytes + static_cast<size_t>(payload);
   if (bytes.size() != expected) {
     throw FileError(where + (bytes.size() < expected ? " is truncated" : " has trailing bytes") +
-                    ": its header promises " + std::to_string(expected) + " bytes, the (decompressed) file has " +
-                    std::to_string(bytes.size()));
+                    ": its header promises " + std::to_string(expected) +
+                    " bytes, the (decompressed) file has " + std::to_string(bytes.size()));
   }
   return sizes;
 }
@@ -63,13 +64,15 @@ IdxDataset::IdxDataset(const std::string& images_path, const std::string& labels
                        std::vector<std::string> class_names)
     : images_path_(images_path), class_names_(std::move(class_names)) {
   std::vector<uint8_t> images = read_maybe_gzipped(images_path);
-  const std::vector<int64_t> image_sizes = parse_header(images, images_path, kImagesMagic, "images");
+  const std::vector<int64_t> image_sizes =
+      parse_header(images, images_path, kImagesMagic, "images");
   std::vector<uint8_t> labels = read_maybe_gzipped(labels_path);
-  const std::vector<int64_t> label_sizes = parse_header(labels, labels_path, kLabelsMagic, "labels");
+  const std::vector<int64_t> label_sizes =
+      parse_header(labels, labels_path, kLabelsMagic, "labels");
   if (image_sizes[0] != label_sizes[0]) {
-    throw FileError("IDX labels file '" + labels_path + "' holds " + std::to_string(label_sizes[0]) +
-                    " labels but images file '" + images_path + "' holds " +
-                    std::to_string(image_sizes[0]) + " images; expected equal counts");
+    throw FileError("IDX labels file '" + labels_path + "' holds " +
+                    std::to_string(label_sizes[0]) + " labels but images file '" + images_path +
+                    "' holds " + std::to_string(image_sizes[0]) + " images; expected equal counts");
   }
   count_ = image_sizes[0];
   height_ = static_cast<int>(image_sizes[1]);
@@ -90,14 +93,15 @@ IdxDataset::IdxDataset(const std::string& images_path, const std::string& labels
 Image IdxDataset::read(int64_t index) const {
   check_index(index);
   const size_t pixels_per_image = static_cast<size_t>(height_) * static_cast<size_t>(width_);
-  const auto first = pixels_.begin() + static_cast<std::ptrdiff_t>(pixels_per_image * static_cast<size_t>(index));
-  return Image{std::vector<uint8_t>(first, first + static_cast<std::ptrdiff_t>(pixels_per_image)), 1,
-               height_, width_, labels_[static_cast<size_t>(index)]};
+  const auto first =
+      pixels_.begin() + static_cast<std::ptrdiff_t>(pixels_per_image * static_cast<size_t>(index));
+  return Image{std::vector<uint8_t>(first, first + static_cast<std::ptrdiff_t>(pixels_per_image)),
+               1, height_, width_, labels_[static_cast<size_t>(index)]};
 }
 
 const std::vector<std::string>& fashion_mnist_class_names() {
-  static const std::vector<std::string> names = {"T-shirt/top", "Trouser", "Pullover", "Dress",
-                                                 "Coat",        "Sandal",  "Shirt",    "Sneaker",
+  static const std::vector<std::string> names = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
+                                                 "Coat",        "Sandal",    "Shirt",    "Sneaker",
                                                  "Bag",         "Ankle boot"};
   return names;
 }
@@ -109,7 +113,8 @@ IdxDataset open_fashion_mnist(const std::string& dir, const std::string& split) 
   } else if (split == "test") {
     prefix = "t10k";
   } else {
-    throw ConfigError("Fashion-MNIST split '" + split + "' is unknown; expected \"train\" or \"test\"");
+    throw ConfigError("Fashion-MNIST split '" + split +
+                      "' is unknown; expected \"train\" or \"test\"");
   }
   const std::filesystem::path root(dir);
   return IdxDataset(pick_existing((root / (prefix + "-images-idx3-ubyte.gz")).string()),

@@ -22,7 +22,8 @@ Image planar_from_interleaved(const std::vector<uint8_t>& interleaved, int chann
   const size_t plane = static_cast<size_t>(height) * static_cast<size_t>(width);
   for (size_t p = 0; p < plane; ++p) {
     for (int c = 0; c < channels; ++c) {
-      image.pixels[static_cast<size_t>(c) * plane + p] = interleaved[p * static_cast<size_t>(channels) + static_cast<size_t>(c)];
+      image.pixels[static_cast<size_t>(c) * plane + p] =
+          interleaved[p * static_cast<size_t>(channels) + static_cast<size_t>(c)];
     }
   }
   return image;
@@ -49,7 +50,8 @@ Image decode_jpeg(const std::vector<uint8_t>& bytes, int channels, const std::st
   int colorspace = 0;
   unsigned char* data = const_cast<unsigned char*>(bytes.data());
   const auto size = static_cast<unsigned long>(bytes.size());
-  if (tjDecompressHeader3(handle.get(), data, size, &width, &height, &subsampling, &colorspace) != 0) {
+  if (tjDecompressHeader3(handle.get(), data, size, &width, &height, &subsampling, &colorspace) !=
+      0) {
     throw FileError("corrupt JPEG '" + path + "': " + tjGetErrorStr2(handle.get()));
   }
   std::vector<uint8_t> interleaved(static_cast<size_t>(width) * static_cast<size_t>(height) *
@@ -82,7 +84,9 @@ Image decode_png(const std::vector<uint8_t>& bytes, int channels, const std::str
 
 void check_encodable(const Image& image) {
   if ((image.channels != 1 && image.channels != 3) || image.height <= 0 || image.width <= 0 ||
-      image.pixels.size() != static_cast<size_t>(image.channels) * static_cast<size_t>(image.height) * static_cast<size_t>(image.width)) {
+      image.pixels.size() != static_cast<size_t>(image.channels) *
+                                 static_cast<size_t>(image.height) *
+                                 static_cast<size_t>(image.width)) {
     throw ShapeError("cannot encode an image of shape " + to_string(image.shape()) + " with " +
                      std::to_string(image.pixels.size()) + " pixels; expected 1 or 3 channels");
   }
@@ -137,7 +141,8 @@ std::vector<uint8_t> encode_png(const Image& image) {
     throw Error(std::string("PNG encoding failed: ") + png.message);
   }
   std::vector<uint8_t> bytes(size);
-  if (png_image_write_to_memory(&png, bytes.data(), &size, 0, interleaved.data(), 0, nullptr) == 0) {
+  if (png_image_write_to_memory(&png, bytes.data(), &size, 0, interleaved.data(), 0, nullptr) ==
+      0) {
     throw Error(std::string("PNG encoding failed: ") + png.message);
   }
   bytes.resize(size);

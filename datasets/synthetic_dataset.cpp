@@ -28,7 +28,8 @@ Image SyntheticDataset::read(int64_t index) const {
   image.pixels.resize(static_cast<size_t>(element_count(shape_)));
   const size_t plane = static_cast<size_t>(image.height) * static_cast<size_t>(image.width);
   for (int c = 0; c < image.channels; ++c) {
-    SampleRandom class_random(seed_, 1, static_cast<uint64_t>(image.label) * 1024 + static_cast<uint64_t>(c));
+    SampleRandom class_random(seed_, 1,
+                              static_cast<uint64_t>(image.label) * 1024 + static_cast<uint64_t>(c));
     const int brightness = static_cast<int>(class_random.below(129));  // 0..128
     for (size_t p = 0; p < plane; ++p) {
       image.pixels[static_cast<size_t>(c) * plane + p] =

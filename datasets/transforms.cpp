@@ -43,7 +43,9 @@ std::vector<Tap> taps(int source_size, int destination_size) {
 }  // namespace
 
 FloatImage crop(const FloatImage& image, int top, int left, int height, int width) {
-  FloatImage result{std::vector<float>(static_cast<size_t>(image.channels) * static_cast<size_t>(height) * static_cast<size_t>(width), 0.0f),
+  FloatImage result{std::vector<float>(static_cast<size_t>(image.channels) *
+                                           static_cast<size_t>(height) * static_cast<size_t>(width),
+                                       0.0f),
                     image.channels, height, width};
   for (int c = 0; c < image.channels; ++c) {
     for (int y = 0; y < height; ++y) {
@@ -61,7 +63,8 @@ FloatImage crop(const FloatImage& image, int top, int left, int height, int widt
 
 FloatImage resize_bilinear(const FloatImage& image, int height, int width) {
   if (height == image.height && width == image.width) return image;
-  FloatImage result{std::vector<float>(static_cast<size_t>(image.channels) * static_cast<size_t>(height) * static_cast<size_t>(width)),
+  FloatImage result{std::vector<float>(static_cast<size_t>(image.channels) *
+                                       static_cast<size_t>(height) * static_cast<size_t>(width)),
                     image.channels, height, width};
   const std::vector<Tap> rows = taps(image.height, height);
   const std::vector<Tap> columns = taps(image.width, width);
@@ -70,10 +73,12 @@ FloatImage resize_bilinear(const FloatImage& image, int height, int width) {
       const Tap& row = rows[static_cast<size_t>(y)];
       for (int x = 0; x < width; ++x) {
         const Tap& column = columns[static_cast<size_t>(x)];
-        const float top = image.pixels[at(image, c, row.low, column.low)] * (1 - column.weight_high) +
-                          image.pixels[at(image, c, row.low, column.high)] * column.weight_high;
-        const float bottom = image.pixels[at(image, c, row.high, column.low)] * (1 - column.weight_high) +
-                             image.pixels[at(image, c, row.high, column.high)] * column.weight_high;
+        const float top =
+            image.pixels[at(image, c, row.low, column.low)] * (1 - column.weight_high) +
+            image.pixels[at(image, c, row.low, column.high)] * column.weight_high;
+        const float bottom =
+            image.pixels[at(image, c, row.high, column.low)] * (1 - column.weight_high) +
+            image.pixels[at(image, c, row.high, column.high)] * column.weight_high;
         result.pixels[at(result, c, y, x)] = top * (1 - row.weight_high) + bottom * row.weight_high;
       }
     }
@@ -112,11 +117,16 @@ void HorizontalFlip::apply(FloatImage& image, SampleRandom& random) const {
   }
 }
 
-RandomResizedCrop::RandomResizedCrop(int size, double scale_min, double scale_max,
-                                     double ratio_min, double ratio_max)
-    : size_(size), scale_min_(scale_min), scale_max_(scale_max), ratio_min_(ratio_min), ratio_max_(ratio_max) {
+RandomResizedCrop::RandomResizedCrop(int size, double scale_min, double scale_max, double ratio_min,
+                                     double ratio_max)
+    : size_(size),
+      scale_min_(scale_min),
+      scale_max_(scale_max),
+      ratio_min_(ratio_min),
+      ratio_max_(ratio_max) {
   check_size(size, "random_resized_crop");
-  if (!(0 < scale_min && scale_min <= scale_max && scale_max <= 1 && 0 < ratio_min && ratio_min <= ratio_max)) {
+  if (!(0 < scale_min && scale_min <= scale_max && scale_max <= 1 && 0 < ratio_min &&
+        ratio_min <= ratio_max)) {
     throw ConfigError("transform " + describe() + ": expected 0 < scale_min <= scale_max <= 1 " +
                       "and 0 < ratio_min <= ratio_max");
   }
@@ -147,8 +157,9 @@ void RandomResizedCrop::apply(FloatImage& image, SampleRandom& random) const {
   } else if (in_ratio > ratio_max_) {
     width = static_cast<int>(std::lround(height * ratio_max_));
   }
-  image = resize_bilinear(crop(image, (image.height - height) / 2, (image.width - width) / 2, height, width),
-                          size_, size_);
+  image = resize_bilinear(
+      crop(image, (image.height - height) / 2, (image.width - width) / 2, height, width), size_,
+      size_);
 }
 
 std::string RandomResizedCrop::describe() const {
@@ -162,9 +173,11 @@ Resize::Resize(int size) : size_(size) { check_size(size, "resize"); }
 void Resize::apply(FloatImage& image, SampleRandom&) const {
   // torchvision truncates the longer side: int(size * long / short).
   if (image.height <= image.width) {
-    image = resize_bilinear(image, size_, static_cast<int>(static_cast<int64_t>(size_) * image.width / image.height));
+    image = resize_bilinear(
+        image, size_, static_cast<int>(static_cast<int64_t>(size_) * image.width / image.height));
   } else {
-    image = resize_bilinear(image, static_cast<int>(static_cast<int64_t>(size_) * image.height / image.width), size_);
+    image = resize_bilinear(
+        image, static_cast<int>(static_cast<int64_t>(size_) * image.height / image.width), size_);
   }
 }
 
@@ -187,21 +200,27 @@ void PadTo::apply(FloatImage& image, SampleRandom&) const {
   image = crop(image, -((size_ - image.height) / 2), -((size_ - image.width) / 2), size_, size_);
 }
 
-Pipeline::Pipeline(const TransformConfig& config) : mean_(config.mean), std_(config.standard_deviation) {
+Pipeline::Pipeline(const TransformConfig& config)
+    : mean_(config.mean), std_(config.standard_deviation) {
   if (mean_.size() != std_.size()) {
     throw ConfigError("transform config: mean has " + std::to_string(mean_.size()) +
-                      " values and standard_deviation " + std::to_string(std_.size()) + "; expected the same count");
+                      " values and standard_deviation " + std::to_string(std_.size()) +
+                      "; expected the same count");
   }
   for (float value : std_) {
-    if (!(value > 0)) throw ConfigError("transform config: standard_deviation values must be positive");
+    if (!(value > 0))
+      throw ConfigError("transform config: standard_deviation values must be positive");
   }
-  if (config.random_resized_crop > 0) transforms_.push_back(std::make_shared<RandomResizedCrop>(config.random_resized_crop));
+  if (config.random_resized_crop > 0)
+    transforms_.push_back(std::make_shared<RandomResizedCrop>(config.random_resized_crop));
   if (config.resize > 0) transforms_.push_back(std::make_shared<Resize>(config.resize));
-  if (config.center_crop > 0) transforms_.push_back(std::make_shared<CenterCrop>(config.center_crop));
+  if (config.center_crop > 0)
+    transforms_.push_back(std::make_shared<CenterCrop>(config.center_crop));
   if (config.pad_to > 0) transforms_.push_back(std::make_shared<PadTo>(config.pad_to));
   check_size(config.random_crop_padding, "random_crop_padding");
   if (config.random_crop > 0) {
-    transforms_.push_back(std::make_shared<RandomCrop>(config.random_crop, config.random_crop_padding));
+    transforms_.push_back(
+        std::make_shared<RandomCrop>(config.random_crop, config.random_crop_padding));
   } else {
     check_size(config.random_crop, "random_crop");
   }
@@ -215,8 +234,9 @@ FloatImage Pipeline::apply(const Image& image, uint64_t seed, int64_t epoch, int
   for (const auto& transform : transforms_) transform->apply(result, random);
   if (!mean_.empty() && mean_.size() != 1 && static_cast<int>(mean_.size()) != result.channels) {
     throw ShapeError("transform normalize: " + std::to_string(mean_.size()) +
-                     " mean/standard_deviation values for an image of " + std::to_string(result.channels) +
-                     " channels; expected 1 or " + std::to_string(result.channels));
+                     " mean/standard_deviation values for an image of " +
+                     std::to_string(result.channels) + " channels; expected 1 or " +
+                     std::to_string(result.channels));
   }
   const size_t plane = static_cast<size_t>(result.height) * static_cast<size_t>(result.width);
   for (int c = 0; c < result.channels; ++c) {

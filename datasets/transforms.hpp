@@ -126,7 +126,8 @@ struct TransformConfig {
   int random_crop = 0;          // output size, after zero-padding by random_crop_padding
   int random_crop_padding = 0;
   bool horizontal_flip = false;
-  // Per-channel (x / 255 - mean) / standard_deviation; empty = plain x / 255; one value = every channel.
+  // Per-channel (x / 255 - mean) / standard_deviation; empty = plain x / 255; one value = every
+  // channel.
   std::vector<float> mean;
   std::vector<float> standard_deviation;
 };

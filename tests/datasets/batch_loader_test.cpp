@@ -47,7 +47,8 @@ Pipeline augmenting_pipeline() {
   return Pipeline(config);
 }
 
-std::vector<Batch> epoch_batches(const Dataset& dataset, int workers, int64_t epoch, int64_t first_step = 0) {
+std::vector<Batch> epoch_batches(const Dataset& dataset, int workers, int64_t epoch,
+                                 int64_t first_step = 0) {
   const DistributedSampler sampler(dataset.size(), 2, 1, 17);
   BatchLoader loader(dataset, augmenting_pipeline(), sampler, 3, {workers, 2, 99});
   loader.start_epoch(epoch, first_step);
@@ -91,7 +92,8 @@ TEST(BatchLoaderTest, BatchContentIsTheSamplerSliceThroughThePipeline) {
       const Image image = dataset.read(batch.indices[i]);
       EXPECT_EQ(batch.labels[i], image.label);
       const std::vector<float> expected = pipeline.apply(image, 99, 1, batch.indices[i]).pixels;
-      EXPECT_TRUE(std::equal(expected.begin(), expected.end(), batch.images.begin() + static_cast<std::ptrdiff_t>(i * 128)));
+      EXPECT_TRUE(std::equal(expected.begin(), expected.end(),
+                             batch.images.begin() + static_cast<std::ptrdiff_t>(i * 128)));
     }
   }
 }
@@ -130,8 +132,8 @@ TEST(BatchLoaderTest, WorkerExceptionReachesTheConsumerWithItsMessage) {
     loader.start_epoch(0);
     EXPECT_EQ(loader.next()->step, 0);
     EXPECT_EQ(loader.next()->step, 1);
-    testing::expect_error_mentioning<FileError>([&] { loader.next(); },
-                                                {"sample " + std::to_string(bad_index) + " is broken"});
+    testing::expect_error_mentioning<FileError>(
+        [&] { loader.next(); }, {"sample " + std::to_string(bad_index) + " is broken"});
     EXPECT_EQ(loader.next()->step, 3) << "workers " << workers;  // the loader goes on
   }
 }

@@ -29,7 +29,8 @@ TEST(CifarDatasetTest, ReadsCifar10RecordsAcrossFilesInOrder) {
   TemporaryDirectory directory;
   write_file_bytes(directory.file("a.bin"), records(3, 1, 0));
   write_file_bytes(directory.file("b.bin"), records(2, 1, 100));
-  const CifarDataset dataset({directory.file("a.bin"), directory.file("b.bin")}, CifarFormat::cifar10);
+  const CifarDataset dataset({directory.file("a.bin"), directory.file("b.bin")},
+                             CifarFormat::cifar10);
   ASSERT_EQ(dataset.size(), 5);
   EXPECT_EQ(*dataset.image_shape(), (Shape{3, 32, 32}));
   EXPECT_EQ(dataset.class_names()[0], "airplane");
@@ -70,8 +71,9 @@ TEST(CifarDatasetTest, TruncatedFileNamesFileAndRecordSize) {
   std::vector<uint8_t> bytes = records(2, 1, 0);
   bytes.pop_back();
   write_file_bytes(directory.file("test_batch.bin"), bytes);
-  expect_error_mentioning<FileError>([&] { open_cifar10(directory.path().string(), "test"); },
-                                     {directory.file("test_batch.bin"), "6145 bytes", "3073-byte record"});
+  expect_error_mentioning<FileError>(
+      [&] { open_cifar10(directory.path().string(), "test"); },
+      {directory.file("test_batch.bin"), "6145 bytes", "3073-byte record"});
 }
 
 TEST(CifarDatasetTest, Cifar100FileReadAsCifar10ReportsWrongSize) {
@@ -87,15 +89,18 @@ TEST(CifarDatasetTest, LabelOutOfRangeNamesFileAndRecord) {
   std::vector<uint8_t> bytes = records(3, 1, 0);
   bytes[2 * 3073] = 12;
   write_file_bytes(directory.file("x.bin"), bytes);
-  expect_error_mentioning<FileError>([&] { CifarDataset({directory.file("x.bin")}, CifarFormat::cifar10); },
-                                     {directory.file("x.bin"), "record 2", "label 12"});
+  expect_error_mentioning<FileError>(
+      [&] { CifarDataset({directory.file("x.bin")}, CifarFormat::cifar10); },
+      {directory.file("x.bin"), "record 2", "label 12"});
 }
 
 TEST(CifarDatasetTest, WrongNumberOfClassNamesIsReported) {
   TemporaryDirectory directory;
   write_file_bytes(directory.file("x.bin"), records(1, 1, 0));
   expect_error_mentioning<FileError>(
-      [&] { CifarDataset({directory.file("x.bin")}, CifarFormat::cifar10, {"a", "b"}); },
+      [&] {
+        CifarDataset({directory.file("x.bin")}, CifarFormat::cifar10, {"a", "b"});
+      },
       {"2 names", "expected 10"});
 }
 

@@ -15,7 +15,8 @@ namespace {
 std::vector<int64_t> global_order(int64_t size, int world, int64_t per_rank_batch, int64_t epoch,
                                   bool drop_last = true) {
   std::vector<DistributedSampler> samplers;
-  for (int rank = 0; rank < world; ++rank) samplers.emplace_back(size, world, rank, 5, true, drop_last);
+  for (int rank = 0; rank < world; ++rank)
+    samplers.emplace_back(size, world, rank, 5, true, drop_last);
   std::vector<int64_t> order;
   for (int64_t step = 0; step < samplers[0].batches_per_epoch(per_rank_batch); ++step) {
     for (const DistributedSampler& sampler : samplers) {

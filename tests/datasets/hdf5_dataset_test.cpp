@@ -25,14 +25,18 @@ void write_raw(const std::string& path, const std::vector<hsize_t>& image_dims,
                const std::vector<hsize_t>& label_dims, bool with_labels = true) {
   const hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   ASSERT_GE(file, 0);
-  const hid_t image_space = H5Screate_simple(static_cast<int>(image_dims.size()), image_dims.data(), nullptr);
-  const hid_t images = H5Dcreate2(file, "images", H5T_STD_U8LE, image_space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  const hid_t image_space =
+      H5Screate_simple(static_cast<int>(image_dims.size()), image_dims.data(), nullptr);
+  const hid_t images =
+      H5Dcreate2(file, "images", H5T_STD_U8LE, image_space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   ASSERT_GE(images, 0);
   H5Dclose(images);
   H5Sclose(image_space);
   if (with_labels) {
-    const hid_t label_space = H5Screate_simple(static_cast<int>(label_dims.size()), label_dims.data(), nullptr);
-    const hid_t labels = H5Dcreate2(file, "labels", H5T_STD_I32LE, label_space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t label_space =
+        H5Screate_simple(static_cast<int>(label_dims.size()), label_dims.data(), nullptr);
+    const hid_t labels = H5Dcreate2(file, "labels", H5T_STD_I32LE, label_space, H5P_DEFAULT,
+                                    H5P_DEFAULT, H5P_DEFAULT);
     ASSERT_GE(labels, 0);
     H5Dclose(labels);
     H5Sclose(label_space);
@@ -74,7 +78,8 @@ TEST(Hdf5DatasetTest, ConvertedFileReadsBackEverySampleAndAttribute) {
   EXPECT_EQ(image_chunk(path), (std::vector<hsize_t>{4, 3, 5, 4}));
   // Atomic write: only the final file remains.
   int files = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(directory.path())) ++files;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(directory.path()))
+    ++files;
   EXPECT_EQ(files, 1);
 }
 
@@ -127,8 +132,7 @@ TEST(Hdf5DatasetTest, LabelCountDifferentFromImageCountIsReported) {
   TemporaryDirectory directory;
   const std::string path = directory.file("set.h5");
   write_raw(path, {3, 1, 2, 2}, {2});
-  expect_error_mentioning<FileError>([&] { Hdf5Dataset{path}; },
-                                     {path, "3 images", "2 labels"});
+  expect_error_mentioning<FileError>([&] { Hdf5Dataset{path}; }, {path, "3 images", "2 labels"});
 }
 
 TEST(Hdf5DatasetTest, ImagesWithoutFourDimensionsAreReported) {

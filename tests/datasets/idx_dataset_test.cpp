@@ -16,11 +16,13 @@ using testing::expect_error_mentioning;
 using testing::TemporaryDirectory;
 
 void put_big_endian(std::vector<uint8_t>& bytes, uint32_t value) {
-  for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<uint8_t>(value >> shift));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    bytes.push_back(static_cast<uint8_t>(value >> shift));
 }
 
 // Image i has pixel p = (7 * i + p) mod 256; label i = i mod 10.
-std::vector<uint8_t> images_file(uint32_t count, uint32_t height, uint32_t width, uint32_t magic = 2051) {
+std::vector<uint8_t> images_file(uint32_t count, uint32_t height, uint32_t width,
+                                 uint32_t magic = 2051) {
   std::vector<uint8_t> bytes;
   put_big_endian(bytes, magic);
   put_big_endian(bytes, count);
@@ -43,7 +45,8 @@ std::vector<uint8_t> labels_file(uint32_t count, uint32_t magic = 2049) {
 void write_gzipped(const std::string& path, const std::vector<uint8_t>& bytes) {
   gzFile file = gzopen(path.c_str(), "wb");
   ASSERT_NE(file, nullptr);
-  ASSERT_EQ(gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size())), static_cast<int>(bytes.size()));
+  ASSERT_EQ(gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size())),
+            static_cast<int>(bytes.size()));
   ASSERT_EQ(gzclose(file), Z_OK);
 }
 
@@ -55,7 +58,8 @@ void expect_sample(const IdxDataset& dataset, int64_t index) {
   ASSERT_EQ(image.height, 3);
   ASSERT_EQ(image.width, 2);
   EXPECT_EQ(image.label, index % 10);
-  for (size_t p = 0; p < 6; ++p) EXPECT_EQ(image.pixels[p], static_cast<uint8_t>(7 * index + p)) << p;
+  for (size_t p = 0; p < 6; ++p)
+    EXPECT_EQ(image.pixels[p], static_cast<uint8_t>(7 * index + p)) << p;
 }
 
 TEST(IdxDatasetTest, ReadsPlainFilesPixelByPixel) {
@@ -166,7 +170,8 @@ TEST(IdxDatasetTest, ReadsTheInstalledFashionMnistTestSplit) {
     ASSERT_GE(image.label, 0);
     ASSERT_LT(image.label, 10);
     ++per_class[static_cast<size_t>(image.label)];
-    if (i < 100) for (uint8_t pixel : image.pixels) pixel_sum += pixel;
+    if (i < 100)
+      for (uint8_t pixel : image.pixels) pixel_sum += pixel;
   }
   for (int count : per_class) EXPECT_EQ(count, 1000);
   EXPECT_GT(pixel_sum, 0);

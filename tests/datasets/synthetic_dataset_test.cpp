@@ -33,8 +33,11 @@ TEST(SyntheticDatasetTest, SamplesArePureFunctionsOfSeedAndIndex) {
 }
 
 TEST(SyntheticDatasetTest, RejectsNonPositiveSizes) {
-  testing::expect_error_mentioning<ConfigError>([] { SyntheticDataset({3, 0, 5}, 2, 10, 1); },
-                                                {"(3, 0, 5)", "expected a positive"});
+  testing::expect_error_mentioning<ConfigError>(
+      [] {
+        SyntheticDataset({3, 0, 5}, 2, 10, 1);
+      },
+      {"(3, 0, 5)", "expected a positive"});
 }
 
 }  // namespace

@@ -16,7 +16,8 @@ Image tiny(int height, int width, int channels = 1) {
   Image image{{}, channels, height, width, 3};
   for (int c = 0; c < channels; ++c) {
     for (int y = 0; y < height; ++y) {
-      for (int x = 0; x < width; ++x) image.pixels.push_back(static_cast<uint8_t>(100 * c + 10 * y + x + 1));
+      for (int x = 0; x < width; ++x)
+        image.pixels.push_back(static_cast<uint8_t>(100 * c + 10 * y + x + 1));
     }
   }
   return image;
@@ -44,8 +45,8 @@ TEST(TransformsTest, PadToCentersTheImageWithZeros) {
   TransformConfig config;
   config.pad_to = 4;
   const FloatImage padded = Pipeline(config).apply(tiny(2, 2), 0, 0, 0);
-  EXPECT_EQ(raw(padded), (std::vector<float>{0, 0, 0, 0,   //
-                                             0, 1, 2, 0,   //
+  EXPECT_EQ(raw(padded), (std::vector<float>{0, 0, 0, 0,    //
+                                             0, 1, 2, 0,    //
                                              0, 11, 12, 0,  //
                                              0, 0, 0, 0}));
   config.pad_to = 1;
@@ -61,7 +62,8 @@ TEST(TransformsTest, HorizontalFlipMirrorsEveryRowOfEveryChannel) {
     HorizontalFlip().apply(image, random);
     if (image.pixels[0] == 3) {
       ++flips;
-      EXPECT_EQ(image.pixels, (std::vector<float>{3, 2, 1, 13, 12, 11, 103, 102, 101, 113, 112, 111}));
+      EXPECT_EQ(image.pixels,
+                (std::vector<float>{3, 2, 1, 13, 12, 11, 103, 102, 101, 113, 112, 111}));
     } else {
       EXPECT_EQ(image.pixels, as_float(tiny(2, 3, 2)).pixels);
     }
@@ -98,8 +100,10 @@ TEST(TransformsTest, SameKeysGiveTheSameAugmentationAndOtherKeysDiffer) {
   const std::vector<float> reference = pipeline.apply(image, 5, 1, 17).pixels;
   EXPECT_EQ(pipeline.apply(image, 5, 1, 17).pixels, reference);
   int differing = 0;
-  for (int64_t index = 0; index < 20; ++index) differing += pipeline.apply(image, 5, 1, index).pixels != reference;
-  for (int64_t epoch = 2; epoch < 22; ++epoch) differing += pipeline.apply(image, 5, epoch, 17).pixels != reference;
+  for (int64_t index = 0; index < 20; ++index)
+    differing += pipeline.apply(image, 5, 1, index).pixels != reference;
+  for (int64_t epoch = 2; epoch < 22; ++epoch)
+    differing += pipeline.apply(image, 5, epoch, 17).pixels != reference;
   EXPECT_GT(differing, 30);
 }
 
@@ -110,13 +114,16 @@ TEST(TransformsTest, NormalizeAppliesPerChannelMeanAndStandardDeviation) {
   const FloatImage result = Pipeline(config).apply(tiny(1, 2, 2), 0, 0, 0);
   // Channel 0: (x/255 - 0.5) / 0.5 for x = 1, 2; channel 1: (x/255 - 0.25) / 0.25 for 101, 102.
   const std::vector<float> expected = {(1 / 255.f - 0.5f) / 0.5f, (2 / 255.f - 0.5f) / 0.5f,
-                                       (101 / 255.f - 0.25f) / 0.25f, (102 / 255.f - 0.25f) / 0.25f};
+                                       (101 / 255.f - 0.25f) / 0.25f,
+                                       (102 / 255.f - 0.25f) / 0.25f};
   ASSERT_EQ(result.pixels.size(), 4u);
   for (size_t i = 0; i < 4; ++i) EXPECT_NEAR(result.pixels[i], expected[i], 1e-6) << i;
-  testing::expect_error_mentioning<ShapeError>([&] { Pipeline(config).apply(tiny(1, 2, 3), 0, 0, 0); },
-                                               {"2 mean/standard_deviation values", "3 channels"});
+  testing::expect_error_mentioning<ShapeError>(
+      [&] { Pipeline(config).apply(tiny(1, 2, 3), 0, 0, 0); },
+      {"2 mean/standard_deviation values", "3 channels"});
   config.standard_deviation = {0.5f};
-  testing::expect_error_mentioning<ConfigError>([&] { Pipeline{config}; }, {"mean has 2", "standard_deviation 1"});
+  testing::expect_error_mentioning<ConfigError>([&] { Pipeline{config}; },
+                                                {"mean has 2", "standard_deviation 1"});
 }
 
 TEST(TransformsTest, BilinearResizeMatchesHalfPixelInterpolation) {
@@ -154,8 +161,10 @@ TEST(TransformsTest, RandomResizedCropOutputsTheSizeAndStaysInsideTheImage) {
     // A window inside the image never reaches zero padding: every value stays 200.
     for (float value : raw(result)) ASSERT_EQ(value, 200.0f);
   }
-  EXPECT_EQ(pipeline.apply(tiny(20, 30), 1, 0, 3).pixels, pipeline.apply(tiny(20, 30), 1, 0, 3).pixels);
-  EXPECT_NE(pipeline.apply(tiny(20, 30), 1, 0, 3).pixels, pipeline.apply(tiny(20, 30), 1, 0, 4).pixels);
+  EXPECT_EQ(pipeline.apply(tiny(20, 30), 1, 0, 3).pixels,
+            pipeline.apply(tiny(20, 30), 1, 0, 3).pixels);
+  EXPECT_NE(pipeline.apply(tiny(20, 30), 1, 0, 3).pixels,
+            pipeline.apply(tiny(20, 30), 1, 0, 4).pixels);
 }
 
 TEST(TransformsTest, NegativeSizeNamesTheField) {
