@@ -68,41 +68,46 @@ BatchLoader::~BatchLoader() {
   for (std::thread& worker : workers_) worker.join();
 }
 
-Batch BatchLoader::build(int64_t epoch, int64_t step) const {
+Batch BatchLoader::build(int64_t position) const {
+  const int64_t epoch = position / steps_per_epoch_;
+  const int64_t step = position % steps_per_epoch_;
   return load_batch(dataset_, pipeline_, options_.seed,
                     sampler_.indices_for_step(epoch, step, per_rank_batch_), epoch, step);
 }
 
 void BatchLoader::start_epoch(int64_t epoch, int64_t first_step) {
-  if (first_step < 0 || first_step > steps_per_epoch_) {
-    throw ConfigError("batch loader: first step " + std::to_string(first_step) +
-                      " is outside [0, " + std::to_string(steps_per_epoch_) + "]");
+  if (epoch < 0 || first_step < 0 || first_step > steps_per_epoch_) {
+    throw ConfigError("batch loader: epoch " + std::to_string(epoch) + ", first step " +
+                      std::to_string(first_step) + "; expected epoch >= 0 and a step in [0, " +
+                      std::to_string(steps_per_epoch_) + "]");
   }
+  const int64_t position = epoch * steps_per_epoch_ + first_step;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    ++generation_;
-    epoch_ = epoch;
-    next_to_claim_ = first_step;
-    next_to_deliver_ = first_step;
-    end_step_ = steps_per_epoch_;
-    ready_.clear();
+    if (!started_ || position != next_to_deliver_) {
+      ++generation_;
+      ready_.clear();
+      next_to_claim_ = position;
+      next_to_deliver_ = position;
+    }
+    started_ = true;
+    end_of_epoch_ = (epoch + 1) * steps_per_epoch_;
   }
   changed_.notify_all();
 }
 
 std::optional<Batch> BatchLoader::next() {
   std::unique_lock<std::mutex> lock(mutex_);
-  if (next_to_deliver_ >= end_step_) return std::nullopt;
-  const int64_t step = next_to_deliver_;
+  if (next_to_deliver_ >= end_of_epoch_) return std::nullopt;
+  const int64_t position = next_to_deliver_;
   if (workers_.empty()) {
-    next_to_deliver_ = next_to_claim_ = step + 1;
-    const int64_t epoch = epoch_;
+    next_to_deliver_ = next_to_claim_ = position + 1;
     lock.unlock();
-    return build(epoch, step);
+    return build(position);
   }
-  changed_.wait(lock, [&] { return ready_.count(step) > 0; });
-  Slot slot = std::move(ready_.at(step));
-  ready_.erase(step);
+  changed_.wait(lock, [&] { return ready_.count(position) > 0; });
+  Slot slot = std::move(ready_.at(position));
+  ready_.erase(position);
   ++next_to_deliver_;
   lock.unlock();
   changed_.notify_all();  // a prefetch place is free
@@ -114,23 +119,22 @@ void BatchLoader::worker_loop() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
     changed_.wait(lock, [&] {
-      return stopping_ || (next_to_claim_ < end_step_ &&
-                           next_to_claim_ < next_to_deliver_ + options_.prefetch_batches);
+      return stopping_ ||
+             (started_ && next_to_claim_ < next_to_deliver_ + options_.prefetch_batches);
     });
     if (stopping_) return;
-    const int64_t step = next_to_claim_++;
-    const int64_t epoch = epoch_;
+    const int64_t position = next_to_claim_++;
     const uint64_t generation = generation_;
     lock.unlock();
     Slot slot;
     try {
-      slot.batch = build(epoch, step);
+      slot.batch = build(position);
     } catch (...) {
       slot.error = std::current_exception();
     }
     lock.lock();
     if (generation == generation_ && !stopping_) {
-      ready_.emplace(step, std::move(slot));
+      ready_.emplace(position, std::move(slot));
       changed_.notify_all();
     }
   }

@@ -6,10 +6,13 @@
 //    the pixels, the pipeline the augmentation keyed by (seed, epoch, index). Workers only
 //    decide *when* a batch is built, never *what* is in it, so the result is identical for
 //    0, 1 or N workers, and the trainer can resume at any step.
-// 2. Each worker claims the next unclaimed step and builds the whole batch; finished batches
-//    wait in a map keyed by step and are handed out strictly in step order. At most
-//    `prefetch_batches` steps beyond the one the consumer waits for are claimed, which bounds
-//    memory and keeps workers from running ahead of a slow trainer.
+// 2. Steps are numbered by one position, epoch * steps_per_epoch + step. Each worker claims
+//    the next unclaimed position and builds the whole batch; finished batches wait in a map
+//    keyed by position and are handed out strictly in order. At most `prefetch_batches`
+//    positions beyond the one the consumer waits for are claimed, which bounds memory and keeps
+//    workers from running ahead of a slow trainer. Claiming runs on past the end of the epoch,
+//    so the first batches of the next epoch are ready when start_epoch(epoch + 1) continues
+//    where delivery stopped; any other start_epoch discards what was prefetched.
 // 3. An exception in a worker is stored in that step's slot and re-thrown (same type, same
 //    message) by next() when the consumer reaches that step.
 // 4. One consumer thread calls start_epoch() and next(); the workers are the only other threads.
@@ -66,7 +69,9 @@ class BatchLoader {
   BatchLoader& operator=(const BatchLoader&) = delete;
 
   int64_t steps_per_epoch() const { return steps_per_epoch_; }
-  // Starts (or restarts) delivery at `first_step` of `epoch`, discarding prefetched batches.
+  // Starts delivery at `first_step` of `epoch` (0 <= first_step <= steps_per_epoch, epoch >= 0).
+  // Keeps the prefetched batches when this continues right where delivery stopped (the next
+  // epoch after an exhausted one), discards them otherwise.
   void start_epoch(int64_t epoch, int64_t first_step = 0);
   // The next step's batch, or std::nullopt once the epoch is exhausted (or before any
   // start_epoch). Re-throws a worker's exception for that step.
@@ -79,7 +84,7 @@ class BatchLoader {
     std::exception_ptr error;
   };
 
-  Batch build(int64_t epoch, int64_t step) const;
+  Batch build(int64_t position) const;
   void worker_loop();
 
   const Dataset& dataset_;
@@ -92,11 +97,12 @@ class BatchLoader {
   std::mutex mutex_;
   std::condition_variable changed_;  // any change of the fields below
   bool stopping_ = false;
-  uint64_t generation_ = 0;  // bumped by start_epoch; stale batches are dropped
-  int64_t epoch_ = 0;
+  bool started_ = false;     // workers idle until the first start_epoch
+  uint64_t generation_ = 0;  // bumped by a discarding start_epoch; stale batches are dropped
+  // Positions (epoch * steps_per_epoch + step):
   int64_t next_to_claim_ = 0;
   int64_t next_to_deliver_ = 0;
-  int64_t end_step_ = 0;  // 0 until start_epoch: nothing to deliver
+  int64_t end_of_epoch_ = 0;  // first position after the current epoch
   std::map<int64_t, Slot> ready_;
   std::vector<std::thread> workers_;
 };
