@@ -1,5 +1,6 @@
 #include "datasets/hdf5_dataset.hpp"
 
+#include <algorithm>
 #include <mutex>
 
 #include "datasets/hdf5_call.hpp"
