@@ -1,0 +1,64 @@
+#pragma once
+// Private to datasets/*.cpp (includes hdf5.h): checked HDF5 calls and owning handles.
+//
+// Why: an HDF5 call reports failure by a negative return value and by printing its error stack
+// to stderr. We silence the printing and turn every failure into one FileError that names the
+// file, the call, the object and HDF5's innermost reason, so a user sees one precise line.
+
+#include <hdf5.h>
+
+#include <string>
+#include <utility>
+
+namespace convoy::data::hdf5 {
+
+// Where a call happens, for messages: the file path and the object inside it.
+struct Place {
+  std::string file;
+  std::string object;
+};
+
+// Throws FileError "HDF5 <call> on '<object>' in '<file>' failed: <reason>" when status < 0;
+// returns status otherwise (an hid_t or herr_t).
+int64_t check(int64_t status, const Place& place, const char* call);
+
+// Turns off HDF5's automatic error printing for this thread (called before each batch of calls;
+// cheap).
+void silence_error_printing();
+
+// Owns one hid_t and closes it with the matching H5*close function.
+class Handle {
+ public:
+  using Closer = herr_t (*)(hid_t);
+  Handle() = default;
+  Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  Handle(Handle&& other) noexcept { *this = std::move(other); }
+  Handle& operator=(Handle&& other) noexcept {
+    std::swap(id_, other.id_);
+    std::swap(closer_, other.closer_);
+    return *this;
+  }
+  ~Handle() {
+    if (id_ >= 0 && closer_ != nullptr) closer_(id_);
+  }
+  hid_t get() const { return id_; }
+  // Closes now and reports a failure (closing a file flushes it, so it can fail).
+  void close(const Place& place, const char* call) {
+    const hid_t id = std::exchange(id_, -1);
+    if (id >= 0 && closer_ != nullptr) check(closer_(id), place, call);
+  }
+
+ private:
+  hid_t id_ = -1;
+  Closer closer_ = nullptr;
+};
+
+// Calls `open` (returning an hid_t), checks it and wraps it with `closer`.
+template <typename Open>
+Handle checked(Open&& open, Handle::Closer closer, const Place& place, const char* call) {
+  return Handle(static_cast<hid_t>(check(open(), place, call)), closer);
+}
+
+}  // namespace convoy::data::hdf5

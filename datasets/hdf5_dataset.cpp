@@ -1,0 +1,176 @@
+#include "datasets/hdf5_dataset.hpp"
+
+#include <algorithm>
+#include <mutex>
+
+#include "datasets/hdf5_call.hpp"
+#include "framework/common/error.hpp"
+
+namespace convoy::data {
+namespace {
+
+using hdf5::check;
+using hdf5::checked;
+using hdf5::Handle;
+using hdf5::Place;
+
+// Without a thread-safe HDF5 build, concurrent calls corrupt the library's global state.
+std::unique_lock<std::mutex> lock_if_not_threadsafe() {
+#ifdef H5_HAVE_THREADSAFE
+  return {};
+#else
+  static std::mutex library_mutex;
+  return std::unique_lock<std::mutex>(library_mutex);
+#endif
+}
+
+std::vector<hsize_t> dimensions_of(hid_t dataset, const Place& place) {
+  Handle space = checked([&] { return H5Dget_space(dataset); }, H5Sclose, place, "H5Dget_space");
+  const int rank = static_cast<int>(
+      check(H5Sget_simple_extent_ndims(space.get()), place, "H5Sget_simple_extent_ndims"));
+  std::vector<hsize_t> dims(static_cast<size_t>(rank));
+  check(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr), place,
+        "H5Sget_simple_extent_dims");
+  return dims;
+}
+
+void expect_type(hid_t dataset, hid_t expected, const Place& place, const char* what) {
+  Handle type = checked([&] { return H5Dget_type(dataset); }, H5Tclose, place, "H5Dget_type");
+  // Compare class, size and sign rather than exact identity so a big-endian file still reads
+  // (H5Dread converts byte order).
+  const bool same = H5Tget_class(type.get()) == H5T_INTEGER &&
+                    H5Tget_size(type.get()) == H5Tget_size(expected) &&
+                    H5Tget_sign(type.get()) == H5Tget_sign(expected);
+  if (!same) {
+    throw FileError("HDF5 file '" + place.file + "': dataset '" + place.object + "' must hold " +
+                    what);
+  }
+}
+
+std::vector<std::string> read_string_list(hid_t file, const Place& place) {
+  if (check(H5Aexists(file, "class_names"), place, "H5Aexists") == 0) return {};
+  Handle attribute = checked([&] { return H5Aopen(file, "class_names", H5P_DEFAULT); }, H5Aclose,
+                             place, "H5Aopen");
+  Handle space =
+      checked([&] { return H5Aget_space(attribute.get()); }, H5Sclose, place, "H5Aget_space");
+  const hssize_t count = H5Sget_simple_extent_npoints(space.get());
+  check(count, place, "H5Sget_simple_extent_npoints");
+  Handle type = checked([] { return H5Tcopy(H5T_C_S1); }, H5Tclose, place, "H5Tcopy");
+  check(H5Tset_size(type.get(), H5T_VARIABLE), place, "H5Tset_size");
+  check(H5Tset_cset(type.get(), H5T_CSET_UTF8), place, "H5Tset_cset");
+  std::vector<char*> raw(static_cast<size_t>(count), nullptr);
+  check(H5Aread(attribute.get(), type.get(), raw.data()), place,
+        "H5Aread (expected variable-length strings)");
+  std::vector<std::string> names;
+  for (char* name : raw) names.emplace_back(name != nullptr ? name : "");
+  H5Dvlen_reclaim(type.get(), space.get(), H5P_DEFAULT, raw.data());
+  return names;
+}
+
+std::string read_string(hid_t file, const char* name, const Place& place) {
+  if (check(H5Aexists(file, name), place, "H5Aexists") == 0) return {};
+  Handle attribute =
+      checked([&] { return H5Aopen(file, name, H5P_DEFAULT); }, H5Aclose, place, "H5Aopen");
+  Handle type = checked([] { return H5Tcopy(H5T_C_S1); }, H5Tclose, place, "H5Tcopy");
+  check(H5Tset_size(type.get(), H5T_VARIABLE), place, "H5Tset_size");
+  check(H5Tset_cset(type.get(), H5T_CSET_UTF8), place, "H5Tset_cset");
+  char* raw = nullptr;
+  check(H5Aread(attribute.get(), type.get(), &raw), place, "H5Aread (expected a string)");
+  std::string text = raw != nullptr ? raw : "";
+  H5free_memory(raw);
+  return text;
+}
+
+}  // namespace
+
+struct Hdf5Dataset::Handles {
+  Handle file;
+  Handle images;
+};
+
+Hdf5Dataset::Hdf5Dataset(const std::string& path)
+    : path_(path), handles_(std::make_unique<Handles>()) {
+  auto lock = lock_if_not_threadsafe();
+  hdf5::silence_error_printing();
+  handles_->file = checked([&] { return H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT); },
+                           H5Fclose, {path, "/"}, "H5Fopen");
+  const hid_t file = handles_->file.get();
+  const Place images_place{path, "images"};
+  const Place labels_place{path, "labels"};
+  handles_->images = checked([&] { return H5Dopen2(file, "images", H5P_DEFAULT); }, H5Dclose,
+                             images_place, "H5Dopen2");
+  Handle labels = checked([&] { return H5Dopen2(file, "labels", H5P_DEFAULT); }, H5Dclose,
+                          labels_place, "H5Dopen2");
+  expect_type(handles_->images.get(), H5T_NATIVE_UINT8, images_place, "uint8 pixels");
+  expect_type(labels.get(), H5T_NATIVE_INT32, labels_place, "int32 labels");
+  const std::vector<hsize_t> image_dims = dimensions_of(handles_->images.get(), images_place);
+  const std::vector<hsize_t> label_dims = dimensions_of(labels.get(), labels_place);
+  if (image_dims.size() != 4 || image_dims[1] == 0 || image_dims[2] == 0 || image_dims[3] == 0) {
+    throw FileError("HDF5 file '" + path + "': dataset 'images' has " +
+                    std::to_string(image_dims.size()) +
+                    " dimensions (or an empty one); expected (N, C, H, W)");
+  }
+  if (label_dims.size() != 1 || label_dims[0] != image_dims[0]) {
+    throw FileError(
+        "HDF5 file '" + path + "': dataset 'labels' must be 1-D with one label per " +
+        "image; 'images' holds " + std::to_string(image_dims[0]) + " images, 'labels' " +
+        (label_dims.size() == 1 ? "holds " + std::to_string(label_dims[0]) + " labels"
+                                : "has " + std::to_string(label_dims.size()) + " dimensions"));
+  }
+  image_shape_ = {static_cast<int64_t>(image_dims[1]), static_cast<int64_t>(image_dims[2]),
+                  static_cast<int64_t>(image_dims[3])};
+  labels_.resize(label_dims[0]);
+  check(H5Dread(labels.get(), H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, labels_.data()),
+        labels_place, "H5Dread");
+  class_names_ = read_string_list(file, {path, "class_names attribute"});
+  original_source_ = read_string(file, "source", {path, "source attribute"});
+  int32_t largest = -1;
+  for (size_t i = 0; i < labels_.size(); ++i) {
+    if (labels_[i] < 0) {
+      throw FileError("HDF5 file '" + path + "': label " + std::to_string(labels_[i]) +
+                      " at index " + std::to_string(i) + " is negative");
+    }
+    largest = std::max(largest, labels_[i]);
+  }
+  if (class_names_.empty()) {
+    for (int32_t c = 0; c <= largest; ++c) class_names_.push_back(std::to_string(c));
+  } else if (largest >= static_cast<int32_t>(class_names_.size())) {
+    throw FileError("HDF5 file '" + path + "': label " + std::to_string(largest) +
+                    " is not below the " + std::to_string(class_names_.size()) +
+                    " entries of the class_names attribute");
+  }
+}
+
+Hdf5Dataset::~Hdf5Dataset() {
+  auto lock = lock_if_not_threadsafe();
+  handles_.reset();
+}
+
+Image Hdf5Dataset::read(int64_t index) const {
+  check_index(index);
+  Image image;
+  image.channels = static_cast<int>(image_shape_[0]);
+  image.height = static_cast<int>(image_shape_[1]);
+  image.width = static_cast<int>(image_shape_[2]);
+  image.label = labels_[static_cast<size_t>(index)];
+  image.pixels.resize(static_cast<size_t>(element_count(image_shape_)));
+  auto lock = lock_if_not_threadsafe();
+  hdf5::silence_error_printing();  // per thread: loader workers are new threads
+  const Place place{path_, "images"};
+  const hid_t images = handles_->images.get();
+  Handle file_space =
+      checked([&] { return H5Dget_space(images); }, H5Sclose, place, "H5Dget_space");
+  const hsize_t start[4] = {static_cast<hsize_t>(index), 0, 0, 0};
+  const hsize_t count[4] = {1, static_cast<hsize_t>(image.channels),
+                            static_cast<hsize_t>(image.height), static_cast<hsize_t>(image.width)};
+  check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr),
+        place, "H5Sselect_hyperslab");
+  Handle memory_space = checked([&] { return H5Screate_simple(4, count, nullptr); }, H5Sclose,
+                                place, "H5Screate_simple");
+  check(H5Dread(images, H5T_NATIVE_UINT8, memory_space.get(), file_space.get(), H5P_DEFAULT,
+                image.pixels.data()),
+        {path_, "images row " + std::to_string(index)}, "H5Dread");
+  return image;
+}
+
+}  // namespace convoy::data

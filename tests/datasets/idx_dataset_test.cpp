@@ -1,0 +1,183 @@
+#include "datasets/idx_dataset.hpp"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <filesystem>
+
+#include "datasets/file_bytes.hpp"
+#include "datasets/temporary_directory.hpp"
+#include "framework/common/error.hpp"
+
+namespace convoy::data {
+namespace {
+
+using testing::expect_error_mentioning;
+using testing::TemporaryDirectory;
+
+void put_big_endian(std::vector<uint8_t>& bytes, uint32_t value) {
+  for (int shift = 24; shift >= 0; shift -= 8)
+    bytes.push_back(static_cast<uint8_t>(value >> shift));
+}
+
+// Image i has pixel p = (7 * i + p) mod 256; label i = i mod 10.
+std::vector<uint8_t> images_file(uint32_t count, uint32_t height, uint32_t width,
+                                 uint32_t magic = 2051) {
+  std::vector<uint8_t> bytes;
+  put_big_endian(bytes, magic);
+  put_big_endian(bytes, count);
+  put_big_endian(bytes, height);
+  put_big_endian(bytes, width);
+  for (uint32_t i = 0; i < count; ++i) {
+    for (uint32_t p = 0; p < height * width; ++p) bytes.push_back(static_cast<uint8_t>(7 * i + p));
+  }
+  return bytes;
+}
+
+std::vector<uint8_t> labels_file(uint32_t count, uint32_t magic = 2049) {
+  std::vector<uint8_t> bytes;
+  put_big_endian(bytes, magic);
+  put_big_endian(bytes, count);
+  for (uint32_t i = 0; i < count; ++i) bytes.push_back(static_cast<uint8_t>(i % 10));
+  return bytes;
+}
+
+void write_gzipped(const std::string& path, const std::vector<uint8_t>& bytes) {
+  gzFile file = gzopen(path.c_str(), "wb");
+  ASSERT_NE(file, nullptr);
+  ASSERT_EQ(gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size())),
+            static_cast<int>(bytes.size()));
+  ASSERT_EQ(gzclose(file), Z_OK);
+}
+
+std::vector<std::string> ten_names() { return fashion_mnist_class_names(); }
+
+void expect_sample(const IdxDataset& dataset, int64_t index) {
+  const Image image = dataset.read(index);
+  ASSERT_EQ(image.channels, 1);
+  ASSERT_EQ(image.height, 3);
+  ASSERT_EQ(image.width, 2);
+  EXPECT_EQ(image.label, index % 10);
+  for (size_t p = 0; p < 6; ++p)
+    EXPECT_EQ(image.pixels[p], static_cast<uint8_t>(7 * index + p)) << p;
+}
+
+TEST(IdxDatasetTest, ReadsPlainFilesPixelByPixel) {
+  TemporaryDirectory directory;
+  write_file_bytes(directory.file("images"), images_file(12, 3, 2));
+  write_file_bytes(directory.file("labels"), labels_file(12));
+  const IdxDataset dataset(directory.file("images"), directory.file("labels"), ten_names());
+  EXPECT_EQ(dataset.size(), 12);
+  EXPECT_EQ(dataset.class_count(), 10);
+  EXPECT_EQ(*dataset.image_shape(), (Shape{1, 3, 2}));
+  for (int64_t i : {0, 5, 11}) expect_sample(dataset, i);
+}
+
+TEST(IdxDatasetTest, ReadsGzippedFilesLikePlainOnes) {
+  TemporaryDirectory directory;
+  write_gzipped(directory.file("images.gz"), images_file(12, 3, 2));
+  write_gzipped(directory.file("labels.gz"), labels_file(12));
+  const IdxDataset dataset(directory.file("images.gz"), directory.file("labels.gz"), ten_names());
+  EXPECT_EQ(dataset.size(), 12);
+  for (int64_t i : {0, 7, 11}) expect_sample(dataset, i);
+}
+
+TEST(IdxDatasetTest, WrongMagicNamesTheFileAndBothNumbers) {
+  TemporaryDirectory directory;
+  write_file_bytes(directory.file("images"), images_file(2, 3, 2, 2049));
+  write_file_bytes(directory.file("labels"), labels_file(2));
+  expect_error_mentioning<FileError>(
+      [&] { IdxDataset(directory.file("images"), directory.file("labels"), ten_names()); },
+      {directory.file("images"), "magic number 2049", "expected 2051"});
+}
+
+TEST(IdxDatasetTest, TruncatedImagesFileIsReportedWithSizes) {
+  TemporaryDirectory directory;
+  std::vector<uint8_t> images = images_file(4, 3, 2);
+  images.resize(images.size() - 5);
+  write_file_bytes(directory.file("images"), images);
+  write_file_bytes(directory.file("labels"), labels_file(4));
+  expect_error_mentioning<FileError>(
+      [&] { IdxDataset(directory.file("images"), directory.file("labels"), ten_names()); },
+      {directory.file("images"), "truncated", "40 bytes", "35"});
+}
+
+TEST(IdxDatasetTest, TruncatedGzipStreamIsReported) {
+  TemporaryDirectory directory;
+  write_gzipped(directory.file("images.gz"), images_file(50, 8, 8));
+  std::vector<uint8_t> compressed = read_file_bytes(directory.file("images.gz"));
+  compressed.resize(compressed.size() / 2);
+  write_file_bytes(directory.file("images.gz"), compressed);
+  write_file_bytes(directory.file("labels"), labels_file(50));
+  expect_error_mentioning<FileError>(
+      [&] { IdxDataset(directory.file("images.gz"), directory.file("labels"), ten_names()); },
+      {directory.file("images.gz"), "truncated"});
+}
+
+TEST(IdxDatasetTest, LabelAndImageCountMismatchNamesBothFiles) {
+  TemporaryDirectory directory;
+  write_file_bytes(directory.file("images"), images_file(4, 3, 2));
+  write_file_bytes(directory.file("labels"), labels_file(3));
+  expect_error_mentioning<FileError>(
+      [&] { IdxDataset(directory.file("images"), directory.file("labels"), ten_names()); },
+      {directory.file("labels"), directory.file("images"), "3 labels", "4 images"});
+}
+
+TEST(IdxDatasetTest, LabelNotBelowClassCountIsReported) {
+  TemporaryDirectory directory;
+  write_file_bytes(directory.file("images"), images_file(4, 3, 2));
+  std::vector<uint8_t> labels = labels_file(4);
+  labels.back() = 10;
+  write_file_bytes(directory.file("labels"), labels);
+  expect_error_mentioning<FileError>(
+      [&] { IdxDataset(directory.file("images"), directory.file("labels"), ten_names()); },
+      {directory.file("labels"), "label 10", "index 3"});
+}
+
+TEST(IdxDatasetTest, MissingFileIsNamed) {
+  TemporaryDirectory directory;
+  expect_error_mentioning<FileError>(
+      [&] { IdxDataset(directory.file("absent"), directory.file("labels"), ten_names()); },
+      {directory.file("absent"), "cannot open"});
+}
+
+TEST(IdxDatasetTest, OutOfRangeIndexIsAConfigError) {
+  TemporaryDirectory directory;
+  write_file_bytes(directory.file("images"), images_file(2, 3, 2));
+  write_file_bytes(directory.file("labels"), labels_file(2));
+  const IdxDataset dataset(directory.file("images"), directory.file("labels"), ten_names());
+  expect_error_mentioning<ConfigError>([&] { dataset.read(2); }, {"index 2", "[0, 2)"});
+}
+
+TEST(IdxDatasetTest, FashionMnistRejectsAnUnknownSplit) {
+  expect_error_mentioning<ConfigError>([] { open_fashion_mnist("/nowhere", "validation"); },
+                                       {"validation", "\"train\" or \"test\""});
+}
+
+TEST(IdxDatasetTest, ReadsTheInstalledFashionMnistTestSplit) {
+  const std::string dir = "/usr/share/datasets/fashion-mnist";
+  ASSERT_TRUE(std::filesystem::exists(dir + "/t10k-images-idx3-ubyte.gz"))
+      << "install the dataset-fashion-mnist package (scripts/setup.sh)";
+  const IdxDataset dataset = open_fashion_mnist(dir, "test");
+  ASSERT_EQ(dataset.size(), 10000);
+  EXPECT_EQ(*dataset.image_shape(), (Shape{1, 28, 28}));
+  EXPECT_EQ(dataset.class_names()[9], "Ankle boot");
+  // The Fashion-MNIST test split is balanced: 1000 images per class.
+  std::vector<int> per_class(10, 0);
+  int64_t pixel_sum = 0;
+  for (int64_t i = 0; i < dataset.size(); ++i) {
+    const Image image = dataset.read(i);
+    ASSERT_GE(image.label, 0);
+    ASSERT_LT(image.label, 10);
+    ++per_class[static_cast<size_t>(image.label)];
+    if (i < 100)
+      for (uint8_t pixel : image.pixels) pixel_sum += pixel;
+  }
+  for (int count : per_class) EXPECT_EQ(count, 1000);
+  EXPECT_GT(pixel_sum, 0);
+  // Known first test label: 9 (ankle boot).
+  EXPECT_EQ(dataset.read(0).label, 9);
+}
+
+}  // namespace
+}  // namespace convoy::data

@@ -1,0 +1,136 @@
+#include "datasets/image_folder_dataset.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "datasets/file_bytes.hpp"
+#include "datasets/image_decoder.hpp"
+#include "datasets/temporary_directory.hpp"
+#include "framework/common/error.hpp"
+
+namespace convoy::data {
+namespace {
+
+using testing::expect_error_mentioning;
+using testing::TemporaryDirectory;
+
+// A smooth RGB gradient (JPEG keeps smooth images close to exact).
+Image gradient(int height, int width) {
+  Image image{std::vector<uint8_t>(static_cast<size_t>(3 * height * width)), 3, height, width, 0};
+  for (int c = 0; c < 3; ++c) {
+    for (int y = 0; y < height; ++y) {
+      for (int x = 0; x < width; ++x) {
+        image.pixels[static_cast<size_t>((c * height + y) * width + x)] =
+            static_cast<uint8_t>(40 + 60 * c + 4 * y + 2 * x);
+      }
+    }
+  }
+  return image;
+}
+
+// root/cat/b.png, root/cat/a.jpg, root/dog/x.PNG, root/dog/notes.txt
+void write_folder(const TemporaryDirectory& directory) {
+  std::filesystem::create_directories(directory.path() / "cat");
+  std::filesystem::create_directories(directory.path() / "dog");
+  write_file_bytes(directory.file("cat/b.png"), encode_png(gradient(6, 5)));
+  write_file_bytes(directory.file("cat/a.jpg"), encode_jpeg(gradient(8, 8), 100));
+  Image gray{std::vector<uint8_t>(12), 1, 3, 4, 0};
+  for (size_t p = 0; p < gray.pixels.size(); ++p) gray.pixels[p] = static_cast<uint8_t>(20 * p);
+  write_file_bytes(directory.file("dog/x.PNG"), encode_png(gray));
+  write_file_bytes(directory.file("dog/notes.txt"), {'h', 'i'});
+}
+
+TEST(ImageFolderDatasetTest, ListsClassesAndFilesSortedLikeTorchvision) {
+  TemporaryDirectory directory;
+  write_folder(directory);
+  const ImageFolderDataset dataset(directory.path().string());
+  ASSERT_EQ(dataset.size(), 3);
+  EXPECT_EQ(dataset.class_names(), (std::vector<std::string>{"cat", "dog"}));
+  EXPECT_EQ(dataset.path_of(0), directory.file("cat/a.jpg"));
+  EXPECT_EQ(dataset.path_of(1), directory.file("cat/b.png"));
+  EXPECT_EQ(dataset.path_of(2), directory.file("dog/x.PNG"));
+  EXPECT_FALSE(dataset.image_shape().has_value());
+}
+
+TEST(ImageFolderDatasetTest, PngDecodesExactlyAndJpegClosely) {
+  TemporaryDirectory directory;
+  write_folder(directory);
+  const ImageFolderDataset dataset(directory.path().string());
+  const Image png = dataset.read(1);
+  EXPECT_EQ(png.shape(), (Shape{3, 6, 5}));
+  EXPECT_EQ(png.label, 0);
+  EXPECT_EQ(png.pixels, gradient(6, 5).pixels);
+  const Image jpeg = dataset.read(0);
+  ASSERT_EQ(jpeg.shape(), (Shape{3, 8, 8}));
+  const Image original = gradient(8, 8);
+  for (size_t p = 0; p < jpeg.pixels.size(); ++p) {
+    EXPECT_LE(std::abs(int{jpeg.pixels[p]} - int{original.pixels[p]}), 3) << "pixel " << p;
+  }
+}
+
+TEST(ImageFolderDatasetTest, GrayscaleBecomesThreeEqualChannelsOrStaysOne) {
+  TemporaryDirectory directory;
+  write_folder(directory);
+  const Image rgb = ImageFolderDataset(directory.path().string()).read(2);
+  ASSERT_EQ(rgb.shape(), (Shape{3, 3, 4}));
+  EXPECT_EQ(rgb.label, 1);
+  for (size_t p = 0; p < 12; ++p) {
+    EXPECT_EQ(rgb.pixels[p], static_cast<uint8_t>(20 * p));
+    EXPECT_EQ(rgb.pixels[12 + p], rgb.pixels[p]);
+    EXPECT_EQ(rgb.pixels[24 + p], rgb.pixels[p]);
+  }
+  const Image gray = ImageFolderDataset(directory.path().string(), 1).read(2);
+  ASSERT_EQ(gray.shape(), (Shape{1, 3, 4}));
+  EXPECT_EQ(gray.pixels[11], 220);
+  const Image jpeg_gray = ImageFolderDataset(directory.path().string(), 1).read(0);
+  EXPECT_EQ(jpeg_gray.shape(), (Shape{1, 8, 8}));
+}
+
+TEST(ImageFolderDatasetTest, CorruptPngNamesTheFile) {
+  TemporaryDirectory directory;
+  write_folder(directory);
+  std::vector<uint8_t> bytes = read_file_bytes(directory.file("cat/b.png"));
+  bytes.resize(bytes.size() / 2);
+  write_file_bytes(directory.file("cat/b.png"), bytes);
+  const ImageFolderDataset dataset(directory.path().string());
+  expect_error_mentioning<FileError>([&] { dataset.read(1); },
+                                     {"corrupt PNG", directory.file("cat/b.png")});
+}
+
+TEST(ImageFolderDatasetTest, TruncatedJpegNamesTheFile) {
+  TemporaryDirectory directory;
+  write_folder(directory);
+  std::vector<uint8_t> bytes = read_file_bytes(directory.file("cat/a.jpg"));
+  bytes.resize(bytes.size() * 2 / 3);
+  write_file_bytes(directory.file("cat/a.jpg"), bytes);
+  const ImageFolderDataset dataset(directory.path().string());
+  expect_error_mentioning<FileError>([&] { dataset.read(0); },
+                                     {"corrupt JPEG", directory.file("cat/a.jpg")});
+}
+
+TEST(ImageFolderDatasetTest, NonImageBytesNameTheFile) {
+  TemporaryDirectory directory;
+  write_folder(directory);
+  write_file_bytes(directory.file("dog/x.PNG"), {'n', 'o', 't', ' ', 'a', 'n', ' ', 'i', 'm', 'g'});
+  const ImageFolderDataset dataset(directory.path().string());
+  expect_error_mentioning<FileError>([&] { dataset.read(2); },
+                                     {directory.file("dog/x.PNG"), "neither a JPEG nor a PNG"});
+}
+
+TEST(ImageFolderDatasetTest, ClassFolderWithoutImagesIsReported) {
+  TemporaryDirectory directory;
+  write_folder(directory);
+  std::filesystem::create_directories(directory.path() / "empty");
+  expect_error_mentioning<FileError>([&] { ImageFolderDataset(directory.path().string()); },
+                                     {directory.path().string(), "'empty'", "no .jpg"});
+}
+
+TEST(ImageFolderDatasetTest, MissingRootIsReported) {
+  expect_error_mentioning<FileError>([] { ImageFolderDataset("/no/such/root"); },
+                                     {"/no/such/root", "does not exist"});
+}
+
+}  // namespace
+}  // namespace convoy::data
