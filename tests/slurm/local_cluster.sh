@@ -53,7 +53,9 @@ pid_files() {
 
 pid_alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
 
-pid_from_file() { [ -s "$1" ] && tr -dc '0-9' <"$1" || true; }
+pid_from_file() {
+  if [ -s "$1" ]; then tr -dc '0-9' <"$1"; fi
+}
 
 node_port() { echo $((controller_port + 1 + $1)); }
 
@@ -105,6 +107,7 @@ write_config() {
     echo "AccountingStorageType=accounting_storage/none"
     echo "JobAcctGatherType=jobacct_gather/none"
     echo "JobCompType=jobcomp/none"
+    echo "MailProg=/bin/true"
     echo "ReturnToService=2"
     echo "JobRequeue=1"
     echo "SlurmctldTimeout=30"
@@ -126,15 +129,15 @@ write_config() {
   } >"$config_file"
 }
 
-# munged refuses folders others can write to, so its folder is owned by munge, mode 0700,
-# and holds a key made for this cluster only.
+# munged refuses folders others can write to, so its folder is owned by munge, mode 0711
+# (clients must reach the socket; the key inside stays 0400), with a key for this cluster only.
 start_munge() {
   local pid
   pid="$(pid_from_file "$munge_dir/munged.pid")"
   if pid_alive "$pid"; then return; fi
   mkdir -p "$munge_dir"
   chown munge:munge "$munge_dir"
-  chmod 0700 "$munge_dir"
+  chmod 0711 "$munge_dir"
   if [ ! -s "$munge_dir/munge.key" ]; then
     dd if=/dev/urandom of="$munge_dir/munge.key" bs=1024 count=1 status=none
   fi
@@ -149,7 +152,7 @@ start_munge() {
   fi
 }
 
-start_slurm_daemons() {
+require_free_ports() {
   local port
   for port in "$controller_port" $(node_port 0) $(node_port 1); do
     if port_in_use "$port"; then
@@ -157,6 +160,9 @@ start_slurm_daemons() {
       return 1
     fi
   done
+}
+
+start_slurm_daemons() {
   # -c: start from an empty job state, so a test never inherits a previous cluster's jobs.
   slurmctld -c -f "$config_file"
   local node
@@ -218,6 +224,7 @@ command_start() {
   trap 'exit 130' INT TERM
   mkdir -p "$cluster_dir"
   chmod 0755 "$cluster_dir"
+  require_free_ports
   write_config
   start_munge
   start_slurm_daemons

@@ -124,14 +124,22 @@ static int parse_train_options(int argc, char** argv, struct Options* options) {
   for (int i = 2; i < argc; ++i) {
     const char* value = i + 1 < argc ? argv[i + 1] : NULL;
     if (!value) return fail("option needs a value", argv[i]);
-    if (strcmp(argv[i], "--recipe") == 0) options->recipe = value;
-    else if (strcmp(argv[i], "--run-dir") == 0) options->run_dir = value;
-    else if (strcmp(argv[i], "--resume") == 0) options->resume = value;
-    else if (strcmp(argv[i], "--threads") == 0) options->threads = atoi(value);
-    else if (strcmp(argv[i], "--max-steps") == 0) options->max_steps = atol(value);
-    else if (strcmp(argv[i], "--step-ms") == 0) options->step_ms = atol(value);
-    else if (strcmp(argv[i], "--checkpoint-every") == 0) options->checkpoint_every = atol(value);
-    else return fail("unknown option", argv[i]);
+    if (strcmp(argv[i], "--recipe") == 0)
+      options->recipe = value;
+    else if (strcmp(argv[i], "--run-dir") == 0)
+      options->run_dir = value;
+    else if (strcmp(argv[i], "--resume") == 0)
+      options->resume = value;
+    else if (strcmp(argv[i], "--threads") == 0)
+      options->threads = atoi(value);
+    else if (strcmp(argv[i], "--max-steps") == 0)
+      options->max_steps = atol(value);
+    else if (strcmp(argv[i], "--step-ms") == 0)
+      options->step_ms = atol(value);
+    else if (strcmp(argv[i], "--checkpoint-every") == 0)
+      options->checkpoint_every = atol(value);
+    else
+      return fail("unknown option", argv[i]);
     ++i;
   }
   if (!options->recipe || !options->run_dir) return fail("train needs --recipe and --run-dir", 0);
@@ -226,8 +234,7 @@ static int train(int argc, char** argv) {
     fflush(stdout);
   }
   if (rank == 0) {
-    printf("stand_in: finished step %ld parameters %016" PRIx64 "\n", state.step,
-           state.parameters);
+    printf("stand_in: finished step %ld parameters %016" PRIx64 "\n", state.step, state.parameters);
   }
   fflush(stdout);
   MPI_Barrier(MPI_COMM_WORLD);
@@ -254,8 +261,10 @@ static int eval(const char* path, int json) {
   if (read_checkpoint(path, &state) != kExitSuccess) return kExitFailure;
   /* A made-up but deterministic "accuracy" so the eval script has a value to report. */
   double accuracy = (double)(state.parameters % 10000) / 10000.0;
-  if (json) printf("{\"step\": %ld, \"accuracy\": %.4f}\n", state.step, accuracy);
-  else printf("step %ld accuracy %.4f\n", state.step, accuracy);
+  if (json)
+    printf("{\"step\": %ld, \"accuracy\": %.4f}\n", state.step, accuracy);
+  else
+    printf("step %ld accuracy %.4f\n", state.step, accuracy);
   return kExitSuccess;
 }
 
