@@ -23,7 +23,7 @@ echo "$*" >"$FAKE_DIR/mpirun.args"
 echo "OMP_NUM_THREADS=$OMP_NUM_THREADS SRUN_CPUS_PER_TASK=$SRUN_CPUS_PER_TASK" >"$FAKE_DIR/mpirun.env"
 sleep "${FAKE_SECONDS:-0}" &
 sleeper=$!
-trap 'kill "$sleeper"; echo USR1 >>"$FAKE_DIR/mpirun.signals"; exit 75' USR1
+trap 'kill "$sleeper"; wait "$sleeper"; echo USR1 >>"$FAKE_DIR/mpirun.signals"; exit 75' USR1
 touch "$FAKE_DIR/mpirun.started"
 wait "$sleeper"
 exit "${FAKE_EXIT:-0}"
