@@ -53,8 +53,15 @@ pid_files() {
 
 pid_alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
 
+# The pid in a pid file, only if that process is still the daemon the file is named after
+# (slurmd.node1.pid -> slurmd): a stale file must never make `stop` kill a reused pid.
 pid_from_file() {
-  if [ -s "$1" ]; then tr -dc '0-9' <"$1"; fi
+  [ -s "$1" ] || return 0
+  local pid name
+  pid="$(tr -dc '0-9' <"$1")"
+  name="$(basename "$1")"
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "${name%%.*}" ] && echo "$pid"
+  return 0
 }
 
 node_port() { echo $((controller_port + 1 + $1)); }
@@ -172,6 +179,15 @@ start_slurm_daemons() {
   done
 }
 
+# Up: answering the controller, whether idle or running jobs.
+both_nodes_up() {
+  local states node
+  states="$(sinfo -h -N -o '%N %T' 2>/dev/null | sort -u)" || return 1
+  for node in "${node_names[@]}"; do
+    grep -Eqx "$node (idle|allocated|mixed|completing)" <<<"$states" || return 1
+  done
+}
+
 both_nodes_idle() {
   local states
   states="$(sinfo -h -N -o '%N %T' 2>/dev/null | sort -u)" || return 1
@@ -213,7 +229,7 @@ all_daemons_alive() {
 command_start() {
   require_commands
   export SLURM_CONF="$config_file"
-  if [ -f "$config_file" ] && all_daemons_alive && both_nodes_idle; then
+  if [ -f "$config_file" ] && all_daemons_alive && both_nodes_up; then
     log "already running ($cluster_dir)"
     return
   fi
