@@ -1,0 +1,76 @@
+#include "framework/layers/activation.hpp"
+
+#include <cstdio>
+
+namespace convoy {
+
+Activation::Activation(const ActivationOptions& options) : Layer("Activation"), options_(options) {
+  if (options_.kind == ActivationKind::clip && options_.alpha > options_.beta) {
+    fail("clip needs alpha (lower bound) <= beta (upper bound)");
+  }
+}
+
+std::string Activation::describe() const {
+  char number[32];
+  auto value = [&](float v) {
+    std::snprintf(number, sizeof number, "%g", v);
+    return std::string(number);
+  };
+  switch (options_.kind) {
+    case ActivationKind::relu:
+      return options_.alpha == 0.0f ? "ReLU" : "LeakyReLU(" + value(options_.alpha) + ")";
+    case ActivationKind::elu:
+      return "ELU(" + value(options_.alpha) + ")";
+    case ActivationKind::tanh:
+      return "Tanh";
+    case ActivationKind::logistic:
+      return "Sigmoid";
+    case ActivationKind::gelu_erf:
+      return "GELU";
+    case ActivationKind::swish:
+      return "Swish(" + value(options_.alpha) + ")";
+    case ActivationKind::hardswish:
+      return "Hardswish";
+    case ActivationKind::abs:
+      return "Abs";
+    case ActivationKind::square:
+      return "Square";
+    case ActivationKind::clip:
+      return "Clip(" + value(options_.alpha) + ", " + value(options_.beta) + ")";
+  }
+  return "Activation";
+}
+
+int64_t Activation::forward_flops(const std::vector<Shape>& input_shapes) const {
+  return element_count(input_shapes[0]);
+}
+
+Shape Activation::infer_output_shape(const std::vector<Shape>& input_shapes) const {
+  return input_shapes[0];
+}
+
+void Activation::reshape(const std::vector<Shape>&) {
+  // The kernel follows the input's layout, which only forward sees.
+  kernel_.reset();
+}
+
+Tensor Activation::forward_impl(const std::vector<Tensor>& inputs, Mode mode) {
+  const Tensor& input = inputs[0];
+  if (!kernel_ || kernel_->config().source != input.layout()) {
+    kernel_.emplace(
+        kernels::EltwiseConfig{input.layout(), options_.kind, options_.alpha, options_.beta});
+    output_ = Tensor(input.layout());
+    input_grad_ = Tensor(input.layout());
+  }
+  kernel_->forward(input.memory(), output_.memory());
+  input_ = kernel_->backward_uses_output() ? Tensor() : input;
+  return output_;
+}
+
+std::vector<Tensor> Activation::backward_impl(const Tensor& output_grad) {
+  const Tensor& saved = kernel_->backward_uses_output() ? output_ : input_;
+  kernel_->backward(output_grad.memory(), saved.memory(), input_grad_.memory());
+  return {input_grad_};
+}
+
+}  // namespace convoy
