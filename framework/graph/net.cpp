@@ -72,7 +72,8 @@ void Net::finalize() {
   for (auto& [name, parameter] : parameters_) {
     const Layout layout = parameter->value.layout();
     const size_t count = static_cast<size_t>(parameter->value.element_count());
-    std::memcpy(values_arena_.data() + offset, parameter->value.plain_data(), count * sizeof(float));
+    std::memcpy(values_arena_.data() + offset, parameter->value.plain_data(),
+                count * sizeof(float));
     parameter->value = Tensor(kernels::Memory(layout, values_arena_.data() + offset));
     parameter->grad = Tensor(kernels::Memory(layout, grads_arena_.data() + offset));
     offset += count;
@@ -137,7 +138,8 @@ Tensor Net::backward(const Tensor& output_grad, const GradientsReadyCallback& on
     }
     if (node.backward_hook) node.backward_hook(*node.layer, input_grads);
     if (on_ready && !node.parameter_indices.empty()) on_ready(node.parameter_indices);
-    for (size_t k = 0; k < node.inputs.size(); ++k) add_gradient(nodes_[node.inputs[k]], input_grads[k]);
+    for (size_t k = 0; k < node.inputs.size(); ++k)
+      add_gradient(nodes_[node.inputs[k]], input_grads[k]);
   }
   return nodes_[kInput].grad;
 }
@@ -189,7 +191,8 @@ Net::NodeId Net::index_of(const std::string& name) const {
   }
   std::string names;
   for (size_t i = 1; i < nodes_.size(); ++i) {
-    if (!nodes_[i].layer->parameters().empty()) names += (names.empty() ? "" : ", ") + nodes_[i].name;
+    if (!nodes_[i].layer->parameters().empty())
+      names += (names.empty() ? "" : ", ") + nodes_[i].name;
   }
   throw ConfigError("no layer named '" + name + "'; layers with parameters: " + names);
 }
@@ -198,11 +201,14 @@ Layer& Net::layer(const std::string& name) { return *nodes_[index_of(name)].laye
 
 std::vector<std::pair<std::string, Layer*>> Net::layers() const {
   std::vector<std::pair<std::string, Layer*>> result;
-  for (size_t i = 1; i < nodes_.size(); ++i) result.emplace_back(nodes_[i].name, nodes_[i].layer.get());
+  for (size_t i = 1; i < nodes_.size(); ++i)
+    result.emplace_back(nodes_[i].name, nodes_[i].layer.get());
   return result;
 }
 
-const Tensor& Net::activation(const std::string& name) const { return nodes_[index_of(name)].output; }
+const Tensor& Net::activation(const std::string& name) const {
+  return nodes_[index_of(name)].output;
+}
 
 void Net::set_profiling(bool enabled) { profiling_ = enabled; }
 
@@ -225,7 +231,8 @@ std::vector<Net::LayerTiming> Net::layer_timings() const {
       if (nodes_[id].output.empty()) break;
       inputs.push_back(nodes_[id].output.shape());
     }
-    if (inputs.size() == node.inputs.size()) timing.forward_flops = node.layer->forward_flops(inputs);
+    if (inputs.size() == node.inputs.size())
+      timing.forward_flops = node.layer->forward_flops(inputs);
     timings.push_back(timing);
   }
   return timings;

@@ -8,9 +8,9 @@
 namespace convoy {
 
 std::vector<std::string> available_architectures() {
-  return {"resnet18", "resnet34", "resnet50",  "resnet101", "resnet152", "resnet20",
-          "resnet32", "resnet44", "resnet56",  "resnet110", "vgg11",     "vgg11_bn",
-          "vgg13",    "vgg13_bn", "vgg16",     "vgg16_bn",  "vgg19",     "vgg19_bn"};
+  return {"resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnet20",
+          "resnet32", "resnet44", "resnet56", "resnet110", "vgg11",     "vgg11_bn",
+          "vgg13",    "vgg13_bn", "vgg16",    "vgg16_bn",  "vgg19",     "vgg19_bn"};
 }
 
 // torchvision's initialization: ResNet and VGG draw conv weights from kaiming_normal

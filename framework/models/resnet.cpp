@@ -64,13 +64,16 @@ NodeId classifier_head(Net& net, NodeId x, int64_t features, int64_t classes) {
 
 void build_resnet(Net& net, const ModelConfig& config) {
   static const std::map<std::string, std::pair<bool, std::vector<int>>> kStages = {
-      {"resnet18", {false, {2, 2, 2, 2}}},  {"resnet34", {false, {3, 4, 6, 3}}},
-      {"resnet50", {true, {3, 4, 6, 3}}},   {"resnet101", {true, {3, 4, 23, 3}}},
+      {"resnet18", {false, {2, 2, 2, 2}}},
+      {"resnet34", {false, {3, 4, 6, 3}}},
+      {"resnet50", {true, {3, 4, 6, 3}}},
+      {"resnet101", {true, {3, 4, 23, 3}}},
       {"resnet152", {true, {3, 8, 36, 3}}}};
   const auto& [use_bottleneck, stages] = kStages.at(config.architecture);
   const bool cifar = config.variant == "cifar";
-  NodeId x = cifar ? blocks::conv(net, "conv1", Net::kInput, config.in_channels, 64, 3, 1, 1, false)
-                   : blocks::conv(net, "conv1", Net::kInput, config.in_channels, 64, 7, 2, 3, false);
+  NodeId x = cifar
+                 ? blocks::conv(net, "conv1", Net::kInput, config.in_channels, 64, 3, 1, 1, false)
+                 : blocks::conv(net, "conv1", Net::kInput, config.in_channels, 64, 7, 2, 3, false);
   x = blocks::batch_norm(net, "bn1", x, 64);
   x = blocks::relu(net, "relu", x);
   if (!cifar) x = blocks::max_pool(net, "maxpool", x, 3, 2, 1);

@@ -14,11 +14,12 @@ void build_vgg(Net& net, const ModelConfig& config) {
       {"vgg11", {64, M, 128, M, 256, 256, M, 512, 512, M, 512, 512, M}},
       {"vgg13", {64, 64, M, 128, 128, M, 256, 256, M, 512, 512, M, 512, 512, M}},
       {"vgg16", {64, 64, M, 128, 128, M, 256, 256, 256, M, 512, 512, 512, M, 512, 512, 512, M}},
-      {"vgg19", {64, 64, M, 128, 128, M, 256, 256, 256, 256, M, 512, 512, 512, 512, M, 512, 512,
-                 512, 512, M}}};
+      {"vgg19", {64,  64,  M,   128, 128, M,   256, 256, 256, 256, M,
+                 512, 512, 512, 512, M,   512, 512, 512, 512, M}}};
   const bool batch_norm = config.architecture.ends_with("_bn");
-  const std::string base = batch_norm ? config.architecture.substr(0, config.architecture.size() - 3)
-                                      : config.architecture;
+  const std::string base = batch_norm
+                               ? config.architecture.substr(0, config.architecture.size() - 3)
+                               : config.architecture;
   Net::NodeId x = Net::kInput;
   int64_t in = config.in_channels;
   int index = 0;
