@@ -43,4 +43,11 @@ class TrainingError : public Error {
   using Error::Error;
 };
 
+// An error every rank detected together (after a collective), with the same message on all of
+// them: the launcher lets rank 0 report it, so the job prints one line, not one per rank.
+class CollectiveError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace convoy
