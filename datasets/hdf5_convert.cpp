@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "datasets/hdf5_call.hpp"
+#include "framework/common/hdf5_call.hpp"
 #include "framework/common/error.hpp"
 
 namespace convoy::data {
@@ -15,6 +15,7 @@ using hdf5::check;
 using hdf5::checked;
 using hdf5::Handle;
 using hdf5::Place;
+using hdf5::string_type;
 
 Handle create_dataset(hid_t file, const char* name, hid_t type, const std::vector<hsize_t>& dims,
                       const std::vector<hsize_t>& chunk, const Place& place) {
@@ -48,13 +49,6 @@ void write_rows(hid_t dataset, hid_t type, const void* data, hsize_t first, hsiz
       H5Sclose, place, "H5Screate_simple");
   check(H5Dwrite(dataset, type, memory_space.get(), file_space.get(), H5P_DEFAULT, data), place,
         "H5Dwrite");
-}
-
-Handle string_type(const Place& place) {
-  Handle type = checked([] { return H5Tcopy(H5T_C_S1); }, H5Tclose, place, "H5Tcopy");
-  check(H5Tset_size(type.get(), H5T_VARIABLE), place, "H5Tset_size");
-  check(H5Tset_cset(type.get(), H5T_CSET_UTF8), place, "H5Tset_cset");
-  return type;
 }
 
 void write_attributes(hid_t file, const Dataset& dataset, const std::string& path) {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <mutex>
 
-#include "datasets/hdf5_call.hpp"
+#include "framework/common/hdf5_call.hpp"
 #include "framework/common/error.hpp"
 
 namespace convoy::data {

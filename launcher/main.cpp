@@ -1,7 +1,109 @@
-// convoy: the command-line entry point. Placeholder until the launcher lands.
-#include <cstdio>
+// convoy: the command-line entry point. Every rank runs main(); errors anywhere become one
+// line on stderr naming the rank and a non-zero exit, and a multi-rank job is aborted so no
+// rank waits forever on a collective its peer will never join.
 
-int main() {
-  std::puts("convoy");
-  return 0;
+#include <mpi.h>
+
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "framework/common/error.hpp"
+#include "launcher/command.hpp"
+#include "launcher/usage_error.hpp"
+
+namespace convoy::launcher {
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> kCommands = {
+      {"train", "train a recipe (mpirun -np N for data-parallel training)", run_train},
+      {"eval", "evaluate a checkpoint or a freshly built model on a test split", run_eval},
+      {"summary", "per-layer shapes, parameters, FLOPs and receptive fields of a recipe",
+       run_summary},
+      {"inspect", "what a checkpoint holds (recipe, step, metrics, tensors) without a model",
+       run_inspect},
+      {"bench", "training speed on synthetic data: images/s, memory, per-layer table", run_bench},
+      {"gradcheck", "finite differences against backward for every layer of a recipe",
+       run_gradcheck},
+      {"convert", "write any supported dataset split as an HDF5 dataset for cluster jobs",
+       run_convert},
+  };
+  return kCommands;
+}
+
+static void print_usage(std::FILE* out) {
+  std::fprintf(out, "usage: convoy <command> [options]   (convoy <command> --help)\n\ncommands:\n");
+  for (const auto& command : commands()) {
+    std::fprintf(out, "  %-16s %s\n", command.name, command.summary);
+  }
+}
+
+static int world_rank() {
+  int initialized = 0, rank = 0;
+  MPI_Initialized(&initialized);
+  if (initialized) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  return rank;
+}
+
+static int world_size() {
+  int initialized = 0, size = 1;
+  MPI_Initialized(&initialized);
+  if (initialized) MPI_Comm_size(MPI_COMM_WORLD, &size);
+  return size;
+}
+
+// One line, then end the whole job: MPI_Abort on more than one rank (a peer may be blocked in
+// a collective), a plain exit code otherwise.
+[[noreturn]] static void fail(const std::string& message, int code) {
+  const int size = world_size();
+  if (size > 1) {
+    std::fprintf(stderr, "convoy: rank %d: %s\n", world_rank(), message.c_str());
+    std::fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, code);
+  }
+  std::fprintf(stderr, "convoy: %s\n", message.c_str());
+  int finalized = 0, initialized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  if (initialized && !finalized) MPI_Finalize();
+  std::exit(code);
+}
+
+}  // namespace convoy::launcher
+
+int main(int argc, char** argv) {
+  using namespace convoy::launcher;
+  std::vector<std::string> arguments(argv + 1, argv + argc);
+  if (arguments.empty() || arguments[0] == "--help" || arguments[0] == "-h") {
+    print_usage(arguments.empty() ? stderr : stdout);
+    return arguments.empty() ? kExitUsage : kExitSuccess;
+  }
+  const Command* command = nullptr;
+  for (const auto& candidate : commands()) {
+    if (arguments[0] == candidate.name) command = &candidate;
+  }
+  if (!command) {
+    std::fprintf(stderr, "convoy: unknown command '%s'\n", arguments[0].c_str());
+    print_usage(stderr);
+    return kExitUsage;
+  }
+  int provided = 0;
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+  int code = kExitSuccess;
+  try {
+    code = command->run({arguments.begin() + 1, arguments.end()});
+  } catch (const UsageError& error) {
+    fail(error.what(), kExitUsage);
+  } catch (const convoy::CollectiveError& error) {
+    // Every rank raised this same error: rank 0 reports it, the others give it a moment.
+    if (world_rank() != 0) std::this_thread::sleep_for(std::chrono::seconds(2));
+    fail(error.what(), kExitFailure);
+  } catch (const std::exception& error) {
+    fail(error.what(), kExitFailure);
+  }
+  MPI_Finalize();
+  return code;
 }

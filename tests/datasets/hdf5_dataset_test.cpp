@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 // The test target does not get HDF5's include directory (only convoy_core does), and Debian
 // installs the serial headers under hdf5/serial/; all of hdf5.h's own includes are relative.
-#include <hdf5/serial/hdf5.h>
+#include <hdf5.h>
 
 #include <filesystem>
 

@@ -1,5 +1,6 @@
 #pragma once
-// Private to datasets/*.cpp (includes hdf5.h): checked HDF5 calls and owning handles.
+// Checked HDF5 calls and owning handles, for the readers and writers of HDF5 files (datasets,
+// checkpoints). Include only from .cpp files: it brings in hdf5.h.
 //
 // Why: an HDF5 call reports failure by a negative return value and by printing its error stack
 // to stderr. We silence the printing and turn every failure into one FileError that names the
@@ -9,8 +10,9 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
-namespace convoy::data::hdf5 {
+namespace convoy::hdf5 {
 
 // Where a call happens, for messages: the file path and the object inside it.
 struct Place {
@@ -61,4 +63,19 @@ Handle checked(Open&& open, Handle::Closer closer, const Place& place, const cha
   return Handle(static_cast<hid_t>(check(open(), place, call)), closer);
 }
 
-}  // namespace convoy::data::hdf5
+// A variable-length UTF-8 string type (what h5py reads as str).
+Handle string_type(const Place& place);
+
+// Scalar attributes on an open object (file, group or dataset).
+void write_attribute(hid_t object, const std::string& name, const std::string& value,
+                     const Place& place);
+void write_attribute(hid_t object, const std::string& name, int64_t value, const Place& place);
+void write_attribute(hid_t object, const std::string& name, double value, const Place& place);
+std::string read_string_attribute(hid_t object, const std::string& name, const Place& place);
+int64_t read_int_attribute(hid_t object, const std::string& name, const Place& place);
+double read_double_attribute(hid_t object, const std::string& name, const Place& place);
+// Names of an object's attributes, or of a group's members, in name order.
+std::vector<std::string> attribute_names(hid_t object, const Place& place);
+std::vector<std::string> member_names(hid_t group, const Place& place);
+
+}  // namespace convoy::hdf5

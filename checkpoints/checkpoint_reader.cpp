@@ -1,0 +1,182 @@
+#include "checkpoints/checkpoint_reader.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "framework/common/error.hpp"
+#include "framework/common/hdf5_call.hpp"
+
+namespace convoy {
+
+namespace fs = std::filesystem;
+using hdf5::check;
+using hdf5::checked;
+using hdf5::Handle;
+using hdf5::Place;
+
+namespace {
+
+Handle open_file(const std::string& path) {
+  hdf5::silence_error_printing();
+  if (!fs::exists(path)) throw FileError("checkpoint '" + path + "' does not exist");
+  if (H5Fis_hdf5(path.c_str()) <= 0) {
+    throw FileError("checkpoint '" + path + "' is not an HDF5 file (truncated or corrupt?)");
+  }
+  Handle file = checked([&] { return H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT); },
+                        H5Fclose, {path, "/"}, "H5Fopen");
+  const Place root{path, "/"};
+  if (check(H5Aexists(file.get(), "format"), root, "H5Aexists") == 0 ||
+      hdf5::read_string_attribute(file.get(), "format", root) != kCheckpointFormatName) {
+    throw FileError("'" + path + "' is not a convoy checkpoint (root attribute format is not '" +
+                    kCheckpointFormatName + "')");
+  }
+  const int64_t version = hdf5::read_int_attribute(file.get(), "format_version", root);
+  if (version != kCheckpointFormatVersion) {
+    throw FileError("checkpoint '" + path + "' has format_version " + std::to_string(version) +
+                    "; this convoy reads version " + std::to_string(kCheckpointFormatVersion));
+  }
+  return file;
+}
+
+Handle open_group(hid_t file, const std::string& name, const std::string& path) {
+  const Place place{path, name};
+  if (check(H5Lexists(file, name.c_str(), H5P_DEFAULT), place, "H5Lexists") <= 0) {
+    throw FileError("checkpoint '" + path + "' has no group /" + name);
+  }
+  return checked([&] { return H5Gopen2(file, name.c_str(), H5P_DEFAULT); }, H5Gclose, place,
+                 "H5Gopen2");
+}
+
+void read_attributes(hid_t file, const std::string& path, CheckpointAttributes& a) {
+  const Place root{path, "/"};
+  a.recipe = hdf5::read_string_attribute(file, "recipe", root);
+  a.epoch = hdf5::read_int_attribute(file, "epoch", root);
+  a.step = hdf5::read_int_attribute(file, "step", root);
+  a.world_size = hdf5::read_int_attribute(file, "world_size", root);
+  a.global_batch = hdf5::read_int_attribute(file, "global_batch", root);
+  a.configuration = hdf5::read_string_attribute(file, "configuration", root);
+  a.convoy_version = hdf5::read_string_attribute(file, "convoy_version", root);
+  a.metrics_json = hdf5::read_string_attribute(file, "metrics", root);
+  {
+    Handle group = open_group(file, "optimizer", path);
+    const Place place{path, "optimizer"};
+    for (const auto& name : hdf5::attribute_names(group.get(), place)) {
+      a.optimizer_scalars[name] = hdf5::read_double_attribute(group.get(), name, place);
+    }
+  }
+  {
+    Handle group = open_group(file, "schedule", path);
+    const Place place{path, "schedule"};
+    for (const auto& name : hdf5::attribute_names(group.get(), place)) {
+      a.schedule[name] = hdf5::read_double_attribute(group.get(), name, place);
+    }
+  }
+  Handle data = open_group(file, "data", path);
+  const Place place{path, "data"};
+  a.data.sampler_seed =
+      static_cast<uint64_t>(hdf5::read_int_attribute(data.get(), "sampler_seed", place));
+  a.data.epoch = hdf5::read_int_attribute(data.get(), "epoch", place);
+  a.data.global_position = hdf5::read_int_attribute(data.get(), "global_position", place);
+}
+
+Shape dataset_shape(hid_t dataset, const Place& place) {
+  Handle space = checked([&] { return H5Dget_space(dataset); }, H5Sclose, place, "H5Dget_space");
+  const int rank = static_cast<int>(
+      check(H5Sget_simple_extent_ndims(space.get()), place, "H5Sget_simple_extent_ndims"));
+  std::vector<hsize_t> dims(static_cast<size_t>(rank));
+  check(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr), place,
+        "H5Sget_simple_extent_dims");
+  return Shape(dims.begin(), dims.end());
+}
+
+template <typename Visit>
+void for_each_dataset(hid_t file, const std::string& group_name, const std::string& path,
+                      Visit visit) {
+  Handle group = open_group(file, group_name, path);
+  for (const auto& name : hdf5::member_names(group.get(), {path, group_name})) {
+    const Place place{path, group_name + "/" + name};
+    Handle dataset = checked([&] { return H5Dopen2(group.get(), name.c_str(), H5P_DEFAULT); },
+                             H5Dclose, place, "H5Dopen2");
+    visit(name, dataset.get(), dataset_shape(dataset.get(), place), place);
+  }
+}
+
+std::vector<NamedArray> read_arrays(hid_t file, const std::string& group, const std::string& path) {
+  std::vector<NamedArray> arrays;
+  for_each_dataset(
+      file, group, path,
+      [&](const std::string& name, hid_t dataset, Shape shape, const Place& place) {
+        NamedArray array{name, shape,
+                         std::vector<float>(static_cast<size_t>(element_count(shape)))};
+        // A checksum mismatch makes H5Dread fail: the error names this dataset and the file.
+        check(
+            H5Dread(dataset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, array.values.data()),
+            place, "H5Dread");
+        arrays.push_back(std::move(array));
+      });
+  return arrays;
+}
+
+std::vector<TensorInfo> read_infos(hid_t file, const std::string& group, const std::string& path) {
+  std::vector<TensorInfo> infos;
+  for_each_dataset(file, group, path,
+                   [&](const std::string& name, hid_t, Shape shape, const Place&) {
+                     infos.push_back({name, shape});
+                   });
+  return infos;
+}
+
+}  // namespace
+
+Checkpoint CheckpointReader::read(const std::string& path) {
+  Handle file = open_file(path);
+  Checkpoint checkpoint;
+  read_attributes(file.get(), path, checkpoint);
+  checkpoint.model = read_arrays(file.get(), "model", path);
+  checkpoint.optimizer = read_arrays(file.get(), "optimizer", path);
+  for_each_dataset(file.get(), "rng", path,
+                   [&](const std::string& name, hid_t dataset, Shape shape, const Place& place) {
+                     NamedUint64Array array{
+                         name, std::vector<uint64_t>(static_cast<size_t>(element_count(shape)))};
+                     check(H5Dread(dataset, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                   array.values.data()),
+                           place, "H5Dread");
+                     checkpoint.rng.push_back(std::move(array));
+                   });
+  return checkpoint;
+}
+
+CheckpointInfo CheckpointReader::read_info(const std::string& path) {
+  Handle file = open_file(path);
+  CheckpointInfo info;
+  info.format_version = kCheckpointFormatVersion;
+  read_attributes(file.get(), path, info);
+  info.model = read_infos(file.get(), "model", path);
+  info.optimizer = read_infos(file.get(), "optimizer", path);
+  info.rng = read_infos(file.get(), "rng", path);
+  return info;
+}
+
+void check_compatible(const Checkpoint& checkpoint, const std::vector<TensorInfo>& model) {
+  for (const auto& expected : model) {
+    auto it = std::find_if(checkpoint.model.begin(), checkpoint.model.end(),
+                           [&](const NamedArray& a) { return a.name == expected.name; });
+    if (it == checkpoint.model.end()) {
+      throw ConfigError("the checkpoint (recipe '" + checkpoint.recipe + "') has no tensor " +
+                        expected.name + " that this model needs; is it another architecture?");
+    }
+    if (it->shape != expected.shape) {
+      throw ConfigError("tensor " + expected.name + " has shape " + to_string(it->shape) +
+                        " in the checkpoint but " + to_string(expected.shape) + " in this model");
+    }
+  }
+  for (const auto& stored : checkpoint.model) {
+    auto it = std::find_if(model.begin(), model.end(),
+                           [&](const TensorInfo& t) { return t.name == stored.name; });
+    if (it == model.end()) {
+      throw ConfigError("the checkpoint has a tensor " + stored.name + " that this model lacks");
+    }
+  }
+}
+
+}  // namespace convoy

@@ -1,0 +1,117 @@
+#include "framework/common/hdf5_call.hpp"
+
+#include "framework/common/error.hpp"
+
+namespace convoy::hdf5 {
+namespace {
+
+// Keeps the innermost (most specific, walked first upward) description on the default error stack.
+herr_t keep_innermost(unsigned position, const H5E_error2_t* error, void* data) {
+  auto* reason = static_cast<std::string*>(data);
+  if (position == 0 && error != nullptr && error->desc != nullptr) *reason = error->desc;
+  return 0;
+}
+
+}  // namespace
+
+void silence_error_printing() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+int64_t check(int64_t status, const Place& place, const char* call) {
+  if (status >= 0) return status;
+  std::string reason;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keep_innermost, &reason);
+  H5Eclear2(H5E_DEFAULT);
+  throw FileError("HDF5 " + std::string(call) + " on '" + place.object + "' in '" + place.file +
+                  "' failed" + (reason.empty() ? "" : ": " + reason));
+}
+
+Handle string_type(const Place& place) {
+  Handle type = checked([] { return H5Tcopy(H5T_C_S1); }, H5Tclose, place, "H5Tcopy");
+  check(H5Tset_size(type.get(), H5T_VARIABLE), place, "H5Tset_size");
+  check(H5Tset_cset(type.get(), H5T_CSET_UTF8), place, "H5Tset_cset");
+  return type;
+}
+
+static void write_scalar(hid_t object, const std::string& name, hid_t type, const void* value,
+                         const Place& place) {
+  Handle space = checked([] { return H5Screate(H5S_SCALAR); }, H5Sclose, place, "H5Screate");
+  Handle attribute = checked(
+      [&] { return H5Acreate2(object, name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT); },
+      H5Aclose, place, "H5Acreate2");
+  check(H5Awrite(attribute.get(), type, value), place, "H5Awrite");
+}
+
+void write_attribute(hid_t object, const std::string& name, const std::string& value,
+                     const Place& place) {
+  Handle type = string_type(place);
+  const char* text = value.c_str();
+  write_scalar(object, name, type.get(), &text, place);
+}
+
+void write_attribute(hid_t object, const std::string& name, int64_t value, const Place& place) {
+  write_scalar(object, name, H5T_NATIVE_INT64, &value, place);
+}
+
+void write_attribute(hid_t object, const std::string& name, double value, const Place& place) {
+  write_scalar(object, name, H5T_NATIVE_DOUBLE, &value, place);
+}
+
+static Handle open_attribute(hid_t object, const std::string& name, const Place& place) {
+  if (check(H5Aexists(object, name.c_str()), place, "H5Aexists") == 0) {
+    throw FileError("'" + place.file + "': " + place.object + " has no attribute '" + name + "'");
+  }
+  return checked([&] { return H5Aopen(object, name.c_str(), H5P_DEFAULT); }, H5Aclose, place,
+                 "H5Aopen");
+}
+
+std::string read_string_attribute(hid_t object, const std::string& name, const Place& place) {
+  Handle attribute = open_attribute(object, name, place);
+  Handle type = string_type(place);
+  char* text = nullptr;
+  check(H5Aread(attribute.get(), type.get(), &text), place, "H5Aread");
+  std::string value = text ? text : "";
+  H5free_memory(text);
+  return value;
+}
+
+int64_t read_int_attribute(hid_t object, const std::string& name, const Place& place) {
+  Handle attribute = open_attribute(object, name, place);
+  int64_t value = 0;
+  check(H5Aread(attribute.get(), H5T_NATIVE_INT64, &value), place, "H5Aread");
+  return value;
+}
+
+double read_double_attribute(hid_t object, const std::string& name, const Place& place) {
+  Handle attribute = open_attribute(object, name, place);
+  double value = 0;
+  check(H5Aread(attribute.get(), H5T_NATIVE_DOUBLE, &value), place, "H5Aread");
+  return value;
+}
+
+static herr_t collect_attribute(hid_t, const char* name, const H5A_info_t*, void* data) {
+  static_cast<std::vector<std::string>*>(data)->push_back(name);
+  return 0;
+}
+
+static herr_t collect_member(hid_t, const char* name, const H5L_info_t*, void* data) {
+  static_cast<std::vector<std::string>*>(data)->push_back(name);
+  return 0;
+}
+
+std::vector<std::string> attribute_names(hid_t object, const Place& place) {
+  std::vector<std::string> names;
+  hsize_t index = 0;
+  check(H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, &index, collect_attribute, &names), place,
+        "H5Aiterate2");
+  return names;
+}
+
+std::vector<std::string> member_names(hid_t group, const Place& place) {
+  std::vector<std::string> names;
+  hsize_t index = 0;
+  check(H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &index, collect_member, &names), place,
+        "H5Literate");
+  return names;
+}
+
+}  // namespace convoy::hdf5

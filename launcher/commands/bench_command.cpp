@@ -1,0 +1,191 @@
+// `convoy bench`: training speed on synthetic data, told truthfully: median images/s after
+// warm-up, peak resident memory, a per-layer table, the share of the step spent outside oneDNN
+// primitives (framework overhead) and in reorders, and the step's GFLOP/s as a fraction of the
+// machine's matmul peak measured in the same run.
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "framework/kernels/context.hpp"
+#include "framework/kernels/kernel_timing.hpp"
+#include "framework/kernels/peak_throughput.hpp"
+#include "framework/loss/softmax_cross_entropy.hpp"
+#include "framework/models/model_builder.hpp"
+#include "framework/optim/sgd.hpp"
+#include "launcher/command.hpp"
+#include "launcher/model_factory.hpp"
+#include "launcher/usage_error.hpp"
+
+namespace convoy::launcher {
+
+namespace po = boost::program_options;
+using Clock = std::chrono::steady_clock;
+
+static double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+static double peak_resident_megabytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;  // Linux reports kilobytes
+}
+
+int run_bench(const std::vector<std::string>& arguments) {
+  RunConfig config;
+  std::string input_text;
+  int64_t batch = 0, steps = 20, warmup = 3, classes = 0;
+  bool json = false, skip_peak = false;
+  po::options_description options("Benchmark");
+  options.add_options()("batch", po::value(&batch)->default_value(0),
+                        "batch size (0: the recipe's)")(
+      "steps", po::value(&steps)->default_value(steps), "timed steps")(
+      "warmup", po::value(&warmup)->default_value(warmup), "untimed steps first")(
+      "input", po::value(&input_text), "input shape CxHxW (default: the recipe dataset's)")(
+      "classes", po::value(&classes)->default_value(0), "classes (default: the dataset's)")(
+      "json", po::bool_switch(&json), "print one JSON object instead of tables")(
+      "no-peak", po::bool_switch(&skip_peak), "skip the matmul peak measurement");
+  add_run_options(options, config);
+  if (!parse_command_line(arguments, options,
+                          "usage: convoy bench --recipe NAME [--batch B] [--steps N] "
+                          "[--input CxHxW] [--threads T] [--precision fp32|bf16]",
+                          &config)) {
+    return kExitSuccess;
+  }
+  if (config.precision != "fp32") {
+    throw UsageError("--precision " + config.precision + " is not supported by bench yet (fp32)");
+  }
+  if (steps < 1) throw UsageError("--steps must be at least 1");
+  kernels::set_thread_count(config.threads > 0 ? config.threads : kernels::thread_count());
+  ModelGeometry geometry = model_geometry(config);
+  if (!input_text.empty()) {
+    Shape input = parse_shape(input_text, "--input");
+    geometry.channels = input[0];
+    geometry.height = input[1];
+    geometry.width = input[2];
+  }
+  if (classes > 0) geometry.classes = classes;
+  if (batch <= 0) batch = config.batch_size;
+
+  const kernels::PeakThroughput peak =
+      skip_peak ? kernels::PeakThroughput{} : kernels::measure_peak_throughput(DataType::f32);
+
+  auto net = build_model(model_config(config, geometry));
+  SgdOptions sgd;
+  sgd.momentum = 0.9;
+  sgd.weight_decay = 1e-4;
+  SGD optimizer(net->parameters(), sgd);
+  SoftmaxCrossEntropy loss;
+  std::mt19937_64 generator(config.seed);
+  std::uniform_real_distribution<float> pixel(-1.0f, 1.0f);
+  std::vector<float> images(
+      static_cast<size_t>(batch * geometry.channels * geometry.height * geometry.width));
+  for (auto& value : images) value = pixel(generator);
+  std::vector<int32_t> labels(static_cast<size_t>(batch));
+  for (auto& label : labels) label = static_cast<int32_t>(generator() % geometry.classes);
+  Tensor input =
+      Tensor::from_plain({batch, geometry.channels, geometry.height, geometry.width}, images);
+
+  auto train_step = [&] {
+    Tensor logits = net->forward(input, Mode::train);
+    loss.forward(logits, labels, static_cast<double>(batch));
+    net->backward(loss.gradient());
+    optimizer.step(0.01);
+  };
+  for (int64_t i = 0; i < warmup; ++i) train_step();
+
+  net->set_profiling(true);
+  net->reset_layer_timings();
+  kernels::set_kernel_timing(true);
+  kernels::reset_kernel_timing();
+  std::vector<double> step_seconds;
+  for (int64_t i = 0; i < steps; ++i) {
+    const auto start = Clock::now();
+    train_step();
+    step_seconds.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  kernels::set_kernel_timing(false);
+  const auto kernel = kernels::kernel_timing();
+  const auto layers = net->layer_timings();
+
+  double total_seconds = 0;
+  for (double s : step_seconds) total_seconds += s;
+  const double step_median = median(step_seconds);
+  int64_t forward_flops = 0;
+  for (const auto& layer : layers) forward_flops += layer.forward_flops;
+  // Training ~ 3 x forward (forward, backward-data, backward-weights); 2 FLOPs per MAC.
+  const double step_gflop = 3.0 * 2.0 * forward_flops / 1e9;
+  const double achieved = step_gflop / step_median;
+  const double inside = kernel.compute_seconds + kernel.reorder_seconds;
+  const double overhead_share = std::max(0.0, 1.0 - inside / total_seconds);
+  const double reorder_share = kernel.reorder_seconds / total_seconds;
+
+  nlohmann::json report = {{"architecture", config.architecture},
+                           {"variant", config.variant},
+                           {"batch", batch},
+                           {"input", {geometry.channels, geometry.height, geometry.width}},
+                           {"threads", kernels::thread_count()},
+                           {"precision", config.precision},
+                           {"isa", kernels::cpu_isa_name()},
+                           {"steps", steps},
+                           {"images_per_second", batch / step_median},
+                           {"ms_per_step_median", step_median * 1e3},
+                           {"peak_rss_mb", peak_resident_megabytes()},
+                           {"step_gflop", step_gflop},
+                           {"achieved_gflops", achieved},
+                           {"peak_gflops", peak.gflops},
+                           {"fraction_of_peak", peak.gflops > 0 ? achieved / peak.gflops : 0.0},
+                           {"framework_overhead_share", overhead_share},
+                           {"reorder_share", reorder_share}};
+  if (json) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& layer : layers) {
+      rows.push_back({{"name", layer.name},
+                      {"forward_ms", layer.forward_seconds / steps * 1e3},
+                      {"backward_ms", layer.backward_seconds / steps * 1e3}});
+    }
+    report["layers"] = rows;
+    std::cout << report.dump() << std::endl;
+    return kExitSuccess;
+  }
+  std::printf("%s (%s) batch %lld input %lldx%lldx%lld, %d thread(s), %s, ISA %s\n",
+              config.architecture.c_str(), config.variant.c_str(), static_cast<long long>(batch),
+              static_cast<long long>(geometry.channels), static_cast<long long>(geometry.height),
+              static_cast<long long>(geometry.width), kernels::thread_count(),
+              config.precision.c_str(), kernels::cpu_isa_name());
+  std::printf("images/s %.1f (median of %lld steps), %.2f ms/step, peak RSS %.0f MB\n",
+              batch / step_median, static_cast<long long>(steps), step_median * 1e3,
+              peak_resident_megabytes());
+  std::printf(
+      "achieved %.1f GFLOP/s of a %.1f GFLOP/s matmul peak (%.0f %%); framework "
+      "overhead %.1f %%, reorders %.1f %% of the step\n",
+      achieved, peak.gflops, peak.gflops > 0 ? 100 * achieved / peak.gflops : 0.0,
+      100 * overhead_share, 100 * reorder_share);
+  auto sorted = layers;
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+    return a.forward_seconds + a.backward_seconds > b.forward_seconds + b.backward_seconds;
+  });
+  std::printf("\n%-28s %-40s %10s %10s %9s %7s\n", "layer", "type", "fwd ms", "bwd ms", "GFLOP/s",
+              "share");
+  for (const auto& layer : sorted) {
+    const double seconds = (layer.forward_seconds + layer.backward_seconds) / steps;
+    const double gflops = seconds > 0 ? 3.0 * 2.0 * layer.forward_flops / 1e9 / seconds : 0.0;
+    const std::string description = layer.description.substr(0, 40);
+    std::printf("%-28s %-40s %10.3f %10.3f %9.1f %6.1f%%\n", layer.name.c_str(),
+                description.c_str(), layer.forward_seconds / steps * 1e3,
+                layer.backward_seconds / steps * 1e3, gflops,
+                100 * seconds * steps / total_seconds);
+  }
+  return kExitSuccess;
+}
+
+}  // namespace convoy::launcher

@@ -1,0 +1,124 @@
+// `convoy gradcheck`: finite differences against backward for a sample of every parameter
+// tensor and the input of a recipe's network at a small input size, BatchNorm in training
+// mode included; a per-layer table and a non-zero exit when any layer fails.
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <random>
+
+#include "framework/gradient_checker.hpp"
+#include "framework/kernels/context.hpp"
+#include "framework/models/model_builder.hpp"
+#include "launcher/command.hpp"
+#include "launcher/model_factory.hpp"
+#include "launcher/usage_error.hpp"
+
+namespace convoy::launcher {
+
+namespace po = boost::program_options;
+
+// The layer a tensor belongs to: its name without the last component ("layer1.0.conv1").
+static std::string layer_of(const std::string& tensor) {
+  const auto dot = tensor.rfind('.');
+  return dot == std::string::npos ? tensor : tensor.substr(0, dot);
+}
+
+int run_gradcheck(const std::vector<std::string>& arguments) {
+  RunConfig config;
+  std::string input_text, perturb_layer;
+  int64_t batch = 4, samples = 6, classes = 0;
+  GradientCheckOptions check;
+  check.tolerance = 2e-2;
+  po::options_description options("Gradient check");
+  options.add_options()(
+      "input", po::value(&input_text),
+      "input shape CxHxW (default: the smallest the network takes, at most 32x32)")(
+      "batch", po::value(&batch)->default_value(batch), "batch size (BatchNorm needs >= 2)")(
+      "samples", po::value(&samples)->default_value(samples), "elements checked per tensor")(
+      "classes", po::value(&classes)->default_value(0), "classes (default: the dataset's)")(
+      "step", po::value(&check.step)->default_value(check.step), "finite-difference step")(
+      "tolerance", po::value(&check.tolerance)->default_value(check.tolerance),
+      "max |analytic - numeric| / max(|analytic|, |numeric|, 1)")(
+      "perturb-layer", po::value(&perturb_layer),
+      "corrupt this layer's gradients on purpose (to see the check fail)");
+  add_run_options(options, config);
+  if (!parse_command_line(arguments, options,
+                          "usage: convoy gradcheck --recipe NAME [--input CxHxW] [--batch B]",
+                          &config)) {
+    return kExitSuccess;
+  }
+  kernels::set_thread_count(config.threads > 0 ? config.threads : 1);
+  ModelGeometry geometry = model_geometry(config);
+  if (!input_text.empty()) {
+    Shape input = parse_shape(input_text, "--input");
+    geometry.channels = input[0];
+    geometry.height = input[1];
+    geometry.width = input[2];
+  } else {
+    // Small enough to be quick, large enough for every down-sampling stage.
+    const bool deep_stride = config.variant == "imagenet" || config.architecture.starts_with("vgg");
+    geometry.height = geometry.width = deep_stride ? 32 : 8;
+  }
+  if (classes > 0) geometry.classes = classes;
+  check.max_elements_per_tensor = samples;
+
+  auto net = build_model(model_config(config, geometry));
+  if (!perturb_layer.empty()) {
+    net->set_backward_hook(perturb_layer, [](Layer& layer, std::vector<Tensor>&) {
+      for (Parameter* parameter : layer.parameters()) {
+        float* grad = parameter->grad.plain_data();
+        for (int64_t i = 0; i < parameter->grad.element_count(); ++i)
+          grad[i] = grad[i] * 1.5f + 0.1f;
+      }
+    });
+  }
+  const Shape input_shape{batch, geometry.channels, geometry.height, geometry.width};
+  std::vector<float> pixels(static_cast<size_t>(element_count(input_shape)));
+  std::mt19937_64 generator(config.seed);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  for (auto& pixel : pixels) pixel = uniform(generator);
+  const Tensor input = Tensor::from_plain(input_shape, pixels);
+  GradientChecker checker(check);
+  GradientCheckReport report = checker.check_net(*net, input, Mode::train);
+
+  // One row per layer: the worst tensor of that layer.
+  std::vector<std::string> order;
+  std::map<std::string, GradientCheckReport::TensorResult> worst;
+  for (const auto& tensor : report.tensors) {
+    const std::string layer = tensor.name == "input" ? "input" : layer_of(tensor.name);
+    auto [it, inserted] = worst.try_emplace(layer, tensor);
+    if (inserted) order.push_back(layer);
+    auto& row = it->second;
+    if (!inserted) {
+      row.checked += tensor.checked;
+      row.passed = row.passed && tensor.passed;
+      row.max_relative_error = std::max(row.max_relative_error, tensor.max_relative_error);
+    }
+  }
+  std::printf(
+      "gradient check of %s (%s), input %lldx%lldx%lldx%lld, training mode, step %g, "
+      "tolerance %g\n",
+      config.architecture.c_str(), config.variant.c_str(), static_cast<long long>(batch),
+      static_cast<long long>(geometry.channels), static_cast<long long>(geometry.height),
+      static_cast<long long>(geometry.width), check.step, check.tolerance);
+  std::printf("%-32s %8s %14s %s\n", "layer", "checked", "max rel error", "result");
+  for (const auto& layer : order) {
+    const auto& row = worst[layer];
+    std::printf("%-32s %8lld %14.3e %s\n", layer.c_str(), static_cast<long long>(row.checked),
+                row.max_relative_error, row.passed ? "pass" : "FAIL");
+  }
+  if (!report.passed()) {
+    std::string failed;
+    for (const auto& layer : order) {
+      if (!worst[layer].passed) failed += (failed.empty() ? "" : ", ") + layer;
+    }
+    std::fprintf(stderr, "convoy gradcheck: gradients do not match finite differences in: %s\n",
+                 failed.c_str());
+    return kExitFailure;
+  }
+  std::printf("all %zu layers pass\n", order.size());
+  return kExitSuccess;
+}
+
+}  // namespace convoy::launcher

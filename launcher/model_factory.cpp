@@ -1,0 +1,67 @@
+#include "launcher/model_factory.hpp"
+
+#include <sstream>
+
+#include "launcher/usage_error.hpp"
+
+namespace convoy::launcher {
+
+ModelGeometry model_geometry(const RunConfig& config) {
+  ModelGeometry geometry;
+  const std::string& d = config.dataset;
+  if (d == "fashion-mnist" || d == "mnist") {
+    geometry = {1, 28, 28, 10};
+  } else if (d == "cifar10") {
+    geometry = {3, 32, 32, 10};
+  } else if (d == "cifar100") {
+    geometry = {3, 32, 32, 100};
+  } else if (d == "image-folder" || d == "synthetic" || d == "hdf5") {
+    geometry = {3, 224, 224, 1000};
+  } else {
+    throw UsageError("--dataset: unknown dataset '" + d +
+                     "' (fashion-mnist, mnist, cifar10, cifar100, image-folder, hdf5, synthetic)");
+  }
+  if (config.random_resized_crop > 0 || config.center_crop > 0) {
+    geometry.height = geometry.width =
+        config.random_resized_crop > 0 ? config.random_resized_crop : config.center_crop;
+  }
+  if (config.pad_to > 0) {
+    if (config.pad_to < geometry.height || config.pad_to < geometry.width) {
+      throw UsageError("--pad-to " + std::to_string(config.pad_to) + " is smaller than the " +
+                       std::to_string(geometry.height) + "x" + std::to_string(geometry.width) +
+                       " images");
+    }
+    geometry.height = geometry.width = config.pad_to;
+  }
+  return geometry;
+}
+
+ModelConfig model_config(const RunConfig& config, const ModelGeometry& geometry) {
+  ModelConfig model;
+  model.architecture = config.architecture;
+  model.variant = config.variant;
+  model.in_channels = geometry.channels;
+  model.num_classes = geometry.classes;
+  model.seed = config.seed;
+  return model;
+}
+
+Shape parse_shape(const std::string& text, const std::string& option) {
+  Shape shape;
+  std::stringstream stream(text);
+  std::string item;
+  while (std::getline(stream, item, 'x')) {
+    try {
+      size_t used = 0;
+      const long long value = std::stoll(item, &used);
+      if (used != item.size() || value < 1) throw std::invalid_argument(item);
+      shape.push_back(value);
+    } catch (const std::exception&) {
+      throw UsageError(option + ": '" + text + "' is not a shape like 3x32x32");
+    }
+  }
+  if (shape.size() != 3) throw UsageError(option + ": '" + text + "' is not a shape like 3x32x32");
+  return shape;
+}
+
+}  // namespace convoy::launcher

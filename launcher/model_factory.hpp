@@ -1,0 +1,23 @@
+#pragma once
+// From a RunConfig to a model: the input geometry a dataset implies (without reading it) and
+// the ModelConfig for the builders.
+
+#include <string>
+
+#include "framework/common/shape.hpp"
+#include "framework/models/model_builder.hpp"
+#include "launcher/run_config.hpp"
+
+namespace convoy::launcher {
+
+struct ModelGeometry {
+  int64_t channels = 1, height = 28, width = 28, classes = 10;
+};
+
+// The geometry the network sees: the dataset's image size after --pad-to.
+ModelGeometry model_geometry(const RunConfig& config);
+ModelConfig model_config(const RunConfig& config, const ModelGeometry& geometry);
+// "3x32x32" -> (3, 32, 32); a bad value is a UsageError naming the option.
+Shape parse_shape(const std::string& text, const std::string& option);
+
+}  // namespace convoy::launcher

@@ -1,0 +1,243 @@
+#include "launcher/run_config.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "launcher/usage_error.hpp"
+
+namespace convoy::launcher {
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace {
+
+template <typename T>
+std::string join(const std::vector<T>& values) {
+  std::ostringstream out;
+  for (size_t i = 0; i < values.size(); ++i) out << (i ? "," : "") << values[i];
+  return out.str();
+}
+
+// Comma-separated lists ("0.5,0.5,0.5") as one option value, as recipe files write them.
+template <typename T>
+struct ListOption {
+  std::vector<T>* target;
+};
+
+template <typename T>
+std::vector<T> parse_list(const std::string& text, const std::string& option) {
+  std::vector<T> values;
+  std::stringstream stream(text);
+  std::string item;
+  while (std::getline(stream, item, ',')) {
+    if (item.empty()) continue;
+    std::istringstream parser(item);
+    T value;
+    if (!(parser >> value) || !parser.eof()) {
+      throw UsageError("option --" + option + ": '" + item + "' is not a number");
+    }
+    values.push_back(value);
+  }
+  return values;
+}
+
+}  // namespace
+
+std::string RunConfig::to_text() const {
+  std::ostringstream out;
+  out << "recipe = " << recipe << "\n"
+      << "architecture = " << architecture << "\nvariant = " << variant << "\n"
+      << "dataset = " << dataset << "\ndata-dir = " << data_dir << "\npad-to = " << pad_to
+      << "\ncrop-padding = " << crop_padding << "\nrandom-resized-crop = " << random_resized_crop
+      << "\nresize = " << resize << "\ncenter-crop = " << center_crop
+      << "\nhorizontal-flip = " << horizontal_flip << "\nnormalize-mean = " << join(normalize_mean)
+      << "\nnormalize-std = " << join(normalize_std) << "\nworkers = " << workers
+      << "\ndrop-last = " << drop_last << "\ntrain-samples = " << train_samples
+      << "\ntest-samples = " << test_samples << "\nepochs = " << epochs
+      << "\nbatch-size = " << batch_size << "\noptimizer = " << optimizer
+      << "\nlr = " << learning_rate << "\nlr-reference-batch = " << lr_reference_batch
+      << "\nmomentum = " << momentum << "\nnesterov = " << nesterov
+      << "\nweight-decay = " << weight_decay << "\nno-decay-bias-norm = " << no_decay_bias_norm
+      << "\nadam-beta1 = " << adam_beta1 << "\nadam-beta2 = " << adam_beta2
+      << "\nadam-epsilon = " << adam_epsilon << "\nschedule = " << schedule
+      << "\nwarmup-epochs = " << warmup_epochs << "\nwarmup-start-factor = " << warmup_start_factor
+      << "\nmilestones = " << join(milestones) << "\nstep-size = " << step_size
+      << "\ngamma = " << gamma << "\nmin-lr = " << min_learning_rate
+      << "\nlabel-smoothing = " << label_smoothing << "\nclip-grad-norm = " << clip_grad_norm
+      << "\nseed = " << seed << "\nsync-bn = " << sync_batch_norm
+      << "\nbucket-mb = " << bucket_megabytes << "\ncompress-bf16 = " << compress_bf16
+      << "\nprecision = " << precision << "\n";
+  return out.str();
+}
+
+void add_run_options(po::options_description& options, RunConfig& c) {
+  auto list_double = [](std::vector<double>* target, const char* name) {
+    return po::value<std::string>()->notifier(
+        [target, name](const std::string& text) { *target = parse_list<double>(text, name); });
+  };
+  po::options_description model("Model");
+  model.add_options()("architecture", po::value(&c.architecture)->default_value(c.architecture),
+                      "resnet18/34/50/101/152, resnet20/32/44/56/110, vgg11/13/16/19[_bn]")(
+      "variant", po::value(&c.variant)->default_value(c.variant),
+      "cifar (3x3 stem / 512->classes head, inputs up to 64 px) or imagenet");
+  po::options_description data("Data");
+  data.add_options()("dataset", po::value(&c.dataset)->default_value(c.dataset),
+                     "fashion-mnist, mnist, cifar10, cifar100, image-folder, hdf5, synthetic")(
+      "data-dir", po::value(&c.data_dir)->default_value(c.data_dir),
+      "dataset folder or file (default: the dataset's standard location)")(
+      "pad-to", po::value(&c.pad_to)->default_value(c.pad_to),
+      "zero-pad images to this size (0: keep)")(
+      "crop-padding", po::value(&c.crop_padding)->default_value(c.crop_padding),
+      "random crop after padding each side by this many pixels (0: off)")(
+      "random-resized-crop",
+      po::value(&c.random_resized_crop)->default_value(c.random_resized_crop),
+      "training: random-resized-crop to this size (ImageNet style; 0: off)")(
+      "resize", po::value(&c.resize)->default_value(c.resize),
+      "evaluation: resize the shorter side to this size (0: off)")(
+      "center-crop", po::value(&c.center_crop)->default_value(c.center_crop),
+      "evaluation: center crop to this size (0: off)")(
+      "horizontal-flip", po::value(&c.horizontal_flip)->default_value(c.horizontal_flip),
+      "random horizontal flips")("normalize-mean", list_double(&c.normalize_mean, "normalize-mean"),
+                                 "per-channel mean, comma-separated (pixels in [0,1])")(
+      "normalize-std", list_double(&c.normalize_std, "normalize-std"),
+      "per-channel standard deviation, comma-separated")(
+      "workers", po::value(&c.workers)->default_value(c.workers),
+      "background threads decoding and augmenting")(
+      "drop-last", po::value(&c.drop_last)->default_value(c.drop_last),
+      "drop the last incomplete batch (else pad it by wrapping around)")(
+      "train-samples", po::value(&c.train_samples)->default_value(c.train_samples),
+      "train on the first N samples only (0: all)")(
+      "test-samples", po::value(&c.test_samples)->default_value(c.test_samples),
+      "evaluate on the first N test samples only (0: all)");
+  po::options_description optimization("Optimization");
+  optimization.add_options()("epochs", po::value(&c.epochs)->default_value(c.epochs),
+                             "training epochs")(
+      "batch-size", po::value(&c.batch_size)->default_value(c.batch_size),
+      "GLOBAL batch size (per-rank batch = batch-size / ranks)")(
+      "optimizer", po::value(&c.optimizer)->default_value(c.optimizer), "sgd or adamw")(
+      "lr", po::value(&c.learning_rate)->default_value(c.learning_rate), "base learning rate")(
+      "lr-reference-batch", po::value(&c.lr_reference_batch)->default_value(c.lr_reference_batch),
+      "linear scaling rule: lr * batch-size / this (0: off)")(
+      "momentum", po::value(&c.momentum)->default_value(c.momentum), "SGD momentum")(
+      "nesterov", po::value(&c.nesterov)->default_value(c.nesterov), "Nesterov momentum")(
+      "weight-decay", po::value(&c.weight_decay)->default_value(c.weight_decay), "weight decay")(
+      "no-decay-bias-norm", po::value(&c.no_decay_bias_norm)->default_value(c.no_decay_bias_norm),
+      "exempt biases and normalization parameters from weight decay")(
+      "adam-beta1", po::value(&c.adam_beta1)->default_value(c.adam_beta1), "AdamW beta1")(
+      "adam-beta2", po::value(&c.adam_beta2)->default_value(c.adam_beta2), "AdamW beta2")(
+      "adam-epsilon", po::value(&c.adam_epsilon)->default_value(c.adam_epsilon), "AdamW epsilon")(
+      "schedule", po::value(&c.schedule)->default_value(c.schedule),
+      "constant, step, multistep or cosine")(
+      "warmup-epochs", po::value(&c.warmup_epochs)->default_value(c.warmup_epochs),
+      "linear warmup length in epochs")(
+      "warmup-start-factor",
+      po::value(&c.warmup_start_factor)->default_value(c.warmup_start_factor),
+      "warmup starts at lr * this")(
+      "milestones", po::value<std::string>()->notifier([&c](const std::string& text) {
+        c.milestones = parse_list<int64_t>(text, "milestones");
+      }),
+      "multistep: epochs at which lr *= gamma, comma-separated")(
+      "step-size", po::value(&c.step_size)->default_value(c.step_size), "step: epochs per decay")(
+      "gamma", po::value(&c.gamma)->default_value(c.gamma), "step/multistep decay factor")(
+      "min-lr", po::value(&c.min_learning_rate)->default_value(c.min_learning_rate),
+      "cosine: final learning rate")(
+      "label-smoothing", po::value(&c.label_smoothing)->default_value(c.label_smoothing),
+      "cross-entropy label smoothing")(
+      "clip-grad-norm", po::value(&c.clip_grad_norm)->default_value(c.clip_grad_norm),
+      "clip gradients to this global norm (0: off)");
+  po::options_description run("Run");
+  run.add_options()("run-dir", po::value(&c.run_dir)->default_value(c.run_dir),
+                    "folder for checkpoints and metrics (default: runs/<recipe>)")(
+      "seed", po::value(&c.seed)->default_value(c.seed),
+      "seed for weights, data order, augmentation")(
+      "threads", po::value(&c.threads)->default_value(c.threads),
+      "OpenMP threads per rank (0: cores per node / ranks per node)")(
+      "log-every", po::value(&c.log_every)->default_value(c.log_every), "log every N steps")(
+      "checkpoint-every", po::value(&c.checkpoint_every)->default_value(c.checkpoint_every),
+      "also checkpoint every N steps (0: epoch ends and the end only)")(
+      "keep-checkpoints", po::value(&c.keep_checkpoints)->default_value(c.keep_checkpoints),
+      "keep the newest K checkpoints (0: all)")(
+      "resume", po::value(&c.resume)->default_value(c.resume),
+      "auto (newest valid checkpoint in run-dir), none, or a checkpoint path")(
+      "max-steps", po::value(&c.max_steps)->default_value(c.max_steps),
+      "stop after this many global steps (0: run all epochs)")(
+      "eval-every", po::value(&c.eval_every)->default_value(c.eval_every),
+      "evaluate on the test split every N epochs (0: only at the end)")(
+      "sync-bn", po::value(&c.sync_batch_norm)->default_value(c.sync_batch_norm),
+      "BatchNorm statistics over all ranks")(
+      "bucket-mb", po::value(&c.bucket_megabytes)->default_value(c.bucket_megabytes),
+      "gradient bucket size for the allreduce, MB")(
+      "compress-bf16", po::value(&c.compress_bf16)->default_value(c.compress_bf16),
+      "allreduce gradients in bf16 (fp32 accumulation)")(
+      "on-nonfinite", po::value(&c.on_nonfinite)->default_value(c.on_nonfinite),
+      "stop or skip a step whose loss or gradients are not finite")(
+      "hang-factor", po::value(&c.hang_factor)->default_value(c.hang_factor),
+      "abort when a step takes this many times the recent median")(
+      "hang-min-seconds", po::value(&c.hang_min_seconds)->default_value(c.hang_min_seconds),
+      "... and at least this long")(
+      "precision", po::value(&c.precision)->default_value(c.precision), "fp32 or bf16")(
+      "health-every", po::value(&c.health_every)->default_value(c.health_every),
+      "log per-layer training-health statistics every N steps (0: off)");
+  options.add(model).add(data).add(optimization).add(run);
+}
+
+std::string find_recipe(const std::string& name_or_path) {
+  if (fs::exists(name_or_path) && fs::is_regular_file(name_or_path)) return name_or_path;
+  std::vector<fs::path> folders = {CONVOY_RECIPE_DIR};
+  if (const char* extra = std::getenv("CONVOY_RECIPES")) folders.insert(folders.begin(), extra);
+  std::error_code ignored;
+  auto self = fs::read_symlink("/proc/self/exe", ignored);
+  if (!ignored) folders.push_back(self.parent_path() / "recipes");
+  std::string tried;
+  for (const auto& folder : folders) {
+    auto candidate = folder / (name_or_path + ".cfg");
+    if (fs::exists(candidate)) return candidate.string();
+    tried += " " + candidate.string();
+  }
+  std::string available;
+  for (const auto& folder : folders) {
+    if (!fs::is_directory(folder)) continue;
+    for (const auto& entry : fs::directory_iterator(folder)) {
+      if (entry.path().extension() == ".cfg") available += " " + entry.path().stem().string();
+    }
+  }
+  throw UsageError("no recipe '" + name_or_path + "' (tried" + tried + "); available:" + available);
+}
+
+bool parse_command_line(const std::vector<std::string>& arguments, po::options_description& options,
+                        const std::string& usage, RunConfig* config) {
+  std::string recipe;
+  po::options_description general("General");
+  general.add_options()("help,h", "show this help");
+  if (config) {
+    general.add_options()("recipe", po::value(&recipe),
+                          "recipe name (launcher/recipes/NAME.cfg) or path to a .cfg file");
+  }
+  po::options_description all;
+  all.add(general).add(options);
+  po::variables_map values;
+  try {
+    po::store(po::command_line_parser(arguments).options(all).run(), values);
+    if (values.count("help")) {
+      std::cout << usage << "\n" << all << "\n";
+      return false;
+    }
+    if (config && values.count("recipe")) {
+      const std::string path = find_recipe(values["recipe"].as<std::string>());
+      std::ifstream file(path);
+      if (!file) throw UsageError("cannot read recipe file " + path);
+      // Values stored first win, so the command line (already stored) overrides the recipe.
+      po::store(po::parse_config_file(file, all), values);
+      config->recipe = fs::path(path).stem().string();
+    }
+    po::notify(values);
+  } catch (const po::error& error) {
+    throw UsageError(std::string(error.what()) + " (see --help)");
+  }
+  return true;
+}
+
+}  // namespace convoy::launcher

@@ -1,0 +1,53 @@
+#include "launcher/training/checkpoint_state.hpp"
+
+#include <algorithm>
+
+#include "framework/common/error.hpp"
+
+namespace convoy::launcher {
+
+std::vector<NamedArray> model_state(const Net& net) {
+  std::vector<NamedArray> model;
+  for (const auto& [name, parameter] : net.parameters()) {
+    model.push_back({name, parameter->value.shape(), parameter->value.to_plain()});
+  }
+  for (const auto& [name, buffer] : net.buffers()) {
+    model.push_back({name, buffer->value.shape(), buffer->value.to_plain()});
+  }
+  return model;
+}
+
+std::vector<TensorInfo> model_tensor_infos(const Net& net) {
+  std::vector<TensorInfo> infos;
+  for (const auto& [name, parameter] : net.parameters())
+    infos.push_back({name, parameter->value.shape()});
+  for (const auto& [name, buffer] : net.buffers()) infos.push_back({name, buffer->value.shape()});
+  return infos;
+}
+
+void load_model_state(Net& net, const std::vector<NamedArray>& model) {
+  auto find = [&](const std::string& name) -> const NamedArray& {
+    auto it =
+        std::find_if(model.begin(), model.end(), [&](const auto& a) { return a.name == name; });
+    if (it == model.end()) throw ConfigError("the checkpoint has no tensor '" + name + "'");
+    return *it;
+  };
+  for (const auto& [name, parameter] : net.parameters())
+    parameter->value.copy_from_plain(find(name).values);
+  for (const auto& [name, buffer] : net.buffers()) buffer->value.copy_from_plain(find(name).values);
+}
+
+void synchronize_buffers(Communicator& communicator, Net& net) {
+  if (communicator.world_size() == 1) return;
+  for (const auto& [name, buffer] : net.buffers()) {
+    float* values = buffer->value.plain_data();
+    const auto count = static_cast<size_t>(buffer->value.element_count());
+    std::span<float> span(values, count);
+    // The batch counter is the same on every rank; averaging it is harmless and exact.
+    communicator.allreduce_sum(span);
+    for (auto& value : span) value /= static_cast<float>(communicator.world_size());
+    communicator.broadcast(span, 0);
+  }
+}
+
+}  // namespace convoy::launcher

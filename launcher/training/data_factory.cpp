@@ -1,0 +1,118 @@
+#include "launcher/training/data_factory.hpp"
+
+#include <filesystem>
+
+#include "datasets/cifar_dataset.hpp"
+#include "datasets/hdf5_dataset.hpp"
+#include "datasets/idx_dataset.hpp"
+#include "datasets/image_folder_dataset.hpp"
+#include "datasets/subset_dataset.hpp"
+#include "datasets/synthetic_dataset.hpp"
+#include "launcher/usage_error.hpp"
+
+namespace convoy::launcher {
+
+namespace fs = std::filesystem;
+
+static std::string default_folder(const std::string& dataset) {
+  if (dataset == "fashion-mnist") return CONVOY_DEFAULT_DATA_DIR;
+  if (dataset == "mnist") return "/usr/share/datasets/mnist";
+  return "data/" + dataset;
+}
+
+static const std::vector<std::string>& digit_names() {
+  static const std::vector<std::string> names = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
+  return names;
+}
+
+std::unique_ptr<data::Dataset> open_split(const RunConfig& config, const std::string& split) {
+  const std::string& d = config.dataset;
+  const std::string folder = config.data_dir.empty() ? default_folder(d) : config.data_dir;
+  std::unique_ptr<data::Dataset> dataset;
+  if (d == "fashion-mnist") {
+    dataset = std::make_unique<data::IdxDataset>(data::open_fashion_mnist(folder, split));
+  } else if (d == "mnist") {
+    const std::string prefix = folder + "/" + (split == "train" ? "train" : "t10k");
+    dataset = std::make_unique<data::IdxDataset>(prefix + "-images-idx3-ubyte.gz",
+                                                 prefix + "-labels-idx1-ubyte.gz", digit_names());
+  } else if (d == "cifar10") {
+    dataset = std::make_unique<data::CifarDataset>(data::open_cifar10(folder, split));
+  } else if (d == "cifar100") {
+    dataset = std::make_unique<data::CifarDataset>(data::open_cifar100(folder, split));
+  } else if (d == "image-folder") {
+    // The torchvision convention: root/train/<class>/..., root/val/<class>/...
+    dataset = std::make_unique<data::ImageFolderDataset>(folder + "/" +
+                                                         (split == "train" ? "train" : "val"));
+  } else if (d == "hdf5") {
+    // `convoy convert` writes one file per split: <dir>/train.h5 and <dir>/test.h5.
+    const std::string path = fs::is_regular_file(folder) ? folder : folder + "/" + split + ".h5";
+    dataset = std::make_unique<data::Hdf5Dataset>(path);
+  } else if (d == "synthetic") {
+    const ModelGeometry g = model_geometry(config);
+    dataset = std::make_unique<data::SyntheticDataset>(
+        Shape{g.channels, g.height, g.width}, static_cast<int>(g.classes),
+        split == "train" ? 50000 : 10000, config.seed + (split == "train" ? 0 : 1));
+  } else {
+    throw UsageError("--dataset: unknown dataset '" + d +
+                     "' (fashion-mnist, mnist, cifar10, cifar100, image-folder, hdf5, synthetic)");
+  }
+  const int64_t limit = split == "train" ? config.train_samples : config.test_samples;
+  if (limit > 0) dataset = std::make_unique<data::SubsetDataset>(std::move(dataset), limit);
+  return dataset;
+}
+
+static data::Pipeline train_pipeline(const RunConfig& c, int64_t image_size) {
+  data::TransformConfig t;
+  t.random_resized_crop = static_cast<int>(c.random_resized_crop);
+  t.pad_to = static_cast<int>(c.pad_to);
+  if (c.crop_padding > 0) {
+    t.random_crop = static_cast<int>(c.pad_to > 0 ? c.pad_to : image_size);
+    t.random_crop_padding = static_cast<int>(c.crop_padding);
+  }
+  t.horizontal_flip = c.horizontal_flip;
+  t.mean.assign(c.normalize_mean.begin(), c.normalize_mean.end());
+  t.standard_deviation.assign(c.normalize_std.begin(), c.normalize_std.end());
+  return data::Pipeline(t);
+}
+
+static data::Pipeline eval_pipeline(const RunConfig& c) {
+  data::TransformConfig t;
+  t.resize = static_cast<int>(c.resize);
+  t.center_crop = static_cast<int>(c.center_crop);
+  t.pad_to = static_cast<int>(c.pad_to);
+  t.mean.assign(c.normalize_mean.begin(), c.normalize_mean.end());
+  t.standard_deviation.assign(c.normalize_std.begin(), c.normalize_std.end());
+  return data::Pipeline(t);
+}
+
+// The geometry of one transformed test image: what the model really receives.
+static ModelGeometry measure_geometry(const data::Dataset& dataset,
+                                      const data::Pipeline& pipeline) {
+  const data::FloatImage image = pipeline.apply(dataset.read(0), 0, 0, 0);
+  return {image.channels, image.height, image.width, dataset.class_count()};
+}
+
+TrainingData open_evaluation_data(const RunConfig& config) {
+  TrainingData data;
+  data.test = open_split(config, "test");
+  data.eval_transform = eval_pipeline(config);
+  data.geometry = measure_geometry(*data.test, data.eval_transform);
+  return data;
+}
+
+TrainingData open_training_data(const RunConfig& config, const Communicator& communicator) {
+  TrainingData data = open_evaluation_data(config);
+  data.train = open_split(config, "train");
+  const auto shape = data.train->image_shape();
+  data.train_transform = train_pipeline(config, shape ? (*shape)[1] : 0);
+  data.sampler = std::make_unique<data::DistributedSampler>(
+      data.train->size(), communicator.world_size(), communicator.rank(), config.seed,
+      /*shuffle=*/true, config.drop_last);
+  if (data.train->class_count() != data.test->class_count()) {
+    throw ConfigError("the train split has " + std::to_string(data.train->class_count()) +
+                      " classes, the test split " + std::to_string(data.test->class_count()));
+  }
+  return data;
+}
+
+}  // namespace convoy::launcher

@@ -1,0 +1,85 @@
+#include "launcher/training/progress_log.hpp"
+
+#include <unistd.h>
+
+#include "framework/common/error.hpp"
+
+namespace convoy::launcher {
+
+ProgressLog::ProgressLog(const std::string& metrics_path, bool enabled, int64_t log_every)
+    : enabled_(enabled), terminal_(enabled && isatty(fileno(stdout))), log_every_(log_every) {
+  if (enabled_ && !metrics_path.empty()) {
+    metrics_.open(metrics_path, std::ios::app);
+    if (!metrics_) throw FileError("cannot open metrics file " + metrics_path + " for appending");
+  }
+}
+
+ProgressLog::~ProgressLog() { end_bar(); }
+
+void ProgressLog::end_bar() {
+  if (bar_open_) std::fputc('\n', stdout);
+  bar_open_ = false;
+  std::fflush(stdout);
+}
+
+static std::string duration(double seconds) {
+  const long total = static_cast<long>(seconds + 0.5);
+  char text[32];
+  std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", total / 3600, total / 60 % 60, total % 60);
+  return text;
+}
+
+void ProgressLog::step(const StepRecord& r) {
+  if (!enabled_) return;
+  const bool log_now = log_every_ > 0 && (r.step % log_every_ == 0 || r.step == r.total_steps);
+  if (log_now && metrics_.is_open()) {
+    metrics_ << nlohmann::json{{"kind", "train"},
+                               {"step", r.step},
+                               {"epoch", r.epoch},
+                               {"lr", r.learning_rate},
+                               {"loss", r.loss},
+                               {"accuracy", r.accuracy},
+                               {"images_per_second", r.images_per_second}}
+                    .dump()
+             << "\n";
+    metrics_.flush();
+  }
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "epoch %lld step %lld/%lld (%lld/%lld) loss %.4f acc %.3f lr %.4g %.0f img/s "
+                "ETA %s",
+                static_cast<long long>(r.epoch), static_cast<long long>(r.step),
+                static_cast<long long>(r.total_steps), static_cast<long long>(r.step_in_epoch),
+                static_cast<long long>(r.steps_per_epoch), r.loss, r.accuracy, r.learning_rate,
+                r.images_per_second, duration(r.seconds_remaining).c_str());
+  if (terminal_) {
+    const int width = 24;
+    const int filled =
+        r.steps_per_epoch > 0 ? static_cast<int>(width * r.step_in_epoch / r.steps_per_epoch) : 0;
+    std::printf("\r[%s%s] %s\033[K", std::string(filled, '#').c_str(),
+                std::string(width - filled, '.').c_str(), line);
+    bar_open_ = true;
+    std::fflush(stdout);
+  } else if (log_now) {
+    std::printf("%s\n", line);
+    std::fflush(stdout);
+  }
+}
+
+void ProgressLog::event(const nlohmann::json& record, const std::string& line) {
+  if (!enabled_) return;
+  if (metrics_.is_open()) {
+    metrics_ << record.dump() << "\n";
+    metrics_.flush();
+  }
+  message(line);
+}
+
+void ProgressLog::message(const std::string& line) {
+  if (!enabled_) return;
+  end_bar();
+  std::printf("%s\n", line.c_str());
+  std::fflush(stdout);
+}
+
+}  // namespace convoy::launcher

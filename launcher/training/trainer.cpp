@@ -1,0 +1,220 @@
+#include "launcher/training/trainer.hpp"
+
+#include "launcher/training/training_setup.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+#include "checkpoints/checkpoint_directory.hpp"
+#include "datasets/batch_loader.hpp"
+#include "datasets/distributed_sampler.hpp"
+#include "framework/common/error.hpp"
+#include "framework/distributed/communicator.hpp"
+#include "framework/distributed/faults.hpp"
+#include "framework/distributed/model_consistency.hpp"
+#include "framework/distributed/reducer.hpp"
+#include "framework/distributed/sync_batch_norm.hpp"
+#include "framework/graph/net.hpp"
+#include "framework/kernels/context.hpp"
+#include "framework/loss/softmax_cross_entropy.hpp"
+#include "framework/optim/gradient_clipping.hpp"
+#include "framework/optim/learning_rate_schedule.hpp"
+#include "framework/optim/optimizer.hpp"
+#include "launcher/command.hpp"
+#include "launcher/model_factory.hpp"
+#include "launcher/training/checkpoint_state.hpp"
+#include "launcher/training/data_factory.hpp"
+#include "launcher/training/evaluator.hpp"
+#include "launcher/training/optimization_setup.hpp"
+#include "launcher/training/preemption.hpp"
+#include "launcher/training/progress_log.hpp"
+
+namespace convoy::launcher {
+
+// Why the loop is shaped this way:
+// 1. Every rank executes the same sequence of collectives in the same order: the gradient
+//    buckets during backward, then ONE small allreduce per step that carries the loss, the
+//    correct count and the stop request. Agreeing on "stop" inside that allreduce means a
+//    signal on any rank stops all ranks after the same step, with no extra latency.
+// 2. The loss is scaled by 1/global_batch on every rank, so the SUM allreduce of gradients is
+//    the global-batch mean gradient: np=2 with batch B equals np=1 with batch 2B.
+// 3. The sample order is a pure function of (seed, epoch, global position) and the sampler
+//    state is global, so a resume, on any number of ranks, continues the same sequence.
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct StepResult {
+  double loss = 0;      // global mean over the batch
+  double accuracy = 0;  // global top-1 on the training batch
+  bool stop_requested = false;
+  bool skipped = false;
+};
+
+// One training step, top to bottom.
+StepResult train_step(TrainingSetup& s, const data::Batch& batch) {
+  // 1. loader output -> input tensor
+  s.input.copy_from_plain(batch.images);
+  // 2. forward
+  Tensor logits = s.net->forward(s.input, Mode::train);
+  // 3. loss, scaled by the GLOBAL batch (see note 2 at the top)
+  const double global_batch = static_cast<double>(s.per_rank_batch * s.communicator.world_size());
+  const double local_loss = s.loss.forward(logits, batch.labels, global_batch);
+  const int64_t local_correct = count_top_k(logits, batch.labels).top1;
+  // 4. backward: the reducer launches each bucket's allreduce as soon as it is full
+  s.reducer->start_step();
+  s.net->backward(s.loss.gradient(),
+                  [&](std::span<const int> indices) { s.reducer->gradients_ready(indices); });
+  // 5. wait for the last buckets; gradients are now the global-batch mean on every rank
+  s.reducer->finalize();
+  // 6. one small allreduce: loss, correct count and the stop request of every rank
+  std::array<double, 3> totals{local_loss, static_cast<double>(local_correct),
+                               preemption_requested() ? 1.0 : 0.0};
+  s.communicator.allreduce_sum(std::span<double>(totals));
+  StepResult result{totals[0], totals[1] / global_batch, totals[2] > 0};
+  // 7. non-finite loss or gradients: every rank sees the same reduced values, so every rank
+  //    takes the same decision without another collective
+  std::string bad_parameter = first_nonfinite_gradient(s.net->parameters());
+  if (!std::isfinite(result.loss) || !bad_parameter.empty()) {
+    const std::string what = !std::isfinite(result.loss)
+                                 ? "the loss is " + std::to_string(result.loss)
+                                 : "the gradient of " + bad_parameter + " is not finite";
+    if (s.config.on_nonfinite != "skip") {
+      // Every rank sees the same reduced values, so every rank throws this same error.
+      throw CollectiveError("step " + std::to_string(s.step + 1) + ": " + what +
+                            " (lower --lr, or --on-nonfinite skip)");
+    }
+    s.log->message("step " + std::to_string(s.step + 1) + ": " + what + "; step skipped");
+    result.skipped = true;
+    return result;
+  }
+  // 8. optimizer step at the scheduled learning rate
+  if (s.config.clip_grad_norm > 0) clip_grad_norm(s.net->parameters(), s.config.clip_grad_norm);
+  s.optimizer->step(s.schedule->learning_rate(s.step));
+  return result;
+}
+
+}  // namespace
+
+Trainer::Trainer(RunConfig config) : setup_(std::make_unique<TrainingSetup>()) {
+  auto& s = *setup_;
+  s.config = std::move(config);
+  auto& c = s.config;
+  const int rank = s.communicator.rank();
+  const int ranks = s.communicator.world_size();
+  kernels::set_thread_count(c.threads > 0 ? c.threads : s.communicator.recommended_threads());
+  if (c.batch_size % ranks != 0) {
+    throw ConfigError("--batch-size " + std::to_string(c.batch_size) +
+                      " is the global batch and must be divisible by the " + std::to_string(ranks) +
+                      " ranks");
+  }
+  if (c.run_dir.empty()) c.run_dir = "runs/" + (c.recipe.empty() ? c.architecture : c.recipe);
+  if (rank == 0) fs::create_directories(c.run_dir);
+  s.communicator.barrier();
+
+  s.per_rank_batch = c.batch_size / ranks;
+  s.data = open_training_data(c, s.communicator);
+  s.steps_per_epoch = s.data.sampler->batches_per_epoch(s.per_rank_batch);
+  if (s.steps_per_epoch < 1) {
+    throw ConfigError("the training set has " + std::to_string(s.data.train->size()) +
+                      " samples, fewer than one global batch of " + std::to_string(c.batch_size));
+  }
+  s.total_steps = s.steps_per_epoch * c.epochs;
+  if (c.max_steps > 0) s.total_steps = std::min(s.total_steps, c.max_steps);
+
+  s.net = build_model(model_config(c, s.data.geometry));
+  verify_same_model(s.communicator, *s.net);
+  broadcast_parameters(s.communicator, s.net->parameters(), s.net->buffers());
+  s.loss = SoftmaxCrossEntropy(c.label_smoothing);
+  s.optimizer = optimizer_from_config(c, s.net->parameters());
+  s.schedule = schedule_from_config(c, s.steps_per_epoch);
+  ReducerOptions reducer_options;
+  reducer_options.bucket_bytes = static_cast<int64_t>(c.bucket_megabytes * 1024 * 1024);
+  reducer_options.compress_bf16 = c.compress_bf16;
+  s.reducer = std::make_unique<Reducer>(s.communicator, s.net->parameters(), reducer_options);
+  if (c.sync_batch_norm) s.sync_batch_norm = enable_sync_batch_norm(*s.net, s.communicator);
+  data::BatchLoaderOptions loader_options;
+  loader_options.workers = c.workers;
+  loader_options.seed = c.seed;
+  s.loader = std::make_unique<data::BatchLoader>(*s.data.train, s.data.train_transform,
+                                                 *s.data.sampler, s.per_rank_batch, loader_options);
+  s.checkpoints = std::make_unique<CheckpointDirectory>(c.run_dir, c.keep_checkpoints);
+  s.log = std::make_unique<ProgressLog>(c.run_dir + "/metrics.jsonl", rank == 0, c.log_every);
+  s.input = Tensor::zeros(
+      {s.per_rank_batch, s.data.geometry.channels, s.data.geometry.height, s.data.geometry.width});
+  s.hang_detector =
+      std::make_unique<HangDetector>(s.communicator, c.hang_factor, c.hang_min_seconds);
+}
+
+Trainer::~Trainer() = default;
+
+int Trainer::run() {
+  auto& s = *setup_;
+  auto& c = s.config;
+  install_preemption_handlers();
+  resume_if_asked(s);
+  s.log->message("data: " + s.data.train->source() + " [" + s.data.train_transform.describe() +
+                 "]; test: " + s.data.test->source());
+  s.log->message("training " + c.architecture + " on " + c.dataset + ": " +
+                 std::to_string(s.communicator.world_size()) + " rank(s) x " +
+                 std::to_string(kernels::thread_count()) + " thread(s), global batch " +
+                 std::to_string(c.batch_size) + ", " + std::to_string(s.steps_per_epoch) +
+                 " steps/epoch, " + std::to_string(s.total_steps) + " steps, run dir " + c.run_dir);
+
+  auto started = Clock::now();
+  int64_t images_since = 0;
+  auto window_start = Clock::now();
+  double images_per_second = 0;
+  while (s.step < s.total_steps) {
+    const int64_t epoch = s.step / s.steps_per_epoch;
+    const int64_t first = s.step % s.steps_per_epoch;
+    const int64_t last = std::min(s.steps_per_epoch, first + (s.total_steps - s.step));
+    s.loader->start_epoch(epoch, first);
+    for (int64_t step_in_epoch = first; step_in_epoch < last; ++step_in_epoch) {
+      std::optional<data::Batch> next = s.loader->next();
+      if (!next) throw Error("the data loader ended epoch " + std::to_string(epoch) + " early");
+      const data::Batch& batch = *next;
+      s.hang_detector->step_started(s.step + 1);
+      StepResult result = train_step(s, batch);
+      s.hang_detector->step_finished();
+      ++s.step;
+      images_since += c.batch_size;
+      const double window = std::chrono::duration<double>(Clock::now() - window_start).count();
+      if (window > 2.0 || step_in_epoch + 1 == last) {
+        images_per_second = images_since / window;
+        images_since = 0;
+        window_start = Clock::now();
+      }
+      const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
+      s.log->step({s.step, epoch, step_in_epoch + 1, s.steps_per_epoch, s.total_steps,
+                   s.schedule->learning_rate(s.step - 1), result.loss, result.accuracy,
+                   images_per_second,
+                   elapsed / std::max<int64_t>(1, s.step) * (s.total_steps - s.step)});
+      if (result.stop_requested) {
+        save_checkpoint(s, "preempted");
+        s.log->message("stopped by signal " + std::to_string(preemption_signal()) + " after step " +
+                       std::to_string(s.step) + "; exit " + std::to_string(kExitPreempted) +
+                       " asks for a requeue");
+        return kExitPreempted;
+      }
+      if (c.checkpoint_every > 0 && s.step % c.checkpoint_every == 0 &&
+          s.step % s.steps_per_epoch != 0) {
+        save_checkpoint(s, "periodic");
+      }
+    }
+    const bool epoch_done = s.step % s.steps_per_epoch == 0;
+    const int64_t epochs_done = s.step / s.steps_per_epoch;
+    const bool finished = s.step == s.total_steps;
+    if ((epoch_done && c.eval_every > 0 && epochs_done % c.eval_every == 0) || finished) {
+      run_evaluation(s, epochs_done);
+    }
+    if (epoch_done || finished) save_checkpoint(s, finished ? "final" : "epoch");
+  }
+  return kExitSuccess;
+}
+
+}  // namespace convoy::launcher

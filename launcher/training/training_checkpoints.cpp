@@ -1,0 +1,109 @@
+// The Trainer's checkpoint save and resume, and its per-epoch evaluation.
+
+#include <cstdio>
+
+#include "checkpoints/checkpoint_reader.hpp"
+#include "framework/common/error.hpp"
+#include "launcher/training/checkpoint_state.hpp"
+#include "launcher/training/evaluator.hpp"
+#include "launcher/training/training_setup.hpp"
+
+namespace convoy::launcher {
+
+void save_checkpoint(TrainingSetup& s, const std::string& reason) {
+  synchronize_buffers(s.communicator, *s.net);
+  // Rank 0 writes; the other ranks go on with the next step at once (nothing to wait for: the
+  // state they would write is bit-identical).
+  if (s.communicator.rank() != 0) return;
+  Checkpoint checkpoint;
+  checkpoint.recipe = s.config.recipe;
+  checkpoint.step = s.step;
+  checkpoint.epoch = s.step / s.steps_per_epoch;
+  checkpoint.world_size = s.communicator.world_size();
+  checkpoint.global_batch = s.config.batch_size;
+  checkpoint.configuration = s.config.to_text();
+  checkpoint.metrics_json = s.last_evaluation.is_null() ? "" : s.last_evaluation.dump();
+  const OptimizerSnapshot snapshot = s.optimizer->export_state();
+  checkpoint.optimizer_scalars = snapshot.scalars;
+  checkpoint.optimizer_scalars["kind_is_adamw"] = snapshot.optimizer == "adamw" ? 1.0 : 0.0;
+  for (const auto& state : snapshot.tensors) {
+    checkpoint.optimizer.push_back({state.name, state.shape, state.values});
+  }
+  checkpoint.schedule = {{"step", static_cast<double>(s.step)},
+                         {"learning_rate", s.schedule->learning_rate(s.step)},
+                         {"steps_per_epoch", static_cast<double>(s.steps_per_epoch)}};
+  checkpoint.data.sampler_seed = s.config.seed;
+  checkpoint.data.epoch = checkpoint.epoch;
+  checkpoint.data.global_position = (s.step % s.steps_per_epoch) * s.config.batch_size;
+  checkpoint.model = model_state(*s.net);
+  const std::string path = s.checkpoints->save(checkpoint);
+  s.log->event({{"kind", "checkpoint"}, {"step", s.step}, {"path", path}, {"reason", reason}},
+               "checkpoint " + path + " (" + reason + ")");
+}
+
+void resume_if_asked(TrainingSetup& s) {
+  const std::string& resume = s.config.resume;
+  if (resume == "none" || resume.empty()) return;
+  std::string path = resume;
+  if (resume == "auto") {
+    auto found = s.checkpoints->find_latest_valid();
+    for (const auto& skipped : found.skipped) {
+      s.log->message("skipping invalid checkpoint " + skipped.path + ": " + skipped.reason);
+    }
+    if (!found.path) return;  // a fresh run
+    path = *found.path;
+  }
+  Checkpoint checkpoint = CheckpointReader::read(path);
+  check_compatible(checkpoint, model_tensor_infos(*s.net));
+  if (checkpoint.global_batch != s.config.batch_size) {
+    throw ConfigError("checkpoint " + path + " was trained with global batch " +
+                      std::to_string(checkpoint.global_batch) + ", this run has --batch-size " +
+                      std::to_string(s.config.batch_size) +
+                      "; an exact resume needs the same global batch");
+  }
+  const int64_t expected_position = (checkpoint.step % s.steps_per_epoch) * s.config.batch_size;
+  if (checkpoint.data.global_position != expected_position ||
+      checkpoint.data.sampler_seed != s.config.seed) {
+    throw ConfigError("checkpoint " + path + " stands at sample " +
+                      std::to_string(checkpoint.data.global_position) + " of epoch " +
+                      std::to_string(checkpoint.data.epoch) + " with seed " +
+                      std::to_string(checkpoint.data.sampler_seed) +
+                      ", which this run's data set, batch and seed cannot continue");
+  }
+  load_model_state(*s.net, checkpoint.model);
+  OptimizerSnapshot snapshot;
+  snapshot.optimizer = s.optimizer->kind();
+  snapshot.scalars = checkpoint.optimizer_scalars;
+  snapshot.scalars.erase("kind_is_adamw");
+  for (const auto& array : checkpoint.optimizer) {
+    snapshot.tensors.push_back({array.name, array.shape, array.values});
+  }
+  s.optimizer->import_state(snapshot);
+  s.step = checkpoint.step;
+  if (!checkpoint.metrics_json.empty())
+    s.last_evaluation = nlohmann::json::parse(checkpoint.metrics_json);
+  s.log->message("resumed from " + path + " at step " + std::to_string(s.step) + " (epoch " +
+                 std::to_string(checkpoint.epoch) + ", saved by " +
+                 std::to_string(checkpoint.world_size) + " rank(s))");
+}
+
+void run_evaluation(TrainingSetup& s, int64_t epochs_done) {
+  synchronize_buffers(s.communicator, *s.net);
+  EvaluationResult result = evaluate(*s.net, *s.data.test, s.data.eval_transform, s.communicator,
+                                     std::max<int64_t>(s.per_rank_batch, 64));
+  s.last_evaluation = {{"kind", "eval"},
+                       {"step", s.step},
+                       {"epoch", epochs_done},
+                       {"loss", result.loss()},
+                       {"accuracy", result.top1_accuracy()},
+                       {"top5", result.top5_accuracy()},
+                       {"samples", result.samples}};
+  char line[160];
+  std::snprintf(line, sizeof line,
+                "eval after epoch %lld: loss %.4f top-1 %.2f %% top-5 %.2f %% (%lld images)",
+                static_cast<long long>(epochs_done), result.loss(), 100 * result.top1_accuracy(),
+                100 * result.top5_accuracy(), static_cast<long long>(result.samples));
+  s.log->event(s.last_evaluation, line);
+}
+
+}  // namespace convoy::launcher

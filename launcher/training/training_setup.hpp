@@ -1,0 +1,52 @@
+#pragma once
+// TrainingSetup: everything one training run works with, shared by the files that implement
+// the Trainer (the loop, checkpoint save and resume, evaluation).
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "checkpoints/checkpoint_directory.hpp"
+#include "datasets/batch_loader.hpp"
+#include "framework/distributed/communicator.hpp"
+#include "framework/distributed/faults.hpp"
+#include "framework/distributed/reducer.hpp"
+#include "framework/graph/net.hpp"
+#include "framework/layers/statistics_reducer.hpp"
+#include "framework/loss/softmax_cross_entropy.hpp"
+#include "framework/optim/learning_rate_schedule.hpp"
+#include "framework/optim/optimizer.hpp"
+#include "launcher/run_config.hpp"
+#include "launcher/training/data_factory.hpp"
+#include "launcher/training/progress_log.hpp"
+
+namespace convoy::launcher {
+
+struct TrainingSetup {
+  RunConfig config;
+  Communicator communicator;
+  TrainingData data;
+  std::unique_ptr<Net> net;
+  SoftmaxCrossEntropy loss;
+  std::unique_ptr<Optimizer> optimizer;
+  std::optional<LearningRateSchedule> schedule;
+  std::unique_ptr<Reducer> reducer;
+  std::unique_ptr<StatisticsReducer> sync_batch_norm;
+  std::unique_ptr<data::BatchLoader> loader;
+  std::unique_ptr<HangDetector> hang_detector;
+  std::unique_ptr<CheckpointDirectory> checkpoints;
+  std::unique_ptr<ProgressLog> log;
+  int64_t per_rank_batch = 0, steps_per_epoch = 0, total_steps = 0;
+  int64_t step = 0;  // optimizer steps completed (global)
+  nlohmann::json last_evaluation;
+  Tensor input;  // (per_rank_batch, C, H, W), reused every step
+};
+
+// Restores model, optimizer and position from --resume (auto: newest valid checkpoint).
+void resume_if_asked(TrainingSetup& setup);
+// Writes a checkpoint of the current state (rank 0 writes; all ranks call).
+void save_checkpoint(TrainingSetup& setup, const std::string& reason);
+// Sharded evaluation on the test split, logged and kept for the next checkpoint.
+void run_evaluation(TrainingSetup& setup, int64_t epochs_done);
+
+}  // namespace convoy::launcher
