@@ -220,7 +220,7 @@ bool parse_command_line(const std::vector<std::string>& arguments, po::options_d
   all.add(general).add(options);
   po::variables_map values;
   try {
-    po::store(po::command_line_parser(arguments).options(all).run(), values);
+    po::store(po::command_line_parser(arguments).options(all).style(kCommandLineStyle).run(), values);
     if (values.count("help")) {
       std::cout << usage << "\n" << all << "\n";
       return false;

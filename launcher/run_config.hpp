@@ -59,6 +59,7 @@ struct RunConfig {
   uint64_t seed = 42;
   int threads = 0;  // 0: cores per node / ranks per node
   int64_t log_every = 50;
+  std::string progress = "auto";  // bar | lines | auto (bar on a terminal, not under mpirun)
   int64_t checkpoint_every = 0;  // steps; 0: only at epoch ends and at the end
   int64_t keep_checkpoints = 3;
   std::string resume = "auto";  // auto | none | PATH
@@ -76,6 +77,11 @@ struct RunConfig {
   // "key = value" lines in recipe syntax: logs, checkpoints, reproduction.
   std::string to_text() const;
 };
+
+// Boost's default style minus abbreviations: "--checkpoint" must never be taken for
+// "--checkpoint-every".
+constexpr int kCommandLineStyle = boost::program_options::command_line_style::default_style &
+                                  ~boost::program_options::command_line_style::allow_guessing;
 
 // Adds every RunConfig option (with its default) to `options`.
 void add_run_options(boost::program_options::options_description& options, RunConfig& config);

@@ -27,7 +27,11 @@ static RunConfig configuration_of(const Checkpoint& checkpoint,
   po::options_description options;
   add_run_options(options, config);
   po::variables_map values;
-  po::store(po::command_line_parser(overrides).options(options).allow_unregistered().run(), values);
+  po::store(po::command_line_parser(overrides)
+                .options(options)
+                .style(kCommandLineStyle)
+                .allow_unregistered()
+                .run(), values);
   std::istringstream stored(checkpoint.configuration);
   po::store(po::parse_config_file(stored, options, /*allow_unregistered=*/true), values);
   po::notify(values);

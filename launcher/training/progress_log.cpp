@@ -2,12 +2,25 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include "framework/common/error.hpp"
 
 namespace convoy::launcher {
 
-ProgressLog::ProgressLog(const std::string& metrics_path, bool enabled, int64_t log_every)
-    : enabled_(enabled), terminal_(enabled && isatty(fileno(stdout))), log_every_(log_every) {
+// Under mpirun a rank's stdout is often a pseudo-terminal even when the job's output goes to
+// a file, so "auto" draws the bar only for a plain process on a terminal.
+static bool wants_bar(const std::string& progress) {
+  if (progress == "bar") return true;
+  if (progress == "lines") return false;
+  if (progress != "auto") throw ConfigError("--progress must be bar, lines or auto, got '" + progress + "'");
+  const bool under_mpirun = std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMI_SIZE");
+  return isatty(fileno(stdout)) && !under_mpirun;
+}
+
+ProgressLog::ProgressLog(const std::string& metrics_path, bool enabled, int64_t log_every,
+                         const std::string& progress)
+    : enabled_(enabled), terminal_(enabled && wants_bar(progress)), log_every_(log_every) {
   if (enabled_ && !metrics_path.empty()) {
     metrics_.open(metrics_path, std::ios::app);
     if (!metrics_) throw FileError("cannot open metrics file " + metrics_path + " for appending");

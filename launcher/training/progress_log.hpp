@@ -22,7 +22,9 @@ struct StepRecord {
 class ProgressLog {
  public:
   // metrics_path empty: no metrics file (other ranks, evaluation-only commands).
-  ProgressLog(const std::string& metrics_path, bool enabled, int64_t log_every);
+  // progress: "bar", "lines" or "auto".
+  ProgressLog(const std::string& metrics_path, bool enabled, int64_t log_every,
+              const std::string& progress = "auto");
   ~ProgressLog();
 
   void step(const StepRecord& record);

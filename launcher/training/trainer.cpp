@@ -143,7 +143,8 @@ Trainer::Trainer(RunConfig config) : setup_(std::make_unique<TrainingSetup>()) {
   s.loader = std::make_unique<data::BatchLoader>(*s.data.train, s.data.train_transform,
                                                  *s.data.sampler, s.per_rank_batch, loader_options);
   s.checkpoints = std::make_unique<CheckpointDirectory>(c.run_dir, c.keep_checkpoints);
-  s.log = std::make_unique<ProgressLog>(c.run_dir + "/metrics.jsonl", rank == 0, c.log_every);
+  s.log = std::make_unique<ProgressLog>(c.run_dir + "/metrics.jsonl", rank == 0, c.log_every,
+                                         c.progress);
   s.input = Tensor::zeros(
       {s.per_rank_batch, s.data.geometry.channels, s.data.geometry.height, s.data.geometry.width});
   s.hang_detector =
