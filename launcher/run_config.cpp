@@ -156,6 +156,8 @@ void add_run_options(po::options_description& options, RunConfig& c) {
       "threads", po::value(&c.threads)->default_value(c.threads),
       "OpenMP threads per rank (0: cores per node / ranks per node)")(
       "log-every", po::value(&c.log_every)->default_value(c.log_every), "log every N steps")(
+      "progress", po::value(&c.progress)->default_value(c.progress),
+      "bar, lines, or auto (a bar on an interactive terminal outside mpirun)")(
       "checkpoint-every", po::value(&c.checkpoint_every)->default_value(c.checkpoint_every),
       "also checkpoint every N steps (0: epoch ends and the end only)")(
       "keep-checkpoints", po::value(&c.keep_checkpoints)->default_value(c.keep_checkpoints),
@@ -181,7 +183,15 @@ void add_run_options(po::options_description& options, RunConfig& c) {
       "precision", po::value(&c.precision)->default_value(c.precision), "fp32 or bf16")(
       "health-every", po::value(&c.health_every)->default_value(c.health_every),
       "log per-layer training-health statistics every N steps (0: off)");
-  options.add(model).add(data).add(optimization).add(run);
+  po::options_description testing("Testing (fault injection)");
+  testing.add_options()
+      ("inject-failure-step", po::value(&c.inject_failure_step)->default_value(0),
+       "make a rank fail at this global step (0: never)")
+      ("inject-failure-rank", po::value(&c.inject_failure_rank)->default_value(0),
+       "the rank that fails")
+      ("inject-failure", po::value(&c.inject_failure)->default_value(c.inject_failure),
+       "throw (an exception mid-step) or hang (stop responding)");
+  options.add(model).add(data).add(optimization).add(run).add(testing);
 }
 
 std::string find_recipe(const std::string& name_or_path) {

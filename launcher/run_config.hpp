@@ -73,6 +73,11 @@ struct RunConfig {
   double hang_min_seconds = 120;
   std::string precision = "fp32";
   int64_t health_every = 0;
+  // Fault injection for the tests of the failure paths: at this global step, rank
+  // fail_rank throws (failure "throw") or stops responding (failure "hang").
+  int64_t inject_failure_step = 0;
+  int inject_failure_rank = 0;
+  std::string inject_failure = "throw";
 
   // "key = value" lines in recipe syntax: logs, checkpoints, reproduction.
   std::string to_text() const;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <thread>
 
 #include "checkpoints/checkpoint_directory.hpp"
 #include "datasets/batch_loader.hpp"
@@ -55,8 +56,20 @@ struct StepResult {
   bool skipped = false;
 };
 
+// --inject-failure-*: the failure paths must be testable on purpose.
+void inject_failure_if_asked(const TrainingSetup& s) {
+  const auto& c = s.config;
+  if (c.inject_failure_step != s.step + 1 || c.inject_failure_rank != s.communicator.rank()) return;
+  if (c.inject_failure == "hang") {
+    while (true) std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  throw TrainingError("injected failure at step " + std::to_string(s.step + 1) +
+                      " (--inject-failure-step)");
+}
+
 // One training step, top to bottom.
 StepResult train_step(TrainingSetup& s, const data::Batch& batch) {
+  inject_failure_if_asked(s);
   // 1. loader output -> input tensor
   s.input.copy_from_plain(batch.images);
   // 2. forward
@@ -191,7 +204,7 @@ int Trainer::run() {
         window_start = Clock::now();
       }
       const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
-      s.log->step({s.step, epoch, step_in_epoch + 1, s.steps_per_epoch, s.total_steps,
+      s.log->step({s.step, epoch + 1, step_in_epoch + 1, s.steps_per_epoch, s.total_steps,
                    s.schedule->learning_rate(s.step - 1), result.loss, result.accuracy,
                    images_per_second,
                    elapsed / std::max<int64_t>(1, s.step) * (s.total_steps - s.step)});

@@ -1,0 +1,194 @@
+// End-to-end tests of `convoy train`, `eval`, `inspect` and the failure paths, through the
+// real executable (and mpirun), on a small fixed subset of Fashion-MNIST.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "support/command_runner.hpp"
+
+namespace convoy::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+// ResNet-20 on 512 training images, batch 32: 16 steps per epoch, seconds per run.
+const std::string kSmallRunWithoutEpochs =
+    "train --recipe fashion-resnet20 --train-samples 512 --test-samples 200 --batch-size 32 "
+    "--threads 1 --workers 1 --progress lines --log-every 1 ";
+const std::string kSmallRun = kSmallRunWithoutEpochs + "--epochs 2 ";
+
+std::vector<nlohmann::json> metrics(const std::string& run_dir, const std::string& kind) {
+  std::vector<nlohmann::json> records;
+  std::ifstream file(run_dir + "/metrics.jsonl");
+  for (std::string line; std::getline(file, line);) {
+    auto record = nlohmann::json::parse(line);
+    if (record["kind"] == kind) records.push_back(record);
+  }
+  return records;
+}
+
+TEST(TrainCommandTest, LossFallsAndTwoRunsWithTheSameSeedAreBitIdentical) {
+  const std::string a = fresh_directory("same-seed-a"), b = fresh_directory("same-seed-b");
+  auto first = run_convoy(kSmallRun + "--run-dir " + a);
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  auto second = run_convoy(kSmallRun + "--run-dir " + b);
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  const auto steps = metrics(a, "train");
+  ASSERT_EQ(steps.size(), 32u);
+  // Mean of the first and last four logged losses: ln(10) = 2.30 at the start.
+  double start = 0, end = 0;
+  for (int i = 0; i < 4; ++i) {
+    start += steps[i]["loss"].get<double>() / 4;
+    end += steps[steps.size() - 1 - i]["loss"].get<double>() / 4;
+  }
+  EXPECT_LT(end, start / 1.6) << "loss should fall by at least 1.6x in 32 steps";
+  EXPECT_EQ(model_hash(a + "/latest"), model_hash(b + "/latest"));
+  EXPECT_EQ(metrics(a, "eval").back()["accuracy"], metrics(b, "eval").back()["accuracy"]);
+}
+
+TEST(TrainCommandTest, ResumingAfterAStopGivesTheSameParametersAsAStraightRun) {
+  const std::string straight = fresh_directory("straight"), resumed = fresh_directory("resumed");
+  ASSERT_EQ(run_convoy(kSmallRun + "--run-dir " + straight + " --max-steps 24").exit_code, 0);
+  auto part1 = run_convoy(kSmallRun + "--run-dir " + resumed + " --max-steps 11");
+  ASSERT_EQ(part1.exit_code, 0) << part1.output;
+  auto part2 = run_convoy(kSmallRun + "--run-dir " + resumed + " --max-steps 24 --resume auto");
+  ASSERT_EQ(part2.exit_code, 0) << part2.output;
+  EXPECT_NE(part2.output.find("resumed from"), std::string::npos) << part2.output;
+  EXPECT_EQ(model_hash(straight + "/latest"), model_hash(resumed + "/latest"));
+}
+
+TEST(TrainCommandTest, TwoRanksResumeExactlyAndStayBitIdentical) {
+  const std::string straight = fresh_directory("mpi-straight"),
+                    resumed = fresh_directory("mpi-resumed");
+  auto full = run_convoy_mpi(2, kSmallRun + "--run-dir " + straight + " --max-steps 20");
+  ASSERT_EQ(full.exit_code, 0) << full.output;
+  ASSERT_EQ(run_convoy_mpi(2, kSmallRun + "--run-dir " + resumed + " --max-steps 10").exit_code, 0);
+  auto rest = run_convoy_mpi(2, kSmallRun + "--run-dir " + resumed + " --max-steps 20");
+  ASSERT_EQ(rest.exit_code, 0) << rest.output;
+  EXPECT_EQ(model_hash(straight + "/latest"), model_hash(resumed + "/latest"));
+}
+
+TEST(TrainCommandTest, ACheckpointFromFourRanksResumesOnTwoAndOne) {
+  const std::string four = fresh_directory("elastic-4");
+  ASSERT_EQ(run_convoy_mpi(4, kSmallRun + "--run-dir " + four + " --max-steps 8").exit_code, 0);
+  for (int ranks : {2, 1}) {
+    const std::string dir = fresh_directory("elastic-" + std::to_string(ranks));
+    fs::copy(four + "/checkpoint-step00000008.h5", dir + "/checkpoint-step00000008.h5");
+    auto result = run_convoy_mpi(ranks, kSmallRun + "--run-dir " + dir + " --max-steps 12");
+    ASSERT_EQ(result.exit_code, 0) << result.output;
+    EXPECT_NE(result.output.find("resumed from " + dir + "/checkpoint-step00000008.h5 at step 8"),
+              std::string::npos)
+        << result.output;
+    EXPECT_NE(result.output.find("saved by 4 rank(s)"), std::string::npos) << result.output;
+    EXPECT_TRUE(fs::exists(dir + "/checkpoint-step00000012.h5"));
+  }
+}
+
+TEST(TrainCommandTest, ResumingAnotherArchitectureNamesTheFirstMismatchingTensor) {
+  const std::string dir = fresh_directory("incompatible");
+  ASSERT_EQ(run_convoy(kSmallRun + "--run-dir " + dir + " --max-steps 2").exit_code, 0);
+  auto result =
+      run_convoy(kSmallRun + "--run-dir " + dir + " --architecture resnet32 --max-steps 4");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("that this model needs; is it another architecture?"),
+            std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("layer1.3."), std::string::npos) << result.output;
+}
+
+TEST(TrainCommandTest, AutoResumeSkipsACorruptNewestCheckpointAndSaysSo) {
+  const std::string dir = fresh_directory("corrupt");
+  ASSERT_EQ(
+      run_convoy(kSmallRun + "--run-dir " + dir + " --max-steps 4 --checkpoint-every 2").exit_code,
+      0);
+  const std::string newest = dir + "/checkpoint-step00000004.h5";
+  ASSERT_TRUE(fs::exists(newest));
+  fs::resize_file(newest, fs::file_size(newest) / 2);  // a crash mid-copy, a full disk
+  auto result = run_convoy(kSmallRun + "--run-dir " + dir + " --max-steps 6");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("skipping invalid checkpoint " + newest), std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("checkpoint-step00000002.h5 at step 2"), std::string::npos)
+      << result.output;
+  auto explicit_path = run_convoy(kSmallRun + "--run-dir " + dir + " --resume " + newest);
+  EXPECT_EQ(explicit_path.exit_code, 1);
+  EXPECT_NE(explicit_path.output.find(newest), std::string::npos) << explicit_path.output;
+}
+
+TEST(TrainCommandTest, BadOptionsAreOneLineAndExitCodeTwo) {
+  for (const char* arguments : {"train --recipe fashion-resnet20 --epochs many",
+                                "train --no-such-option 1", "train --recipe no-such-recipe"}) {
+    auto result = run_convoy(arguments);
+    EXPECT_EQ(result.exit_code, 2) << arguments << "\n" << result.output;
+    EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
+    EXPECT_EQ(result.output.rfind("convoy: ", 0), 0u) << result.output;
+  }
+}
+
+TEST(TrainCommandTest, ARankThatThrowsEndsTheJobWithinSecondsNamingTheRank) {
+  const std::string dir = fresh_directory("rank-throws");
+  auto result = run_convoy_mpi(
+      2, kSmallRun + "--run-dir " + dir + " --inject-failure-step 3 --inject-failure-rank 1");
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_LT(result.seconds, 60);
+  EXPECT_NE(result.output.find("convoy: rank 1: injected failure at step 3"), std::string::npos)
+      << result.output;
+}
+
+TEST(TrainCommandTest, AHungRankIsDetectedAndTheJobAborted) {
+  const std::string dir = fresh_directory("rank-hangs");
+  auto result =
+      run_convoy_mpi(2, kSmallRun + "--run-dir " + dir +
+                            " --inject-failure-step 4 --inject-failure-rank 0"
+                            " --inject-failure hang --hang-factor 5 --hang-min-seconds 3");
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_LT(result.seconds, 60);
+  EXPECT_NE(result.output.find("step 4 has run for"), std::string::npos) << result.output;
+}
+
+TEST(TrainCommandTest, SigusrOneCheckpointsAndExitsWithTheRequeueCode) {
+  const std::string dir = fresh_directory("preempted");
+  // The signal arrives while training; convoy finishes the step, saves, and exits 75.
+  auto result = run_command("cd " + dir + " && (OMP_NUM_THREADS=1 " + CONVOY_BINARY + " " +
+                            kSmallRunWithoutEpochs + "--run-dir " + dir +
+                            " --epochs 50 & pid=$!; sleep 6; kill -USR1 $pid; wait $pid)");
+  EXPECT_EQ(result.exit_code, 75) << result.output;
+  EXPECT_NE(result.output.find("stopped by signal"), std::string::npos) << result.output;
+  EXPECT_TRUE(fs::exists(dir + "/latest"));
+}
+
+TEST(EvalCommandTest, ReportsTheSameCountsOnOneAndFourRanks) {
+  const std::string dir = fresh_directory("eval");
+  ASSERT_EQ(run_convoy(kSmallRun + "--run-dir " + dir + " --max-steps 4").exit_code, 0);
+  auto one = run_convoy("eval --checkpoint " + dir + "/latest --test-samples 203 --json");
+  auto four = run_convoy_mpi(4, "eval --checkpoint " + dir + "/latest --test-samples 203 --json");
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  ASSERT_EQ(four.exit_code, 0) << four.output;
+  auto a = nlohmann::json::parse(one.output), b = nlohmann::json::parse(four.output);
+  EXPECT_EQ(a["samples"], 203);
+  EXPECT_EQ(a["correct_top1"], b["correct_top1"]);
+  EXPECT_EQ(a["correct_top5"], b["correct_top5"]);
+  EXPECT_EQ(a["confusion_matrix"], b["confusion_matrix"]);
+  EXPECT_NEAR(a["loss"].get<double>(), b["loss"].get<double>(), 1e-6);
+}
+
+TEST(InspectCommandTest, ListsTorchvisionNamesAndShapesWithoutAModel) {
+  const std::string dir = fresh_directory("inspect");
+  ASSERT_EQ(run_convoy(kSmallRun + "--run-dir " + dir + " --max-steps 2").exit_code, 0);
+  auto result = run_convoy("inspect " + dir + "/latest --json");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  auto info = nlohmann::json::parse(result.output);
+  EXPECT_EQ(info["recipe"], "fashion-resnet20");
+  EXPECT_EQ(info["step"], 2);
+  EXPECT_EQ(info["model"]["conv1.weight"], nlohmann::json::array({16, 1, 3, 3}));
+  EXPECT_EQ(info["model"]["layer2.0.downsample.0.weight"], nlohmann::json::array({32, 16, 1, 1}));
+  EXPECT_EQ(info["model"]["fc.weight"], nlohmann::json::array({10, 64}));
+  EXPECT_TRUE(info["optimizer_state"].contains("fc.weight.momentum_buffer"));
+}
+
+}  // namespace
+}  // namespace convoy::testing
