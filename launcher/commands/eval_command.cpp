@@ -31,9 +31,17 @@ static RunConfig configuration_of(const Checkpoint& checkpoint,
                 .options(options)
                 .style(kCommandLineStyle)
                 .allow_unregistered()
-                .run(), values);
+                .run(),
+            values);
   std::istringstream stored(checkpoint.configuration);
   po::store(po::parse_config_file(stored, options, /*allow_unregistered=*/true), values);
+  // A checkpoint imported from PyTorch stores no configuration: its recipe file fills the gaps.
+  try {
+    std::ifstream recipe(find_recipe(checkpoint.recipe));
+    po::store(po::parse_config_file(recipe, options, /*allow_unregistered=*/true), values);
+  } catch (const UsageError&) {
+    // No such recipe: the stored configuration and the command line are all there is.
+  }
   po::notify(values);
   config.recipe = checkpoint.recipe;
   return config;

@@ -26,10 +26,15 @@ int run_inspect(const std::vector<std::string>& arguments) {
       "hash", po::bool_switch(&hash), "print only an XXH3 hash of the model tensors' values")(
       "json", po::bool_switch(&json), "print as JSON")(
       "configuration", po::bool_switch(&configuration), "also print the stored configuration");
-  std::vector<std::string> rest = arguments;
-  if (!rest.empty() && !rest[0].starts_with("-")) {
-    path = rest[0];
-    rest.erase(rest.begin());
+  // The checkpoint may also be given as a plain argument, anywhere on the line.
+  std::vector<std::string> rest;
+  for (const auto& argument : arguments) {
+    if (!argument.starts_with("-") && path.empty() &&
+        (rest.empty() || rest.back() != "--checkpoint")) {
+      path = argument;
+    } else {
+      rest.push_back(argument);
+    }
   }
   if (!parse_command_line(rest, options, "usage: convoy inspect PATH [--hash] [--json]", nullptr)) {
     return kExitSuccess;
