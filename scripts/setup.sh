@@ -16,6 +16,7 @@ packages=(
   libturbojpeg0-dev libpng-dev     # image-folder datasets, PNG output
   zlib1g-dev                       # gzipped IDX files
   dataset-fashion-mnist            # the default dataset
+  slurm-wlm munge                  # the real two-node Slurm test of scripts/slurm/
 )
 python_packages=(python3-h5py python3-numpy python3-torch python3-matplotlib libopenblas0-pthread)
 

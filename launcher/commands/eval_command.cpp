@@ -83,7 +83,7 @@ int run_eval(const std::vector<std::string>& arguments) {
     report["step"] = checkpoint.step;
     report["ranks"] = communicator.world_size();
     if (json) {
-      std::cout << report.dump(2) << std::endl;
+      std::cout << report.dump() << std::endl;  // one line: scripts read the last line
     } else {
       std::cout << "checkpoint " << checkpoint_path << " (" << checkpoint.recipe << ", step "
                 << checkpoint.step << "), " << communicator.world_size() << " rank(s)\n"

@@ -37,16 +37,13 @@ void load_model_state(Net& net, const std::vector<NamedArray>& model) {
   for (const auto& [name, buffer] : net.buffers()) buffer->value.copy_from_plain(find(name).values);
 }
 
-void synchronize_buffers(Communicator& communicator, Net& net) {
+void average_buffers(Communicator& communicator, Net& net) {
   if (communicator.world_size() == 1) return;
   for (const auto& [name, buffer] : net.buffers()) {
-    float* values = buffer->value.plain_data();
-    const auto count = static_cast<size_t>(buffer->value.element_count());
-    std::span<float> span(values, count);
-    // The batch counter is the same on every rank; averaging it is harmless and exact.
-    communicator.allreduce_sum(span);
-    for (auto& value : span) value /= static_cast<float>(communicator.world_size());
-    communicator.broadcast(span, 0);
+    std::span<float> values(buffer->value.plain_data(), static_cast<size_t>(buffer->value.element_count()));
+    // The allreduce gives every rank the same sum; num_batches_tracked averages to itself.
+    communicator.allreduce_sum(values);
+    for (auto& value : values) value /= static_cast<float>(communicator.world_size());
   }
 }
 

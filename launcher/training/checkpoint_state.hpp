@@ -16,9 +16,10 @@ void load_model_state(Net& net, const std::vector<NamedArray>& model);
 // Names and shapes of every parameter and buffer, for check_compatible.
 std::vector<TensorInfo> model_tensor_infos(const Net& net);
 
-// BatchNorm running statistics differ between ranks (each normalizes its own shard); before an
-// evaluation or a checkpoint they are averaged over ranks and broadcast from rank 0, so every
-// rank holds the same bits.
-void synchronize_buffers(Communicator& communicator, Net& net);
+// BatchNorm running statistics would drift apart between ranks (each normalizes its own shard);
+// the trainer averages them over ranks after every step, so every rank holds the same bits at
+// all times and a checkpoint or an evaluation never has to change training state (which would
+// break bit-exact resume). The buffers are small: one allreduce of a few thousand floats.
+void average_buffers(Communicator& communicator, Net& net);
 
 }  // namespace convoy::launcher

@@ -13,7 +13,8 @@ namespace convoy::launcher {
 static bool wants_bar(const std::string& progress) {
   if (progress == "bar") return true;
   if (progress == "lines") return false;
-  if (progress != "auto") throw ConfigError("--progress must be bar, lines or auto, got '" + progress + "'");
+  if (progress != "auto")
+    throw ConfigError("--progress must be bar, lines or auto, got '" + progress + "'");
   const bool under_mpirun = std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMI_SIZE");
   return isatty(fileno(stdout)) && !under_mpirun;
 }

@@ -84,6 +84,8 @@ StepResult train_step(TrainingSetup& s, const data::Batch& batch) {
                   [&](std::span<const int> indices) { s.reducer->gradients_ready(indices); });
   // 5. wait for the last buckets; gradients are now the global-batch mean on every rank
   s.reducer->finalize();
+  // BatchNorm running statistics: the same on every rank after every step (see average_buffers)
+  average_buffers(s.communicator, *s.net);
   // 6. one small allreduce: loss, correct count and the stop request of every rank
   std::array<double, 3> totals{local_loss, static_cast<double>(local_correct),
                                preemption_requested() ? 1.0 : 0.0};
@@ -157,7 +159,7 @@ Trainer::Trainer(RunConfig config) : setup_(std::make_unique<TrainingSetup>()) {
                                                  *s.data.sampler, s.per_rank_batch, loader_options);
   s.checkpoints = std::make_unique<CheckpointDirectory>(c.run_dir, c.keep_checkpoints);
   s.log = std::make_unique<ProgressLog>(c.run_dir + "/metrics.jsonl", rank == 0, c.log_every,
-                                         c.progress);
+                                        c.progress);
   s.input = Tensor::zeros(
       {s.per_rank_batch, s.data.geometry.channels, s.data.geometry.height, s.data.geometry.width});
   s.hang_detector =
@@ -216,7 +218,7 @@ int Trainer::run() {
         return kExitPreempted;
       }
       if (c.checkpoint_every > 0 && s.step % c.checkpoint_every == 0 &&
-          s.step % s.steps_per_epoch != 0) {
+          s.step % s.steps_per_epoch != 0 && s.step != s.total_steps) {
         save_checkpoint(s, "periodic");
       }
     }
@@ -224,7 +226,7 @@ int Trainer::run() {
     const int64_t epochs_done = s.step / s.steps_per_epoch;
     const bool finished = s.step == s.total_steps;
     if ((epoch_done && c.eval_every > 0 && epochs_done % c.eval_every == 0) || finished) {
-      run_evaluation(s, epochs_done);
+      run_evaluation(s);
     }
     if (epoch_done || finished) save_checkpoint(s, finished ? "final" : "epoch");
   }

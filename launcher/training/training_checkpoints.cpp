@@ -11,7 +11,6 @@
 namespace convoy::launcher {
 
 void save_checkpoint(TrainingSetup& s, const std::string& reason) {
-  synchronize_buffers(s.communicator, *s.net);
   // Rank 0 writes; the other ranks go on with the next step at once (nothing to wait for: the
   // state they would write is bit-identical).
   if (s.communicator.rank() != 0) return;
@@ -87,22 +86,23 @@ void resume_if_asked(TrainingSetup& s) {
                  std::to_string(checkpoint.world_size) + " rank(s))");
 }
 
-void run_evaluation(TrainingSetup& s, int64_t epochs_done) {
-  synchronize_buffers(s.communicator, *s.net);
+void run_evaluation(TrainingSetup& s) {
   EvaluationResult result = evaluate(*s.net, *s.data.test, s.data.eval_transform, s.communicator,
                                      std::max<int64_t>(s.per_rank_batch, 64));
   s.last_evaluation = {{"kind", "eval"},
                        {"step", s.step},
-                       {"epoch", epochs_done},
+                       {"epoch", static_cast<double>(s.step) / s.steps_per_epoch},
                        {"loss", result.loss()},
                        {"accuracy", result.top1_accuracy()},
                        {"top5", result.top5_accuracy()},
                        {"samples", result.samples}};
   char line[160];
-  std::snprintf(line, sizeof line,
-                "eval after epoch %lld: loss %.4f top-1 %.2f %% top-5 %.2f %% (%lld images)",
-                static_cast<long long>(epochs_done), result.loss(), 100 * result.top1_accuracy(),
-                100 * result.top5_accuracy(), static_cast<long long>(result.samples));
+  std::snprintf(
+      line, sizeof line,
+      "eval at step %lld (epoch %.3g): loss %.4f top-1 %.2f %% top-5 %.2f %% (%lld images)",
+      static_cast<long long>(s.step), static_cast<double>(s.step) / s.steps_per_epoch,
+      result.loss(), 100 * result.top1_accuracy(), 100 * result.top5_accuracy(),
+      static_cast<long long>(result.samples));
   s.log->event(s.last_evaluation, line);
 }
 

@@ -47,6 +47,6 @@ void resume_if_asked(TrainingSetup& setup);
 // Writes a checkpoint of the current state (rank 0 writes; all ranks call).
 void save_checkpoint(TrainingSetup& setup, const std::string& reason);
 // Sharded evaluation on the test split, logged and kept for the next checkpoint.
-void run_evaluation(TrainingSetup& setup, int64_t epochs_done);
+void run_evaluation(TrainingSetup& setup);
 
 }  // namespace convoy::launcher
