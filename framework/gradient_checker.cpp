@@ -10,6 +10,14 @@
 
 namespace convoy {
 
+CheckedTensor checked_parameter(const std::string& name, Parameter& parameter) {
+  Tensor target = parameter.value;
+  float* data = target.plain_data();
+  return {name, [target] { return target.to_plain(); },
+          [target](const std::vector<float>& v) mutable { target.copy_from_plain(v); },
+          parameter.grad.to_plain(), [data](int64_t index, float value) { data[index] = value; }};
+}
+
 double dot(const std::vector<float>& a, const std::vector<float>& b) {
   double sum = 0;
   for (size_t i = 0; i < a.size(); ++i) sum += static_cast<double>(a[i]) * b[i];
@@ -52,14 +60,19 @@ GradientCheckReport GradientChecker::check(const std::function<double()>& object
       if (options_.kink_range > 0 && std::abs(original - options_.kink) < options_.kink_range) {
         continue;
       }
-      values[index] = static_cast<float>(original + options_.step);
-      tensor.write(values);
+      auto set = [&](float value) {
+        values[index] = value;
+        if (tensor.write_element) {
+          tensor.write_element(index, value);
+        } else {
+          tensor.write(values);
+        }
+      };
+      set(static_cast<float>(original + options_.step));
       const double plus = objective();
-      values[index] = static_cast<float>(original - options_.step);
-      tensor.write(values);
+      set(static_cast<float>(original - options_.step));
       const double minus = objective();
-      values[index] = original;
-      tensor.write(values);
+      set(original);
       // The step actually applied differs from h by float rounding; divide by the real one.
       const double applied = static_cast<double>(static_cast<float>(original + options_.step)) -
                              static_cast<double>(static_cast<float>(original - options_.step));
@@ -81,8 +94,9 @@ GradientCheckReport GradientChecker::check(const std::function<double()>& object
   return report;
 }
 
-GradientCheckReport GradientChecker::check_layer(Layer& layer, const std::vector<Tensor>& inputs,
-                                                 Mode mode) const {
+GradientCheckReport GradientChecker::check_layer(
+    Layer& layer, const std::vector<Tensor>& inputs, Mode mode,
+    const std::function<void(Layer&)>& after_backward) const {
   // Inputs are copied so the caller's tensors are never perturbed.
   std::vector<Tensor> perturbed;
   for (const auto& input : inputs) perturbed.push_back(input.clone());
@@ -95,6 +109,7 @@ GradientCheckReport GradientChecker::check_layer(Layer& layer, const std::vector
 
   Tensor output_grad = Tensor::from_plain(output.shape(), projection);
   std::vector<Tensor> input_grads = layer.backward(output_grad);
+  if (after_backward) after_backward(layer);
 
   std::vector<CheckedTensor> checked;
   for (size_t i = 0; i < perturbed.size(); ++i) {
@@ -104,10 +119,7 @@ GradientCheckReport GradientChecker::check_layer(Layer& layer, const std::vector
                        input_grads.at(i).to_plain()});
   }
   for (Parameter* parameter : layer.parameters()) {
-    Tensor target = parameter->value;
-    checked.push_back({parameter->name, [target] { return target.to_plain(); },
-                       [target](const std::vector<float>& v) mutable { target.copy_from_plain(v); },
-                       parameter->grad.to_plain()});
+    checked.push_back(checked_parameter(parameter->name, *parameter));
   }
   auto objective = [&] { return dot(layer.forward(perturbed, mode).to_plain(), projection); };
   return check(objective, checked);
@@ -123,17 +135,42 @@ GradientCheckReport GradientChecker::check_net(Net& net, const Tensor& input, Mo
   Tensor input_grad = net.backward(Tensor::from_plain(output.shape(), projection));
 
   std::vector<CheckedTensor> checked;
-  checked.push_back({"input", [perturbed] { return perturbed.to_plain(); },
-                     [perturbed](const std::vector<float>& v) mutable { perturbed.copy_from_plain(v); },
-                     input_grad.to_plain()});
+  checked.push_back(
+      {"input", [perturbed] { return perturbed.to_plain(); },
+       [perturbed](const std::vector<float>& v) mutable { perturbed.copy_from_plain(v); },
+       input_grad.to_plain()});
   for (const auto& [name, parameter] : net.parameters()) {
-    Tensor target = parameter->value;
-    checked.push_back({name, [target] { return target.to_plain(); },
-                       [target](const std::vector<float>& v) mutable { target.copy_from_plain(v); },
-                       parameter->grad.to_plain()});
+    checked.push_back(checked_parameter(name, *parameter));
   }
   auto objective = [&] { return dot(net.forward(perturbed, mode).to_plain(), projection); };
   return check(objective, checked);
+}
+
+GradientCheckReport GradientChecker::check_net_layerwise(
+    Net& net, const Tensor& input, Mode mode,
+    const std::function<void(const std::string&, Layer&)>& after_backward) const {
+  net.forward(input, mode);
+  // Copies: checking a layer re-runs its forward, which would overwrite the outputs that later
+  // layers read.
+  std::vector<Net::NodeInputs> nodes = net.last_forward_inputs();
+  for (auto& node : nodes) {
+    for (auto& tensor : node.inputs) tensor = tensor.clone();
+  }
+  GradientCheckReport report;
+  for (auto& node : nodes) {
+    std::function<void(Layer&)> hook;
+    if (after_backward) hook = [&](Layer& layer) { after_backward(node.name, layer); };
+    GradientCheckReport layer_report = check_layer(*node.layer, node.inputs, mode, hook);
+    for (auto& tensor : layer_report.tensors) {
+      tensor.name = node.name + "." + tensor.name;
+      report.tensors.push_back(tensor);
+    }
+    for (auto& mismatch : layer_report.mismatches) {
+      mismatch.tensor = node.name + "." + mismatch.tensor;
+      if (report.mismatches.size() < 10) report.mismatches.push_back(mismatch);
+    }
+  }
+  return report;
 }
 
 }  // namespace convoy

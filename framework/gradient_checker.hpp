@@ -16,9 +16,9 @@ class Net;
 namespace convoy {
 
 struct GradientCheckOptions {
-  double step = 1e-2;        // finite-difference step h
-  double tolerance = 1e-2;   // on |analytic - numeric| / max(|analytic|, |numeric|, 1)
-  uint64_t seed = 1701;      // for the output projection and element sampling
+  double step = 1e-2;                   // finite-difference step h
+  double tolerance = 1e-2;              // on |analytic - numeric| / max(|analytic|, |numeric|, 1)
+  uint64_t seed = 1701;                 // for the output projection and element sampling
   int64_t max_elements_per_tensor = 0;  // 0 checks every element; otherwise a seeded sample
   // Elements whose value lies within kink_range of kink are skipped: the derivative of ReLU or
   // max-pooling is not defined there and finite differences straddle the kink.
@@ -51,7 +51,13 @@ struct CheckedTensor {
   std::function<std::vector<float>()> read;
   std::function<void(const std::vector<float>&)> write;
   std::vector<float> analytic_grad;
+  // Optional: sets one element in place (plain parameters), so a perturbation of a 100 M-value
+  // weight does not rewrite the whole tensor.
+  std::function<void(int64_t index, float value)> write_element = {};
 };
+
+// The CheckedTensor of a parameter: plain f32, perturbed in place.
+CheckedTensor checked_parameter(const std::string& name, Parameter& parameter);
 
 class GradientChecker {
  public:
@@ -59,13 +65,26 @@ class GradientChecker {
 
   // Checks the gradient of every input and every parameter of `layer`. The objective is
   // sum(output * R) for a fixed random R, so every output element contributes.
+  // `after_backward`, when given, runs right after the layer's backward (a test fixture uses it
+  // to corrupt gradients and prove the check catches it).
   GradientCheckReport check_layer(Layer& layer, const std::vector<Tensor>& inputs,
-                                  Mode mode = Mode::train) const;
+                                  Mode mode = Mode::train,
+                                  const std::function<void(Layer&)>& after_backward = {}) const;
 
   // Checks the input gradient and every parameter gradient of a whole network (BatchNorm in
   // training mode included): the objective is sum(logits * R). Tensors are reported by their
   // parameter names ("layer1.0.conv1.weight") and "input".
   GradientCheckReport check_net(Net& net, const Tensor& input, Mode mode = Mode::train) const;
+
+  // Checks every layer of `net` on the very inputs it receives in a forward pass of `input`,
+  // one layer at a time. Each layer is differentiated where it is smooth, so a deep network's
+  // ReLU and max-pool kinks (which make whole-network finite differences meaningless in float32)
+  // cannot hide or fake an error. Tensors are named "<node>.<tensor>" ("layer1.0.conv1.weight",
+  // "layer1.0.conv1.input0").
+  // `after_backward(node name, layer)` as for check_layer.
+  GradientCheckReport check_net_layerwise(
+      Net& net, const Tensor& input, Mode mode = Mode::train,
+      const std::function<void(const std::string&, Layer&)>& after_backward = {}) const;
 
   // The general form: `objective` recomputes the scalar after tensors were perturbed.
   GradientCheckReport check(const std::function<double()>& objective,

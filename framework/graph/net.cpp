@@ -210,6 +210,16 @@ const Tensor& Net::activation(const std::string& name) const {
   return nodes_[index_of(name)].output;
 }
 
+std::vector<Net::NodeInputs> Net::last_forward_inputs() const {
+  std::vector<NodeInputs> result;
+  for (size_t i = 1; i < nodes_.size(); ++i) {
+    NodeInputs entry{nodes_[i].name, nodes_[i].layer.get(), {}};
+    for (NodeId id : nodes_[i].inputs) entry.inputs.push_back(nodes_[id].output);
+    result.push_back(std::move(entry));
+  }
+  return result;
+}
+
 void Net::set_profiling(bool enabled) { profiling_ = enabled; }
 
 void Net::set_backward_hook(const std::string& name, BackwardHook hook) {

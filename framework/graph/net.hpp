@@ -81,6 +81,13 @@ class Net {
   // Layer by node name (first match); throws ConfigError listing valid names if absent.
   Layer& layer(const std::string& name);
   std::vector<std::pair<std::string, Layer*>> layers() const;
+  // Every node with the input tensors it received in the last forward (layer-wise checks).
+  struct NodeInputs {
+    std::string name;
+    Layer* layer;
+    std::vector<Tensor> inputs;
+  };
+  std::vector<NodeInputs> last_forward_inputs() const;
   // Output of a named node from the last forward (hidden activations for health statistics).
   const Tensor& activation(const std::string& name) const;
   void reset_parameters(uint64_t seed);

@@ -152,10 +152,14 @@ TEST(TrainCommandTest, AHungRankIsDetectedAndTheJobAborted) {
 
 TEST(TrainCommandTest, SigusrOneCheckpointsAndExitsWithTheRequeueCode) {
   const std::string dir = fresh_directory("preempted");
-  // The signal arrives while training; convoy finishes the step, saves, and exits 75.
-  auto result = run_command("cd " + dir + " && (OMP_NUM_THREADS=1 " + CONVOY_BINARY + " " +
-                            kSmallRunWithoutEpochs + "--run-dir " + dir +
-                            " --epochs 50 & pid=$!; sleep 6; kill -USR1 $pid; wait $pid)");
+  // The signal arrives while training (once the first step is logged); convoy finishes the
+  // step, saves, and exits 75.
+  auto result =
+      run_command("cd " + dir + " && (OMP_NUM_THREADS=1 " + CONVOY_BINARY + " " +
+                  kSmallRunWithoutEpochs + "--run-dir " + dir +
+                  " --epochs 50 & pid=$!; for i in $(seq 600); do "
+                  "[ -s " +
+                  dir + "/metrics.jsonl ] && break; sleep 0.1; done; kill -USR1 $pid; wait $pid)");
   EXPECT_EQ(result.exit_code, 75) << result.output;
   EXPECT_NE(result.output.find("stopped by signal"), std::string::npos) << result.output;
   EXPECT_TRUE(fs::exists(dir + "/latest"));
