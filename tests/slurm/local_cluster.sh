@@ -72,7 +72,7 @@ require_commands() {
     command -v "$command" >/dev/null || missing+=("$command")
   done
   if [ ${#missing[@]} -gt 0 ]; then
-    log "missing commands: ${missing[*]} (run scripts/setup_slurm_packages.sh)"
+    log "missing commands: ${missing[*]} (run scripts/setup.sh)"
     exit 1
   fi
   if [ "$(id -u)" -ne 0 ]; then
