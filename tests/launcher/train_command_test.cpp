@@ -165,6 +165,26 @@ TEST(TrainCommandTest, SigusrOneCheckpointsAndExitsWithTheRequeueCode) {
   EXPECT_TRUE(fs::exists(dir + "/latest"));
 }
 
+TEST(TrainCommandTest, KillDashNineDuringCheckpointWritesLeavesAValidCheckpoint) {
+  const std::string dir = fresh_directory("kill-9");
+  // A checkpoint every step: most of the run is spent writing one, so each kill -9 lands in or
+  // next to a write. Three kills at different moments, then an ordinary resume.
+  for (double delay : {0.7, 1.3, 2.1}) {
+    auto killed = run_command("(OMP_NUM_THREADS=1 " + std::string(CONVOY_BINARY) + " " +
+                              kSmallRunWithoutEpochs + "--run-dir " + dir +
+                              " --epochs 50 --checkpoint-every 1 --keep-checkpoints 2 & pid=$!; "
+                              "for i in $(seq 600); do [ -e " +
+                              dir + "/latest ] && break; sleep 0.1; done; sleep " +
+                              std::to_string(delay) + "; kill -9 $pid; wait $pid)");
+    EXPECT_EQ(killed.exit_code, 128 + 9) << killed.output;
+    auto inspect = run_convoy("inspect " + dir + "/latest");
+    EXPECT_EQ(inspect.exit_code, 0) << "after kill -9 at +" << delay << " s: " << inspect.output;
+  }
+  auto resumed = run_convoy(kSmallRun + "--run-dir " + dir + " --max-steps 40");
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resumed from"), std::string::npos) << resumed.output;
+}
+
 TEST(EvalCommandTest, ReportsTheSameCountsOnOneAndFourRanks) {
   const std::string dir = fresh_directory("eval");
   ASSERT_EQ(run_convoy(kSmallRun + "--run-dir " + dir + " --max-steps 4").exit_code, 0);
