@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
@@ -84,6 +85,9 @@ StepResult train_step(TrainingSetup& s, const data::Batch& batch) {
                   [&](std::span<const int> indices) { s.reducer->gradients_ready(indices); });
   // 5. wait for the last buckets; gradients are now the global-batch mean on every rank
   s.reducer->finalize();
+  s.communication_seconds += s.reducer->last_timing().communication_seconds;
+  s.exposed_seconds += s.reducer->last_timing().exposed_seconds;
+  ++s.steps_this_process;
   // BatchNorm running statistics: the same on every rank after every step (see average_buffers)
   average_buffers(s.communicator, *s.net);
   // 6. one small allreduce: loss, correct count and the stop request of every rank
@@ -229,6 +233,20 @@ int Trainer::run() {
       run_evaluation(s);
     }
     if (epoch_done || finished) save_checkpoint(s, finished ? "final" : "epoch");
+  }
+  if (s.communicator.world_size() > 1 && s.communication_seconds > 0) {
+    char line[200];
+    const double steps = static_cast<double>(std::max<int64_t>(1, s.steps_this_process));
+    std::snprintf(line, sizeof line,
+                  "gradient allreduce: %.2f ms per step in flight, %.2f ms exposed, %.0f %% hidden "
+                  "behind backward (rank 0)",
+                  1e3 * s.communication_seconds / steps, 1e3 * s.exposed_seconds / steps,
+                  100 * (1 - s.exposed_seconds / s.communication_seconds));
+    s.log->event({{"kind", "allreduce"},
+                  {"ms_in_flight_per_step", 1e3 * s.communication_seconds / steps},
+                  {"ms_exposed_per_step", 1e3 * s.exposed_seconds / steps},
+                  {"hidden_fraction", 1 - s.exposed_seconds / s.communication_seconds}},
+                 line);
   }
   return kExitSuccess;
 }

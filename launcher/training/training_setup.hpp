@@ -38,6 +38,10 @@ struct TrainingSetup {
   std::unique_ptr<ProgressLog> log;
   int64_t per_rank_batch = 0, steps_per_epoch = 0, total_steps = 0;
   int64_t step = 0;  // optimizer steps completed (global)
+  // Gradient allreduce over this process's steps: total time in flight, and the part backward
+  // did not hide (finalize() waiting).
+  double communication_seconds = 0, exposed_seconds = 0;
+  int64_t steps_this_process = 0;
   nlohmann::json last_evaluation;
   Tensor input;  // (per_rank_batch, C, H, W), reused every step
 };
