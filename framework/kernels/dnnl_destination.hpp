@@ -4,7 +4,10 @@
 
 #include <dnnl.hpp>
 
+#include <unordered_map>
+
 #include "framework/kernels/dnnl_context.hpp"
+#include "framework/kernels/dnnl_memory.hpp"
 
 namespace convoy::kernels {
 
@@ -22,6 +25,24 @@ inline dnnl::memory destination_for(const dnnl::memory& user, const dnnl::memory
 inline void copy_back_if_needed(dnnl::memory written, dnnl::memory user) {
   if (written.get_data_handle() == user.get_data_handle()) return;
   execute_reorder(written, user);
+}
+
+// Runs a forward primitive that reads SRC and writes DST (and a workspace when it keeps one for
+// backward), converting the caller's buffers to and from the layouts the primitive was built for.
+inline void execute_source_to_destination(dnnl::primitive& primitive,
+                                          const dnnl::memory::desc& source_desc,
+                                          const dnnl::memory::desc& destination_desc,
+                                          const Memory& source, const Memory& destination,
+                                          dnnl::memory& source_scratch,
+                                          dnnl::memory& destination_scratch,
+                                          const dnnl::memory& workspace) {
+  auto src = reorder_if_needed(dnnl_memory_of(source), source_desc, source_scratch);
+  auto dst_user = dnnl_memory_of(destination);
+  auto dst = destination_for(dst_user, destination_desc, destination_scratch);
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}};
+  if (workspace) args[DNNL_ARG_WORKSPACE] = workspace;
+  execute(primitive, args);
+  copy_back_if_needed(dst, dst_user);
 }
 
 }  // namespace convoy::kernels

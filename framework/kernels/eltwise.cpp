@@ -85,12 +85,9 @@ bool Eltwise::backward_uses_output() const { return impl_->use_output; }
 void Eltwise::forward(const Memory& source, const Memory& destination) {
   auto& s = *impl_;
   guarded("running the element-wise forward", [&] {
-    auto src = reorder_if_needed(dnnl_memory_of(source), s.forward_descriptor.src_desc(),
-                                 s.source_scratch);
-    auto dst = destination_for(dnnl_memory_of(destination), s.forward_descriptor.dst_desc(),
-                               s.destination_scratch);
-    execute(s.forward, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
-    copy_back_if_needed(dst, dnnl_memory_of(destination));
+    execute_source_to_destination(s.forward, s.forward_descriptor.src_desc(),
+                                  s.forward_descriptor.dst_desc(), source, destination,
+                                  s.source_scratch, s.destination_scratch, dnnl::memory());
   });
 }
 

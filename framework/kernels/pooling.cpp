@@ -127,13 +127,9 @@ void Pooling::forward(const Memory& source, const Memory& destination) {
   auto& s = *impl_;
   const auto& descriptor = s.forward_descriptor;
   guarded("running the pooling forward", [&] {
-    auto src = reorder_if_needed(dnnl_memory_of(source), descriptor.src_desc(), s.source_scratch);
-    auto dst_user = dnnl_memory_of(destination);
-    auto dst = destination_for(dst_user, descriptor.dst_desc(), s.destination_scratch);
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}};
-    if (s.workspace) args[DNNL_ARG_WORKSPACE] = s.workspace;
-    execute(s.forward, args);
-    copy_back_if_needed(dst, dst_user);
+    execute_source_to_destination(s.forward, descriptor.src_desc(), descriptor.dst_desc(), source,
+                                  destination, s.source_scratch, s.destination_scratch,
+                                  s.workspace);
   });
 }
 
