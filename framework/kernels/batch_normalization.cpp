@@ -92,7 +92,7 @@ static void run_into(const memory::desc& wanted, const Memory& destination, Run&
   }
   memory scratch(wanted, engine());
   run(scratch);
-  dnnl::reorder(scratch, user).execute(stream(), scratch, user);
+  execute_reorder(scratch, user);
 }
 
 void BatchNormalization::forward_training(const Memory& source, const Memory& scale,
@@ -112,9 +112,8 @@ void BatchNormalization::forward_training(const Memory& source, const Memory& sc
         args[DNNL_ARG_SHIFT] = channel_view(s, shift);
       }
       if (s.config.fuse_relu) args[DNNL_ARG_WORKSPACE] = s.workspace;
-      s.training.execute(stream(), args);
+      execute(s.training, args);
     });
-    stream().wait();
   });
 }
 
@@ -134,9 +133,8 @@ void BatchNormalization::forward_inference(const Memory& source, const Memory& s
         args[DNNL_ARG_SCALE] = channel_view(s, scale);
         args[DNNL_ARG_SHIFT] = channel_view(s, shift);
       }
-      s.inference.execute(stream(), args);
+      execute(s.inference, args);
     });
-    stream().wait();
   });
 }
 
@@ -163,9 +161,8 @@ void BatchNormalization::backward(const Memory& source, const Memory& destinatio
         args[DNNL_ARG_DIFF_SHIFT] = channel_view(s, shift_grad);
       }
       if (s.config.fuse_relu) args[DNNL_ARG_WORKSPACE] = s.workspace;
-      s.backward.execute(stream(), args);
+      execute(s.backward, args);
     });
-    stream().wait();
   });
 }
 
