@@ -26,6 +26,7 @@ int run_eval(const std::vector<std::string>& arguments);
 int run_summary(const std::vector<std::string>& arguments);
 int run_inspect(const std::vector<std::string>& arguments);
 int run_bench(const std::vector<std::string>& arguments);
+int run_allreduce_bench(const std::vector<std::string>& arguments);
 int run_gradcheck(const std::vector<std::string>& arguments);
 int run_convert(const std::vector<std::string>& arguments);
 

@@ -26,6 +26,8 @@ const std::vector<Command>& commands() {
       {"inspect", "what a checkpoint holds (recipe, step, metrics, tensors) without a model",
        run_inspect},
       {"bench", "training speed on synthetic data: images/s, memory, per-layer table", run_bench},
+      {"bench-allreduce", "the allreduce against its bandwidth bound (under mpirun -np P)",
+       run_allreduce_bench},
       {"gradcheck", "finite differences against backward for every layer of a recipe",
        run_gradcheck},
       {"convert", "write any supported dataset split as an HDF5 dataset for cluster jobs",

@@ -1,7 +1,9 @@
 // `convoy bench`: training speed on synthetic data, told truthfully: median images/s after
 // warm-up, peak resident memory, a per-layer table, the share of the step spent outside oneDNN
 // primitives (framework overhead) and in reorders, and the step's GFLOP/s as a fraction of the
-// machine's matmul peak measured in the same run.
+// machine's matmul peak measured in the same run. Under `mpirun -np P` it benchmarks the
+// data-parallel step: --batch is the global batch, gradients go through the same bucketed,
+// overlapped allreduce as `convoy train`, and it reports how much of the allreduce backward hid.
 
 #include <sys/resource.h>
 
@@ -13,6 +15,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "framework/distributed/communicator.hpp"
+#include "framework/distributed/model_consistency.hpp"
+#include "framework/distributed/reducer.hpp"
 #include "framework/kernels/context.hpp"
 #include "framework/kernels/kernel_timing.hpp"
 #include "framework/kernels/peak_throughput.hpp"
@@ -65,7 +70,10 @@ int run_bench(const std::vector<std::string>& arguments) {
     throw UsageError("--precision " + config.precision + " is not supported by bench yet (fp32)");
   }
   if (steps < 1) throw UsageError("--steps must be at least 1");
-  kernels::set_thread_count(config.threads > 0 ? config.threads : kernels::thread_count());
+  Communicator communicator;
+  const int ranks = communicator.world_size();
+  kernels::set_thread_count(config.threads > 0 ? config.threads
+                                               : communicator.recommended_threads());
   ModelGeometry geometry = model_geometry(config);
   if (!input_text.empty()) {
     Shape input = parse_shape(input_text, "--input");
@@ -75,17 +83,32 @@ int run_bench(const std::vector<std::string>& arguments) {
   }
   if (classes > 0) geometry.classes = classes;
   if (batch <= 0) batch = config.batch_size;
+  if (batch % ranks != 0) {
+    throw UsageError("--batch " + std::to_string(batch) + " is the global batch and must be " +
+                     "divisible by the " + std::to_string(ranks) + " ranks");
+  }
+  const int64_t global_batch = batch;
+  batch /= ranks;  // this rank's share from here on
 
   const kernels::PeakThroughput peak =
       skip_peak ? kernels::PeakThroughput{} : kernels::measure_peak_throughput(DataType::f32);
 
   auto net = build_model(model_config(config, geometry));
+  verify_same_model(communicator, *net);
+  broadcast_parameters(communicator, net->parameters(), net->buffers());
+  std::unique_ptr<Reducer> reducer;
+  if (ranks > 1) {
+    ReducerOptions reducer_options;
+    reducer_options.bucket_bytes = static_cast<int64_t>(config.bucket_megabytes * 1024 * 1024);
+    reducer_options.compress_bf16 = config.compress_bf16;
+    reducer = std::make_unique<Reducer>(communicator, net->parameters(), reducer_options);
+  }
   SgdOptions sgd;
   sgd.momentum = 0.9;
   sgd.weight_decay = 1e-4;
   SGD optimizer(net->parameters(), sgd);
   SoftmaxCrossEntropy loss;
-  std::mt19937_64 generator(config.seed);
+  std::mt19937_64 generator(config.seed + communicator.rank());
   std::uniform_real_distribution<float> pixel(-1.0f, 1.0f);
   std::vector<float> images(
       static_cast<size_t>(batch * geometry.channels * geometry.height * geometry.width));
@@ -95,10 +118,20 @@ int run_bench(const std::vector<std::string>& arguments) {
   Tensor input =
       Tensor::from_plain({batch, geometry.channels, geometry.height, geometry.width}, images);
 
+  ReducerTiming communication;  // summed over the timed steps
   auto train_step = [&] {
     Tensor logits = net->forward(input, Mode::train);
-    loss.forward(logits, labels, static_cast<double>(batch));
-    net->backward(loss.gradient());
+    loss.forward(logits, labels, static_cast<double>(global_batch));
+    if (!reducer) {
+      net->backward(loss.gradient());
+    } else {
+      reducer->start_step();
+      net->backward(loss.gradient(),
+                    [&](std::span<const int> indices) { reducer->gradients_ready(indices); });
+      reducer->finalize();
+      communication.communication_seconds += reducer->last_timing().communication_seconds;
+      communication.exposed_seconds += reducer->last_timing().exposed_seconds;
+    }
     optimizer.step(0.01);
   };
   for (int64_t i = 0; i < warmup; ++i) train_step();
@@ -107,6 +140,7 @@ int run_bench(const std::vector<std::string>& arguments) {
   net->reset_layer_timings();
   kernels::set_kernel_timing(true);
   kernels::reset_kernel_timing();
+  communication = {};
   std::vector<double> step_seconds;
   for (int64_t i = 0; i < steps; ++i) {
     const auto start = Clock::now();
@@ -123,29 +157,49 @@ int run_bench(const std::vector<std::string>& arguments) {
   int64_t forward_flops = 0;
   for (const auto& layer : layers) forward_flops += layer.forward_flops;
   // Training ~ 3 x forward (forward, backward-data, backward-weights); 2 FLOPs per MAC.
-  const double step_gflop = 3.0 * 2.0 * forward_flops / 1e9;
+  const double step_gflop = 3.0 * 2.0 * forward_flops * ranks / 1e9;
   const double achieved = step_gflop / step_median;
-  const double inside = kernel.compute_seconds + kernel.reorder_seconds;
+  // Waiting for the allreduce is communication, not framework overhead.
+  const double inside =
+      kernel.compute_seconds + kernel.reorder_seconds + communication.exposed_seconds;
   const double overhead_share = std::max(0.0, 1.0 - inside / total_seconds);
   const double reorder_share = kernel.reorder_seconds / total_seconds;
+  // Every rank measured its own peak with its own threads at the same time: the job's peak is
+  // their sum. Memory: the largest rank.
+  std::array<double, 1> peak_sum{peak.gflops};
+  communicator.allreduce_sum(std::span<double>(peak_sum));
+  const double peak_gflops = peak_sum[0];
+  uint64_t peak_rss_kb = 0;
+  for (uint64_t kb :
+       communicator.allgather(static_cast<uint64_t>(peak_resident_megabytes() * 1024))) {
+    peak_rss_kb = std::max(peak_rss_kb, kb);
+  }
+  const double peak_rss_mb = peak_rss_kb / 1024.0;
+  if (communicator.rank() != 0) return kExitSuccess;
 
-  nlohmann::json report = {{"architecture", config.architecture},
-                           {"variant", config.variant},
-                           {"batch", batch},
-                           {"input", {geometry.channels, geometry.height, geometry.width}},
-                           {"threads", kernels::thread_count()},
-                           {"precision", config.precision},
-                           {"isa", kernels::cpu_isa_name()},
-                           {"steps", steps},
-                           {"images_per_second", batch / step_median},
-                           {"ms_per_step_median", step_median * 1e3},
-                           {"peak_rss_mb", peak_resident_megabytes()},
-                           {"step_gflop", step_gflop},
-                           {"achieved_gflops", achieved},
-                           {"peak_gflops", peak.gflops},
-                           {"fraction_of_peak", peak.gflops > 0 ? achieved / peak.gflops : 0.0},
-                           {"framework_overhead_share", overhead_share},
-                           {"reorder_share", reorder_share}};
+  nlohmann::json report = {
+      {"architecture", config.architecture},
+      {"variant", config.variant},
+      {"batch", global_batch},
+      {"ranks", ranks},
+      {"input", {geometry.channels, geometry.height, geometry.width}},
+      {"threads", kernels::thread_count()},
+      {"precision", config.precision},
+      {"isa", kernels::cpu_isa_name()},
+      {"steps", steps},
+      {"images_per_second", global_batch / step_median},
+      {"ms_per_step_median", step_median * 1e3},
+      {"peak_rss_mb", peak_rss_mb},
+      {"step_gflop", step_gflop},
+      {"achieved_gflops", achieved},
+      {"peak_gflops", peak_gflops},
+      {"fraction_of_peak", peak_gflops > 0 ? achieved / peak_gflops : 0.0},
+      {"allreduce_ms_per_step", communication.communication_seconds / steps * 1e3},
+      {"exposed_allreduce_ms_per_step", communication.exposed_seconds / steps * 1e3},
+      {"allreduce_hidden_fraction", communication.hidden_fraction()},
+      {"buckets", reducer ? reducer->buckets().size() : 0},
+      {"framework_overhead_share", overhead_share},
+      {"reorder_share", reorder_share}};
   if (json) {
     nlohmann::json rows = nlohmann::json::array();
     for (const auto& layer : layers) {
@@ -157,18 +211,25 @@ int run_bench(const std::vector<std::string>& arguments) {
     std::cout << report.dump() << std::endl;
     return kExitSuccess;
   }
-  std::printf("%s (%s) batch %lld input %lldx%lldx%lld, %d thread(s), %s, ISA %s\n",
-              config.architecture.c_str(), config.variant.c_str(), static_cast<long long>(batch),
-              static_cast<long long>(geometry.channels), static_cast<long long>(geometry.height),
-              static_cast<long long>(geometry.width), kernels::thread_count(),
-              config.precision.c_str(), kernels::cpu_isa_name());
-  std::printf("images/s %.1f (median of %lld steps), %.2f ms/step, peak RSS %.0f MB\n",
-              batch / step_median, static_cast<long long>(steps), step_median * 1e3,
-              peak_resident_megabytes());
+  std::printf("%s (%s) batch %lld input %lldx%lldx%lld, %d rank(s) x %d thread(s), %s, ISA %s\n",
+              config.architecture.c_str(), config.variant.c_str(),
+              static_cast<long long>(global_batch), static_cast<long long>(geometry.channels),
+              static_cast<long long>(geometry.height), static_cast<long long>(geometry.width),
+              ranks, kernels::thread_count(), config.precision.c_str(), kernels::cpu_isa_name());
+  std::printf("images/s %.1f (median of %lld steps), %.2f ms/step, peak RSS %.0f MB%s\n",
+              global_batch / step_median, static_cast<long long>(steps), step_median * 1e3,
+              peak_rss_mb, ranks > 1 ? " (largest rank)" : "");
+  if (reducer) {
+    std::printf(
+        "allreduce: %zu bucket(s), %.2f ms/step in flight, %.2f ms/step exposed: %.0f %% hidden "
+        "behind backward\n",
+        reducer->buckets().size(), communication.communication_seconds / steps * 1e3,
+        communication.exposed_seconds / steps * 1e3, 100 * communication.hidden_fraction());
+  }
   std::printf(
       "achieved %.1f GFLOP/s of a %.1f GFLOP/s matmul peak (%.0f %%); framework "
       "overhead %.1f %%, reorders %.1f %% of the step\n",
-      achieved, peak.gflops, peak.gflops > 0 ? 100 * achieved / peak.gflops : 0.0,
+      achieved, peak_gflops, peak_gflops > 0 ? 100 * achieved / peak_gflops : 0.0,
       100 * overhead_share, 100 * reorder_share);
   auto sorted = layers;
   std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {

@@ -1,0 +1,93 @@
+// `convoy bench` and `convoy bench-allreduce` report what they measured, in one process and
+// under mpirun, and refuse what they cannot measure with one line and exit code 2. (No speed is
+// asserted: speed belongs to the benchmark scripts, not to tests.)
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/command_runner.hpp"
+
+namespace convoy::testing {
+namespace {
+
+nlohmann::json last_json_line(const std::string& output) {
+  const auto start = output.rfind("\n{");
+  return nlohmann::json::parse(start == std::string::npos ? output : output.substr(start + 1));
+}
+
+const std::string kSmallBench =
+    "bench --recipe fashion-resnet20 --batch 8 --steps 2 --warmup 1 --input 1x16x16 --json "
+    "--no-peak --threads 1";
+
+TEST(BenchCommandTest, OneProcessReportsSpeedMemoryAndEveryLayer) {
+  auto result = run_convoy(kSmallBench);
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  auto report = last_json_line(result.output);
+  EXPECT_EQ(report["ranks"], 1);
+  EXPECT_EQ(report["batch"], 8);
+  EXPECT_GT(report["images_per_second"].get<double>(), 0);
+  EXPECT_GT(report["peak_rss_mb"].get<double>(), 0);
+  EXPECT_EQ(report["buckets"], 0);
+  // resnet20: stem 3 + 9 blocks x 7 (conv, bn, relu, conv, bn, add, relu) + 2 downsamples x 2
+  // + avgpool, flatten, fc
+  EXPECT_EQ(report["layers"].size(), 73u);
+}
+
+TEST(BenchCommandTest, TwoRanksShareTheGlobalBatchAndMeasureTheAllreduce) {
+  auto result = run_convoy_mpi(2, kSmallBench + " --bucket-mb 0.1");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  auto report = last_json_line(result.output);
+  EXPECT_EQ(report["ranks"], 2);
+  EXPECT_EQ(report["batch"], 8);               // global
+  EXPECT_GT(report["buckets"].get<int>(), 1);  // 1.1 MB of gradients in 0.1 MB buckets
+  EXPECT_GT(report["allreduce_ms_per_step"].get<double>(), 0);
+  const double hidden = report["allreduce_hidden_fraction"];
+  EXPECT_GE(hidden, 0.0);
+  EXPECT_LE(hidden, 1.0);
+  // Only rank 0 prints the report.
+  EXPECT_EQ(result.output.find("\"ranks\""), result.output.rfind("\"ranks\""));
+}
+
+TEST(BenchCommandTest, AGlobalBatchThatDoesNotSplitOverTheRanksIsAUsageError) {
+  auto result = run_convoy_mpi(2, "bench --recipe fashion-resnet20 --batch 7 --steps 1 --no-peak");
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_NE(
+      result.output.find("--batch 7 is the global batch and must be divisible by the 2 ranks"),
+      std::string::npos)
+      << result.output;
+}
+
+TEST(AllreduceBenchCommandTest, ReportsEachSizeBesideItsBandwidthBound) {
+  auto result =
+      run_convoy_mpi(2,
+                     "bench-allreduce --sizes-mb 0.01,0.1 --link-mb 1 --repetitions 2 --json "
+                     "--recipe fashion-resnet20");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  auto report = last_json_line(result.output);
+  EXPECT_EQ(report["ranks"], 2);
+  ASSERT_EQ(report["rows"].size(), 3u);
+  EXPECT_EQ(report["rows"][0]["bytes"], 10000);
+  EXPECT_EQ(report["rows"][1]["bytes"], 100000);
+  EXPECT_EQ(report["rows"][2]["what"], "resnet20 gradients");
+  for (const auto& row : report["rows"]) {
+    // p = 2: the bound is N / B(N/2) exactly.
+    const double expected_bound_ms =
+        row["bytes"].get<double>() / (row["link_bandwidth_gbs"].get<double>() * 1e9) * 1e3;
+    EXPECT_NEAR(row["bound_ms"].get<double>(), expected_bound_ms, 1e-9 + 1e-9 * expected_bound_ms);
+    EXPECT_GT(row["allreduce_ms"].get<double>(), 0);
+  }
+}
+
+TEST(AllreduceBenchCommandTest, RefusesOneRankAndBadSizes) {
+  auto one_rank = run_convoy("bench-allreduce --repetitions 1");
+  EXPECT_EQ(one_rank.exit_code, 2) << one_rank.output;
+  EXPECT_NE(one_rank.output.find("needs at least two ranks"), std::string::npos) << one_rank.output;
+  auto bad_size = run_convoy("bench-allreduce --sizes-mb 1,lots");
+  EXPECT_EQ(bad_size.exit_code, 2) << bad_size.output;
+  EXPECT_NE(bad_size.output.find("--sizes-mb: 'lots' is not a size in MB"), std::string::npos)
+      << bad_size.output;
+}
+
+}  // namespace
+}  // namespace convoy::testing
