@@ -28,5 +28,6 @@ int run_inspect(const std::vector<std::string>& arguments);
 int run_bench(const std::vector<std::string>& arguments);
 int run_gradcheck(const std::vector<std::string>& arguments);
 int run_convert(const std::vector<std::string>& arguments);
+int run_health(const std::vector<std::string>& arguments);
 
 }  // namespace convoy::launcher
