@@ -24,9 +24,7 @@ void plot(const std::string& python, const std::string& script, const std::strin
     return;
   }
   const int status = run_python_script(python, path, {run_dir, "--output", output});
-  if (status == 0) {
-    std::printf("wrote %s\n", output.c_str());
-  } else {
+  if (status != 0) {
     std::fprintf(stderr, "convoy health: warning: %s %s failed (exit %d); no %s\n",
                  python.c_str(), path.c_str(), status, output.c_str());
   }
