@@ -19,14 +19,16 @@ void plot(const std::string& python, const std::string& script, const std::strin
           const std::string& output) {
   const std::string path = find_plot_script(script);
   if (path.empty()) {
-    std::fprintf(stderr, "convoy health: warning: scripts/%s not found (set CONVOY_SCRIPTS); "
-                 "no %s\n", script.c_str(), output.c_str());
+    std::fprintf(stderr,
+                 "convoy health: warning: scripts/%s not found (set CONVOY_SCRIPTS); "
+                 "no %s\n",
+                 script.c_str(), output.c_str());
     return;
   }
   const int status = run_python_script(python, path, {run_dir, "--output", output});
   if (status != 0) {
-    std::fprintf(stderr, "convoy health: warning: %s %s failed (exit %d); no %s\n",
-                 python.c_str(), path.c_str(), status, output.c_str());
+    std::fprintf(stderr, "convoy health: warning: %s %s failed (exit %d); no %s\n", python.c_str(),
+                 path.c_str(), status, output.c_str());
   }
 }
 

@@ -23,8 +23,8 @@ constexpr double kCorrelated = 0.8;
 constexpr double kUpdateRatioLow = 1e-5, kUpdateRatioHigh = 1e-1;
 
 // The statistics a record's layer entry may carry (all optional: a ReLU has no weights).
-const char* const kStatistics[] = {"weight_norm",    "grad_norm",     "update_ratio",
-                                   "activation_mean", "activation_std", "dead_fraction",
+const char* const kStatistics[] = {"weight_norm",         "grad_norm",      "update_ratio",
+                                   "activation_mean",     "activation_std", "dead_fraction",
                                    "mean_abs_correlation"};
 
 std::string format(const char* pattern, double value) {
@@ -62,10 +62,10 @@ void flag_layer(LayerHealth& layer, double median_relative_gradient) {
     if (std::isfinite(first) && first > 0 && std::isfinite(last) &&
         last > kExplodingGrowth * first) {
       add_flag(layer, "exploding",
-               "gradient norm grew " + format("%.3g", last / first) + "x (" + format("%.3g", first) +
-                   " at step " + std::to_string(layer.steps["grad_norm"].front()) + ", " +
-                   format("%.3g", last) + " at step " +
-                   std::to_string(layer.steps["grad_norm"].back()) + ")");
+               "gradient norm grew " + format("%.3g", last / first) + "x (" +
+                   format("%.3g", first) + " at step " +
+                   std::to_string(layer.steps["grad_norm"].front()) + ", " + format("%.3g", last) +
+                   " at step " + std::to_string(layer.steps["grad_norm"].back()) + ")");
     }
     const double weight = layer.last("weight_norm");
     if (std::isfinite(last) && std::isfinite(weight) && weight > 0) {
@@ -114,8 +114,8 @@ HealthReport read_health_report(const std::string& run_dir) {
   report.metrics_path = run_dir + "/metrics.jsonl";
   std::ifstream file(report.metrics_path);
   if (!file) {
-    throw FileError("cannot read " + report.metrics_path +
-                    " (is " + run_dir + " the run directory of a convoy train run?)");
+    throw FileError("cannot read " + report.metrics_path + " (is " + run_dir +
+                    " the run directory of a convoy train run?)");
   }
   std::map<std::string, size_t> index;  // layer name -> position in report.layers
   int64_t line_number = 0;

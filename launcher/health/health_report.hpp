@@ -27,8 +27,8 @@ struct LayerHealth {
   std::string type;
   std::map<std::string, std::vector<double>> series;  // "grad_norm" -> one value per record
   std::map<std::string, std::vector<int64_t>> steps;  // the step of each of those values
-  std::vector<std::string> flags;    // short words: "dead", "vanishing" ...
-  std::vector<std::string> reasons;  // one sentence per flag, with the numbers
+  std::vector<std::string> flags;                     // short words: "dead", "vanishing" ...
+  std::vector<std::string> reasons;                   // one sentence per flag, with the numbers
 
   bool has(const std::string& key) const { return series.count(key) > 0; }
   double last(const std::string& key) const;  // NaN when absent

@@ -30,9 +30,7 @@ std::vector<nlohmann::json> health_records(const std::string& run_dir) {
   return records;
 }
 
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+void write_file(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 TEST(HealthCommandTest, TrainingRecordsEveryStatisticAndHealthPrintsTheTable) {
   const std::string dir = fresh_directory("health-small-lr");
@@ -65,8 +63,8 @@ TEST(HealthCommandTest, TrainingRecordsEveryStatisticAndHealthPrintsTheTable) {
   // 19 convolutions + 19 BatchNorms + 2 downsample pairs + fc + 19 ReLU outputs; torchvision
   // reuses one ReLU module per block, so the second use is "#2".
   EXPECT_EQ(names.size(), 62u);
-  for (const char* name : {"conv1", "bn1", "relu", "layer1.0.relu#2", "layer3.0.downsample.0",
-                           "fc"}) {
+  for (const char* name :
+       {"conv1", "bn1", "relu", "layer1.0.relu#2", "layer3.0.downsample.0", "fc"}) {
     EXPECT_TRUE(names.count(name)) << name;
   }
 
@@ -109,31 +107,37 @@ TEST(HealthCommandTest, FlagsFollowTheDocumentedThresholds) {
            "{\"name\":\"wild\",\"type\":\"Linear\",\"weight_norm\":1,\"grad_norm\":" +
            exploding_grad + ",\"update_ratio\":0.001}," +
            "{\"name\":\"big-steps\",\"type\":\"Conv2d\",\"weight_norm\":1,\"grad_norm\":0.1,"
-           "\"update_ratio\":" + std::to_string(ratio) + "}," +
+           "\"update_ratio\":" +
+           std::to_string(ratio) + "}," +
            "{\"name\":\"relu\",\"type\":\"ReLU\",\"activation_mean\":0.5,\"activation_std\":1,"
-           "\"dead_fraction\":" + std::to_string(dead) + ",\"mean_abs_correlation\":" +
-           std::to_string(correlation) + "}]}\n";
+           "\"dead_fraction\":" +
+           std::to_string(dead) + ",\"mean_abs_correlation\":" + std::to_string(correlation) +
+           "}]}\n";
   };
-  write_file(dir + "/metrics.jsonl",
-             "{\"kind\":\"train\",\"step\":1,\"loss\":2.3}\n" +
-                 record(1, 0.25, 0.5, 0.1, "0.1", 0.2) + record(2, 0.75, 0.9, 1e-5, "null", 0.3));
+  write_file(dir + "/metrics.jsonl", "{\"kind\":\"train\",\"step\":1,\"loss\":2.3}\n" +
+                                         record(1, 0.25, 0.5, 0.1, "0.1", 0.2) +
+                                         record(2, 0.75, 0.9, 1e-5, "null", 0.3));
   auto health = run_convoy("health " + dir + " --no-plots");
   ASSERT_EQ(health.exit_code, 0) << health.output;
   const std::string& out = health.output;
   EXPECT_NE(out.find("\nrelu: dead: 75 % of the channels"), std::string::npos) << out;
   EXPECT_NE(out.find("\nrelu: correlated: mean |r| between channels 0.900 > 0.8"),
-            std::string::npos) << out;
+            std::string::npos)
+      << out;
   EXPECT_NE(out.find("\nslow: vanishing: gradient norm / weight norm 1e-05 is over 1000x below"),
-            std::string::npos) << out;
+            std::string::npos)
+      << out;
   EXPECT_NE(out.find("\nwild: exploding: grad_norm is not finite at step 2"), std::string::npos)
       << out;
   EXPECT_NE(out.find("\nbig-steps: update-ratio: median update / weight ratio 0.25 is outside"),
-            std::string::npos) << out;
+            std::string::npos)
+      << out;
   EXPECT_EQ(out.find("\nok: "), std::string::npos) << out;
   EXPECT_EQ(out.find("\nok2: "), std::string::npos) << out;
   EXPECT_NE(out.find("4 of 6 layers flagged (correlated 1, dead 1, exploding 1, update-ratio 1, "
                      "vanishing 1)"),
-            std::string::npos) << out;
+            std::string::npos)
+      << out;
 }
 
 TEST(HealthCommandTest, MissingMetricsOrNoHealthRecordsAreClearErrors) {
@@ -145,8 +149,8 @@ TEST(HealthCommandTest, MissingMetricsOrNoHealthRecordsAreClearErrors) {
   write_file(dir + "/metrics.jsonl", "{\"kind\":\"train\",\"step\":1,\"loss\":2.3}\n");
   auto no_records = run_convoy("health " + dir);
   EXPECT_EQ(no_records.exit_code, 1) << no_records.output;
-  EXPECT_NE(no_records.output.find(dir + "/metrics.jsonl has no health records"),
-            std::string::npos) << no_records.output;
+  EXPECT_NE(no_records.output.find(dir + "/metrics.jsonl has no health records"), std::string::npos)
+      << no_records.output;
   EXPECT_NE(no_records.output.find("--health-every N"), std::string::npos) << no_records.output;
   auto no_argument = run_convoy("health");
   EXPECT_EQ(no_argument.exit_code, 2) << no_argument.output;

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <iterator>
 
+#include <nlohmann/json.hpp>
+
 #include "support/command_runner.hpp"
 
 namespace convoy::testing {
@@ -15,22 +17,48 @@ namespace {
 
 const std::string kPython = "/usr/bin/python3";
 
-// Two training steps with an evaluation and two health records of two layers.
-const char* const kMetrics =
-    R"({"kind":"train","step":1,"epoch":1,"lr":0.1,"loss":2.3,"accuracy":0.1,"images_per_second":0})"
-    "\n"
-    R"({"kind":"health","step":1,"layers":[{"name":"conv1","type":"Conv2d","weight_norm":1.5,"grad_norm":0.7,"update_ratio":0.002},{"name":"relu","type":"ReLU","activation_mean":0.4,"activation_std":0.6,"dead_fraction":0.0,"mean_abs_correlation":0.3}]})"
-    "\n"
-    R"({"kind":"train","step":2,"epoch":1,"lr":0.09,"loss":2.1,"accuracy":0.2,"images_per_second":250})"
-    "\n"
-    R"({"kind":"health","step":2,"layers":[{"name":"conv1","type":"Conv2d","weight_norm":1.6,"grad_norm":null,"update_ratio":0.003},{"name":"relu","type":"ReLU","activation_mean":0.5,"activation_std":0.7,"dead_fraction":0.25,"mean_abs_correlation":0.35}]})"
-    "\n"
-    R"({"kind":"eval","step":2,"epoch":1,"loss":2.0,"accuracy":0.3,"top5":0.7,"samples":64})"
-    "\n";
+// Two training steps with an evaluation and two health records of two layers; the second
+// record has a non-finite gradient norm (written as null, as nlohmann::json writes NaN).
+std::string metrics() {
+  using nlohmann::json;
+  auto health = [](int step, json grad_norm, double dead) {
+    return json{{"kind", "health"},
+                {"step", step},
+                {"layers",
+                 {{{"name", "conv1"},
+                   {"type", "Conv2d"},
+                   {"weight_norm", 1.5},
+                   {"grad_norm", grad_norm},
+                   {"update_ratio", 0.002 * step}},
+                  {{"name", "relu"},
+                   {"type", "ReLU"},
+                   {"activation_mean", 0.4},
+                   {"activation_std", 0.6},
+                   {"dead_fraction", dead},
+                   {"mean_abs_correlation", 0.3}}}}};
+  };
+  auto train = [](int step, double loss, double images_per_second) {
+    return json{{"kind", "train"},
+                {"step", step},
+                {"epoch", 1},
+                {"lr", 0.1},
+                {"loss", loss},
+                {"accuracy", 0.1 * step},
+                {"images_per_second", images_per_second}};
+  };
+  const json evaluation = {{"kind", "eval"},  {"step", 2},   {"epoch", 1},   {"loss", 2.0},
+                           {"accuracy", 0.3}, {"top5", 0.7}, {"samples", 64}};
+  std::string text;
+  for (const json& record : {train(1, 2.3, 0), health(1, 0.7, 0.0), train(2, 2.1, 250),
+                             health(2, nullptr, 0.25), evaluation}) {
+    text += record.dump() + "\n";
+  }
+  return text;
+}
 
 std::string run_dir_with_metrics(const std::string& name) {
   const std::string dir = fresh_directory(name);
-  std::ofstream(dir + "/metrics.jsonl") << kMetrics;
+  std::ofstream(dir + "/metrics.jsonl") << metrics();
   return dir;
 }
 
@@ -46,8 +74,8 @@ void expect_png(const std::string& path) {
 void require_matplotlib() {
   auto check = run_command(kPython + " -c 'import matplotlib'");
   ASSERT_EQ(check.exit_code, 0)
-      << kPython << " cannot import matplotlib (apt-get install python3-matplotlib): "
-      << check.output;
+      << kPython
+      << " cannot import matplotlib (apt-get install python3-matplotlib): " << check.output;
 }
 
 TEST(PlotScriptsTest, PlotHealthAndPlotRunWritePngFiles) {
@@ -66,7 +94,8 @@ TEST(PlotScriptsTest, PlotHealthAndPlotRunWritePngFiles) {
 TEST(PlotScriptsTest, PlotHealthWithoutHealthRecordsFailsNamingTheFile) {
   require_matplotlib();
   const std::string dir = fresh_directory("plot-scripts-empty");
-  std::ofstream(dir + "/metrics.jsonl") << R"({"kind":"train","step":1,"loss":2.3})" << "\n";
+  std::ofstream(dir + "/metrics.jsonl") << R"({"kind":"train","step":1,"loss":2.3})"
+                                        << "\n";
   auto health = run_command(kPython + " " + CONVOY_SOURCE_DIR + "/scripts/plot_health.py " + dir);
   EXPECT_NE(health.exit_code, 0);
   EXPECT_NE(health.output.find(dir + "/metrics.jsonl has no health records"), std::string::npos)
@@ -79,7 +108,8 @@ TEST(PlotScriptsTest, ConvoyHealthWritesBothPlotsIntoTheRunDirectory) {
   auto result = run_convoy("health " + dir);
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("conv1: exploding: grad_norm is not finite at step 2"),
-            std::string::npos) << result.output;
+            std::string::npos)
+      << result.output;
   expect_png(dir + "/health.png");
   expect_png(dir + "/run.png");
 }

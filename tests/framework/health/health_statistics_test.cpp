@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "framework/common/error.hpp"
-#include "framework/optim/sgd.hpp"
 #include "framework/optim/optimizer_testing.hpp"
+#include "framework/optim/sgd.hpp"
 
 namespace convoy::health {
 namespace {
@@ -18,11 +18,14 @@ namespace {
 //   channel 2: 2 x channel 1            -> r(1, 2) = 1
 //   channel 3: 1 0 0 1 1 0 0 1          -> centered, orthogonal to channel 1: r(1, 3) = r(2, 3) = 0
 const Shape kShape{2, 4, 2, 2};
+// One group of four values per channel:
+// clang-format off
 const std::vector<float> kBatch = {
     // image 0
     0, 0, 0, 0,  1, 2, 3, 4,  2, 4, 6, 8,  1, 0, 0, 1,
     // image 1
     0, 0, 0, 0,  5, 6, 7, 8,  10, 12, 14, 16,  1, 0, 0, 1};
+// clang-format on
 
 TEST(HealthStatisticsTest, ActivationStatisticsMatchHandComputedValues) {
   const ActivationStatistics s = activation_statistics(kBatch, kShape);
