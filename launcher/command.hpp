@@ -29,5 +29,6 @@ int run_bench(const std::vector<std::string>& arguments);
 int run_allreduce_bench(const std::vector<std::string>& arguments);
 int run_gradcheck(const std::vector<std::string>& arguments);
 int run_convert(const std::vector<std::string>& arguments);
+int run_health(const std::vector<std::string>& arguments);
 
 }  // namespace convoy::launcher

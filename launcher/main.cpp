@@ -32,6 +32,8 @@ const std::vector<Command>& commands() {
        run_gradcheck},
       {"convert", "write any supported dataset split as an HDF5 dataset for cluster jobs",
        run_convert},
+      {"health", "per-layer training-health table and plots of a run (train --health-every N)",
+       run_health},
   };
   return kCommands;
 }

@@ -210,6 +210,13 @@ const Tensor& Net::activation(const std::string& name) const {
   return nodes_[index_of(name)].output;
 }
 
+std::vector<Net::NodeOutput> Net::last_forward_outputs() const {
+  std::vector<NodeOutput> result;
+  for (size_t i = 1; i < nodes_.size(); ++i)
+    result.push_back({nodes_[i].name, nodes_[i].layer.get(), nodes_[i].output});
+  return result;
+}
+
 std::vector<Net::NodeInputs> Net::last_forward_inputs() const {
   std::vector<NodeInputs> result;
   for (size_t i = 1; i < nodes_.size(); ++i) {

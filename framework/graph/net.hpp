@@ -90,6 +90,14 @@ class Net {
   std::vector<NodeInputs> last_forward_inputs() const;
   // Output of a named node from the last forward (hidden activations for health statistics).
   const Tensor& activation(const std::string& name) const;
+  // Every node with its output from the last forward, in node order. Names may repeat
+  // (torchvision reuses one ReLU module per block), which activation(name) cannot tell apart.
+  struct NodeOutput {
+    std::string name;
+    Layer* layer;
+    Tensor output;  // shares storage with the node's output
+  };
+  std::vector<NodeOutput> last_forward_outputs() const;
   void reset_parameters(uint64_t seed);
 
  private:

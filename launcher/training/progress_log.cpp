@@ -82,11 +82,14 @@ void ProgressLog::step(const StepRecord& r) {
 
 void ProgressLog::event(const nlohmann::json& record, const std::string& line) {
   if (!enabled_) return;
-  if (metrics_.is_open()) {
-    metrics_ << record.dump() << "\n";
-    metrics_.flush();
-  }
+  this->record(record);
   message(line);
+}
+
+void ProgressLog::record(const nlohmann::json& record) {
+  if (!enabled_ || !metrics_.is_open()) return;
+  metrics_ << record.dump() << "\n";
+  metrics_.flush();
 }
 
 void ProgressLog::message(const std::string& line) {

@@ -30,6 +30,8 @@ class ProgressLog {
   void step(const StepRecord& record);
   // Appends an arbitrary record ({"kind": ...}) to the metrics file and prints `line`.
   void event(const nlohmann::json& record, const std::string& line);
+  // Appends a record to the metrics file without printing (bulky per-layer records).
+  void record(const nlohmann::json& record);
   void message(const std::string& line);
 
  private:

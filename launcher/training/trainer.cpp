@@ -111,9 +111,13 @@ StepResult train_step(TrainingSetup& s, const data::Batch& batch) {
     result.skipped = true;
     return result;
   }
-  // 8. optimizer step at the scheduled learning rate
+  // 8. optimizer step at the scheduled learning rate; every --health-every steps rank 0 records
+  //    gradients (before clipping) and activations before it and the update after it
+  const bool record_health = s.health && (s.step + 1) % s.config.health_every == 0;
+  if (record_health) s.health->before_update(*s.net);
   if (s.config.clip_grad_norm > 0) clip_grad_norm(s.net->parameters(), s.config.clip_grad_norm);
   s.optimizer->step(s.schedule->learning_rate(s.step));
+  if (record_health) s.log->record(s.health->after_update(s.step + 1));
   return result;
 }
 
@@ -164,6 +168,9 @@ Trainer::Trainer(RunConfig config) : setup_(std::make_unique<TrainingSetup>()) {
   s.checkpoints = std::make_unique<CheckpointDirectory>(c.run_dir, c.keep_checkpoints);
   s.log = std::make_unique<ProgressLog>(c.run_dir + "/metrics.jsonl", rank == 0, c.log_every,
                                         c.progress);
+  if (c.health_every < 0)
+    throw ConfigError("--health-every must be >= 0, got " + std::to_string(c.health_every));
+  if (c.health_every > 0 && rank == 0) s.health = std::make_unique<HealthRecorder>();
   s.input = Tensor::zeros(
       {s.per_rank_batch, s.data.geometry.channels, s.data.geometry.height, s.data.geometry.width});
   s.hang_detector =

@@ -18,6 +18,7 @@
 #include "framework/optim/optimizer.hpp"
 #include "launcher/run_config.hpp"
 #include "launcher/training/data_factory.hpp"
+#include "launcher/training/health_recorder.hpp"
 #include "launcher/training/progress_log.hpp"
 
 namespace convoy::launcher {
@@ -36,6 +37,7 @@ struct TrainingSetup {
   std::unique_ptr<HangDetector> hang_detector;
   std::unique_ptr<CheckpointDirectory> checkpoints;
   std::unique_ptr<ProgressLog> log;
+  std::unique_ptr<HealthRecorder> health;  // rank 0 with --health-every > 0
   int64_t per_rank_batch = 0, steps_per_epoch = 0, total_steps = 0;
   int64_t step = 0;  // optimizer steps completed (global)
   // Gradient allreduce over this process's steps: total time in flight, and the part backward

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "framework/common/error.hpp"
+#include "framework/layers/activation.hpp"
 #include "framework/layers/conv2d.hpp"
 #include "support/layer_testing.hpp"
 
@@ -98,6 +99,27 @@ TEST(NetTest, ReportsGradientsReadyLayerByLayerInReverseOrder) {
   net->backward(Tensor::from_plain(output.shape(), std::vector<float>(output.element_count(), 1.0f)),
                 [&](std::span<const int> indices) { order.insert(order.end(), indices.begin(), indices.end()); });
   EXPECT_EQ(order, (std::vector<int>{4, 5, 2, 3, 0, 1}));
+}
+
+TEST(NetTest, LastForwardOutputsListsEveryNodeEvenWhenNamesRepeat) {
+  // torchvision reuses one ReLU module per block: two nodes named "relu".
+  Net net;
+  auto a = net.add<Conv2d>("conv1", conv_options(3, 4), {Net::kInput});
+  auto r = net.add<Activation>("relu", relu(), {a});
+  auto b = net.add<Conv2d>("conv2", conv_options(4, 4), {r});
+  net.add<Activation>("relu", relu(), {b});
+  net.finalize();
+  net.reset_parameters(5);
+  net.forward(random_tensor({2, 3, 5, 5}, 11), Mode::train);
+  const auto outputs = net.last_forward_outputs();
+  ASSERT_EQ(outputs.size(), 4u);
+  EXPECT_EQ(outputs[1].name, "relu");
+  EXPECT_EQ(outputs[3].name, "relu");
+  const auto conv2 = outputs[2].output.to_plain(), second_relu = outputs[3].output.to_plain();
+  ASSERT_EQ(second_relu.size(), conv2.size());
+  for (size_t i = 0; i < conv2.size(); ++i) EXPECT_EQ(second_relu[i], std::max(conv2[i], 0.0f));
+  EXPECT_EQ(net.activation("relu").to_plain(), outputs[1].output.to_plain()) << "first match";
+  EXPECT_EQ(outputs[0].layer, &net.layer("conv1"));
 }
 
 TEST(NetTest, ShapeErrorsNameTheNode) {

@@ -1,0 +1,118 @@
+// scripts/plot_health.py and scripts/plot_run.py write real PNG files, directly and through
+// `convoy health`. matplotlib is a declared dependency (python3-matplotlib, installed by
+// scripts/setup.sh and in CI): without it these tests fail rather than skip.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include <nlohmann/json.hpp>
+
+#include "support/command_runner.hpp"
+
+namespace convoy::testing {
+namespace {
+
+const std::string kPython = "/usr/bin/python3";
+
+// Two training steps with an evaluation and two health records of two layers; the second
+// record has a non-finite gradient norm (written as null, as nlohmann::json writes NaN).
+std::string metrics() {
+  using nlohmann::json;
+  auto health = [](int step, json grad_norm, double dead) {
+    return json{{"kind", "health"},
+                {"step", step},
+                {"layers",
+                 {{{"name", "conv1"},
+                   {"type", "Conv2d"},
+                   {"weight_norm", 1.5},
+                   {"grad_norm", grad_norm},
+                   {"update_ratio", 0.002 * step}},
+                  {{"name", "relu"},
+                   {"type", "ReLU"},
+                   {"activation_mean", 0.4},
+                   {"activation_std", 0.6},
+                   {"dead_fraction", dead},
+                   {"mean_abs_correlation", 0.3}}}}};
+  };
+  auto train = [](int step, double loss, double images_per_second) {
+    return json{{"kind", "train"},
+                {"step", step},
+                {"epoch", 1},
+                {"lr", 0.1},
+                {"loss", loss},
+                {"accuracy", 0.1 * step},
+                {"images_per_second", images_per_second}};
+  };
+  const json evaluation = {{"kind", "eval"},  {"step", 2},   {"epoch", 1},   {"loss", 2.0},
+                           {"accuracy", 0.3}, {"top5", 0.7}, {"samples", 64}};
+  std::string text;
+  for (const json& record : {train(1, 2.3, 0), health(1, 0.7, 0.0), train(2, 2.1, 250),
+                             health(2, nullptr, 0.25), evaluation}) {
+    text += record.dump() + "\n";
+  }
+  return text;
+}
+
+std::string run_dir_with_metrics(const std::string& name) {
+  const std::string dir = fresh_directory(name);
+  std::ofstream(dir + "/metrics.jsonl") << metrics();
+  return dir;
+}
+
+// A PNG starts with these eight bytes; a plot of this size is well over a kilobyte.
+void expect_png(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  ASSERT_TRUE(file) << path << " was not written";
+  const std::string bytes((std::istreambuf_iterator<char>(file)), {});
+  EXPECT_GT(bytes.size(), 1000u) << path;
+  EXPECT_EQ(bytes.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8)) << path;
+}
+
+void require_matplotlib() {
+  auto check = run_command(kPython + " -c 'import matplotlib'");
+  ASSERT_EQ(check.exit_code, 0)
+      << kPython
+      << " cannot import matplotlib (apt-get install python3-matplotlib): " << check.output;
+}
+
+TEST(PlotScriptsTest, PlotHealthAndPlotRunWritePngFiles) {
+  require_matplotlib();
+  const std::string dir = run_dir_with_metrics("plot-scripts");
+  const std::string scripts = std::string(CONVOY_SOURCE_DIR) + "/scripts/";
+  auto health = run_command(kPython + " " + scripts + "plot_health.py " + dir);
+  ASSERT_EQ(health.exit_code, 0) << health.output;
+  expect_png(dir + "/health.png");
+  auto run = run_command(kPython + " " + scripts + "plot_run.py " + dir + " --output " + dir +
+                         "/curves.png");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  expect_png(dir + "/curves.png");
+}
+
+TEST(PlotScriptsTest, PlotHealthWithoutHealthRecordsFailsNamingTheFile) {
+  require_matplotlib();
+  const std::string dir = fresh_directory("plot-scripts-empty");
+  std::ofstream(dir + "/metrics.jsonl") << R"({"kind":"train","step":1,"loss":2.3})"
+                                        << "\n";
+  auto health = run_command(kPython + " " + CONVOY_SOURCE_DIR + "/scripts/plot_health.py " + dir);
+  EXPECT_NE(health.exit_code, 0);
+  EXPECT_NE(health.output.find(dir + "/metrics.jsonl has no health records"), std::string::npos)
+      << health.output;
+}
+
+TEST(PlotScriptsTest, ConvoyHealthWritesBothPlotsIntoTheRunDirectory) {
+  require_matplotlib();
+  const std::string dir = run_dir_with_metrics("plot-scripts-convoy");
+  auto result = run_convoy("health " + dir);
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("conv1: exploding: grad_norm is not finite at step 2"),
+            std::string::npos)
+      << result.output;
+  expect_png(dir + "/health.png");
+  expect_png(dir + "/run.png");
+}
+
+}  // namespace
+}  // namespace convoy::testing
