@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "framework/common/error.hpp"
+#include "framework/kernels/context.hpp"
 #include "launcher/usage_error.hpp"
 
 namespace convoy::launcher {
@@ -43,7 +45,22 @@ ModelConfig model_config(const RunConfig& config, const ModelGeometry& geometry)
   model.in_channels = geometry.channels;
   model.num_classes = geometry.classes;
   model.seed = config.seed;
+  model.compute_type = compute_type_of(config.precision);
   return model;
+}
+
+DataType compute_type_of(const std::string& precision) {
+  if (precision == "fp32") return DataType::f32;
+  if (precision != "bf16") {
+    throw UsageError("--precision " + precision + ": expected fp32 or bf16");
+  }
+  // oneDNN would fall back to slow emulation (or refuse) without native bf16 instructions.
+  if (!kernels::cpu_has_bf16()) {
+    throw ConfigError(std::string("--precision bf16 needs a CPU with AVX512-BF16 or AMX; this one "
+                                  "has ") +
+                      kernels::cpu_isa_name() + " (use --precision fp32)");
+  }
+  return DataType::bf16;
 }
 
 Shape parse_shape(const std::string& text, const std::string& option) {

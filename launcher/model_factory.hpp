@@ -17,6 +17,8 @@ struct ModelGeometry {
 // The geometry the network sees: the dataset's image size after --pad-to.
 ModelGeometry model_geometry(const RunConfig& config);
 ModelConfig model_config(const RunConfig& config, const ModelGeometry& geometry);
+// --precision: fp32, or bf16 (mixed precision; a ConfigError on a CPU without native bf16).
+DataType compute_type_of(const std::string& precision);
 // "3x32x32" -> (3, 32, 32); a bad value is a UsageError naming the option.
 Shape parse_shape(const std::string& text, const std::string& option);
 

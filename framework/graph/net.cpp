@@ -260,4 +260,10 @@ void Net::reset_parameters(uint64_t seed) {
   for (size_t i = 1; i < nodes_.size(); ++i) nodes_[i].layer->reset_parameters(generator);
 }
 
+void Net::set_compute_type(DataType type) {
+  for (auto& node : nodes_) {
+    if (node.layer) node.layer->set_compute_type(type);
+  }
+}
+
 }  // namespace convoy

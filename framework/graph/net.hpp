@@ -99,6 +99,9 @@ class Net {
   };
   std::vector<NodeOutput> last_forward_outputs() const;
   void reset_parameters(uint64_t seed);
+  // Mixed precision for every layer (see Layer::set_compute_type): bf16 convolutions and
+  // matrix products with f32 master weights, as torch.autocast(dtype=torch.bfloat16).
+  void set_compute_type(DataType type);
 
  private:
   struct Node {

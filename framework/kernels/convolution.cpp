@@ -16,6 +16,10 @@ namespace convoy::kernels {
 //    division, which is exactly PyTorch's floor formula.
 // 4. ReLU can be fused as a post-op; backward then masks the incoming gradient with the saved
 //    output (relu'(x) = [y > 0]) through an eltwise backward primitive.
+// 5. compute_type bf16 (mixed precision, as torch.autocast): the primitives read bf16 source,
+//    weights and output gradient (converted on the way in by the same reorders that change
+//    layouts) and write f32 output, input gradient and weight gradient, so every other layer,
+//    the allreduce and the optimizer keep working on f32 and the master weights stay f32.
 
 using dnnl::memory;
 
@@ -60,6 +64,7 @@ Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_uniq
                      std::to_string(c.kernel_w) + " gives " + to_string(output));
   }
   const auto type = to_dnnl(c.compute_type);
+  const auto f32 = memory::data_type::f32;
   memory::dims weights_dims =
       c.groups == 1 ? memory::dims{c.out_channels, channels, c.kernel_h, c.kernel_w}
                     : memory::dims{c.groups, c.out_channels / c.groups, channels / c.groups,
@@ -70,8 +75,11 @@ Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_uniq
   impl_->plain_bias = memory::desc({c.out_channels}, memory::data_type::f32, memory::format_tag::x);
 
   memory::desc source_any(to_dnnl_dims(c.input), type, memory::format_tag::any);
-  memory::desc destination_any(to_dnnl_dims(output), type, memory::format_tag::any);
+  memory::desc source_grad_any(to_dnnl_dims(c.input), f32, memory::format_tag::any);
+  memory::desc destination_any(to_dnnl_dims(output), f32, memory::format_tag::any);
+  memory::desc destination_grad_any(to_dnnl_dims(output), type, memory::format_tag::any);
   memory::desc weights_any(weights_dims, type, memory::format_tag::any);
+  memory::desc weights_grad_any(weights_dims, f32, memory::format_tag::any);
   memory::desc bias_any = c.bias ? memory::desc({c.out_channels}, memory::data_type::f32,
                                                 memory::format_tag::any)
                                  : memory::desc();
@@ -94,15 +102,15 @@ Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_uniq
         attributes, engine());
     const auto& forward = impl_->forward_descriptor;
     impl_->backward_data_descriptor = dnnl::convolution_backward_data::primitive_desc(
-        dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, source_any,
-                                              weights_any, destination_any, strides, dilates,
-                                              padding, padding),
+        dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct,
+                                              source_grad_any, weights_any, destination_grad_any,
+                                              strides, dilates, padding, padding),
         engine(), forward);
     impl_->backward_weights_descriptor = dnnl::convolution_backward_weights::primitive_desc(
         dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct,
-                                                 forward.src_desc(), weights_any, bias_any,
-                                                 destination_any, strides, dilates, padding,
-                                                 padding),
+                                                 forward.src_desc(), weights_grad_any,
+                                                 bias_any, destination_grad_any, strides, dilates,
+                                                 padding, padding),
         engine(), forward);
     impl_->forward = dnnl::convolution_forward(forward);
     impl_->backward_data = dnnl::convolution_backward_data(impl_->backward_data_descriptor);
@@ -133,7 +141,11 @@ Layout Convolution::destination_layout() const {
   return to_layout(impl_->forward_descriptor.dst_desc());
 }
 Layout Convolution::source_layout() const {
-  return to_layout(impl_->forward_descriptor.src_desc());
+  // The layer's input gradient is written in this layout: f32 whatever the compute type.
+  if (impl_->config.compute_type == DataType::f32) {
+    return to_layout(impl_->forward_descriptor.src_desc());
+  }
+  return to_layout(impl_->backward_data_descriptor.diff_src_desc());
 }
 
 // A view of the canonical OIHW buffer with the (g)oihw descriptor the primitives expect.

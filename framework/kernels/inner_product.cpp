@@ -8,6 +8,7 @@ namespace convoy::kernels {
 
 // Same discipline as the convolution: format_tag::any everywhere, forward descriptor as the
 // hint for both backward ones, plain master weights reordered into the primitive's layout.
+// compute_type bf16: bf16 source, weights and output gradient in; f32 out (see convolution.cpp).
 
 using dnnl::memory;
 
@@ -31,11 +32,15 @@ InnerProduct::InnerProduct(const InnerProductConfig& c) : impl_(std::make_unique
   const auto f32 = memory::data_type::f32;
   s.plain_weights = memory::desc({c.out_features, c.in_features}, f32, memory::format_tag::ab);
   s.plain_bias = memory::desc({c.out_features}, f32, memory::format_tag::a);
-  memory::desc source_any({c.batch, c.in_features}, f32, memory::format_tag::any);
-  memory::desc weights_any({c.out_features, c.in_features}, f32, memory::format_tag::any);
+  const auto type = to_dnnl(c.compute_type);
+  memory::desc source_any({c.batch, c.in_features}, type, memory::format_tag::any);
+  memory::desc source_grad_any({c.batch, c.in_features}, f32, memory::format_tag::any);
+  memory::desc weights_any({c.out_features, c.in_features}, type, memory::format_tag::any);
+  memory::desc weights_grad_any({c.out_features, c.in_features}, f32, memory::format_tag::any);
   memory::desc bias_any =
       c.bias ? memory::desc({c.out_features}, f32, memory::format_tag::any) : memory::desc();
   memory::desc destination_any({c.batch, c.out_features}, f32, memory::format_tag::any);
+  memory::desc destination_grad_any({c.batch, c.out_features}, type, memory::format_tag::any);
   guarded("creating the inner product " + std::to_string(c.in_features) + " -> " +
               std::to_string(c.out_features),
           [&] {
@@ -44,11 +49,13 @@ InnerProduct::InnerProduct(const InnerProductConfig& c) : impl_(std::make_unique
                                                   weights_any, bias_any, destination_any),
                 engine());
             s.backward_data_descriptor = dnnl::inner_product_backward_data::primitive_desc(
-                dnnl::inner_product_backward_data::desc(source_any, weights_any, destination_any),
+                dnnl::inner_product_backward_data::desc(source_grad_any, weights_any,
+                                                        destination_grad_any),
                 engine(), s.forward_descriptor);
             s.backward_weights_descriptor = dnnl::inner_product_backward_weights::primitive_desc(
                 dnnl::inner_product_backward_weights::desc(s.forward_descriptor.src_desc(),
-                                                           weights_any, bias_any, destination_any),
+                                                           weights_grad_any, bias_any,
+                                                           destination_grad_any),
                 engine(), s.forward_descriptor);
             s.forward = dnnl::inner_product_forward(s.forward_descriptor);
             s.backward_data = dnnl::inner_product_backward_data(s.backward_data_descriptor);
@@ -65,7 +72,11 @@ Layout InnerProduct::destination_layout() const {
   return to_layout(impl_->forward_descriptor.dst_desc());
 }
 Layout InnerProduct::source_layout() const {
-  return to_layout(impl_->forward_descriptor.src_desc());
+  // The layer's input gradient is written in this layout: f32 whatever the compute type.
+  if (impl_->config.compute_type == DataType::f32) {
+    return to_layout(impl_->forward_descriptor.src_desc());
+  }
+  return to_layout(impl_->backward_data_descriptor.diff_src_desc());
 }
 
 static memory plain_view(const memory::desc& desc, const Memory& tensor) {

@@ -13,6 +13,7 @@ struct InnerProductConfig {
   int64_t in_features = 0;
   int64_t out_features = 0;
   bool bias = true;
+  DataType compute_type = DataType::f32;  // bf16: bf16 inputs to the primitive, f32 results
 };
 
 class InnerProduct {

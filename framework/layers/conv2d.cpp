@@ -44,6 +44,12 @@ void Conv2d::set_fuse_relu(bool fuse) {
   if (!input_.empty()) reshape({input_.shape()});
 }
 
+void Conv2d::set_compute_type(DataType type) {
+  options_.compute_type = type;
+  kernel_.reset();
+  if (!input_.empty()) reshape({input_.shape()});
+}
+
 void Conv2d::reset_parameters(std::mt19937_64& generator) {
   // torch.nn.Conv2d default: kaiming_uniform(a=sqrt(5)) = U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
   const auto& o = options_;
@@ -67,6 +73,7 @@ kernels::ConvolutionConfig Conv2d::kernel_config(const Shape& input) const {
   config.groups = o.groups;
   config.bias = o.bias;
   config.fuse_relu = o.fuse_relu;
+  config.compute_type = o.compute_type;
   return config;
 }
 

@@ -20,6 +20,7 @@ struct Conv2dOptions {
   bool bias = true;
   // Computes relu(conv(x)) in one primitive; the Net sets it when a ReLU follows (performance).
   bool fuse_relu = false;
+  DataType compute_type = DataType::f32;  // see Layer::set_compute_type
 };
 
 class Conv2d : public Layer {
@@ -34,6 +35,7 @@ class Conv2d : public Layer {
   Parameter& weight() { return *weight_; }
   Parameter* bias() { return bias_; }
   void set_fuse_relu(bool fuse);
+  void set_compute_type(DataType type) override;
 
  protected:
   Shape infer_output_shape(const std::vector<Shape>& input_shapes) const override;

@@ -65,6 +65,10 @@ class Layer {
   std::vector<Buffer*> buffers();
   // Draws fresh initial values from `generator` (torchvision's defaults for the layer type).
   virtual void reset_parameters(std::mt19937_64& generator) {}
+  // Mixed precision: the arithmetic type of the layer's matrix products (Conv2d, Linear compute
+  // in bf16 with `DataType::bf16`). Tensors in and out, parameters and gradients stay f32.
+  // Layers without matrix products ignore it.
+  virtual void set_compute_type(DataType type) {}
 
  protected:
   virtual Shape infer_output_shape(const std::vector<Shape>& input_shapes) const = 0;

@@ -40,9 +40,16 @@ Shape Linear::infer_output_shape(const std::vector<Shape>& input_shapes) const {
   return {input[0], options_.out_features};
 }
 
+void Linear::set_compute_type(DataType type) {
+  options_.compute_type = type;
+  kernel_.reset();
+  if (!input_.empty()) reshape({input_.shape()});
+}
+
 void Linear::reshape(const std::vector<Shape>& input_shapes) {
   kernel_.emplace(kernels::InnerProductConfig{input_shapes[0][0], options_.in_features,
-                                              options_.out_features, options_.bias});
+                                              options_.out_features, options_.bias,
+                                              options_.compute_type});
   output_ = Tensor(kernel_->destination_layout());
   input_grad_ = Tensor(kernel_->source_layout());
 }

@@ -12,6 +12,7 @@ struct LinearOptions {
   int64_t in_features = 0;
   int64_t out_features = 0;
   bool bias = true;
+  DataType compute_type = DataType::f32;  // see Layer::set_compute_type
 };
 
 class Linear : public Layer {
@@ -21,6 +22,7 @@ class Linear : public Layer {
   std::string describe() const override;
   int64_t forward_flops(const std::vector<Shape>& input_shapes) const override;
   void reset_parameters(std::mt19937_64& generator) override;
+  void set_compute_type(DataType type) override;
   const LinearOptions& options() const { return options_; }
   Parameter& weight() { return *weight_; }
   Parameter* bias() { return bias_; }

@@ -19,6 +19,7 @@ struct ModelConfig {
   int64_t num_classes = 10;
   double dropout = 0.5;  // VGG imagenet classifier
   uint64_t seed = 0;     // initial weights
+  DataType compute_type = DataType::f32;  // bf16: mixed precision (Net::set_compute_type)
 };
 
 // Builds, initializes (torchvision's init) and finalizes the network.

@@ -66,9 +66,7 @@ int run_bench(const std::vector<std::string>& arguments) {
                           &config)) {
     return kExitSuccess;
   }
-  if (config.precision != "fp32") {
-    throw UsageError("--precision " + config.precision + " is not supported by bench yet (fp32)");
-  }
+  const DataType compute_type = compute_type_of(config.precision);
   if (steps < 1) throw UsageError("--steps must be at least 1");
   Communicator communicator;
   const int ranks = communicator.world_size();
@@ -91,7 +89,7 @@ int run_bench(const std::vector<std::string>& arguments) {
   batch /= ranks;  // this rank's share from here on
 
   const kernels::PeakThroughput peak =
-      skip_peak ? kernels::PeakThroughput{} : kernels::measure_peak_throughput(DataType::f32);
+      skip_peak ? kernels::PeakThroughput{} : kernels::measure_peak_throughput(compute_type);
 
   auto net = build_model(model_config(config, geometry));
   verify_same_model(communicator, *net);
