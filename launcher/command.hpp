@@ -28,5 +28,8 @@ int run_inspect(const std::vector<std::string>& arguments);
 int run_bench(const std::vector<std::string>& arguments);
 int run_gradcheck(const std::vector<std::string>& arguments);
 int run_convert(const std::vector<std::string>& arguments);
+int run_filters(const std::vector<std::string>& arguments);
+int run_units(const std::vector<std::string>& arguments);
+int run_receptive_field(const std::vector<std::string>& arguments);
 
 }  // namespace convoy::launcher

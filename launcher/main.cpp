@@ -30,6 +30,12 @@ const std::vector<Command>& commands() {
        run_gradcheck},
       {"convert", "write any supported dataset split as an HDF5 dataset for cluster jobs",
        run_convert},
+      {"filters", "a convolution's filters from a checkpoint as a PNG grid, and their correlation",
+       run_filters},
+      {"units", "the test images that excite chosen units of a layer most, cropped, as a PNG",
+       run_units},
+      {"receptive-field", "effective vs theoretical receptive field of a layer, as a heat map",
+       run_receptive_field},
   };
   return kCommands;
 }
