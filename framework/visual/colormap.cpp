@@ -23,11 +23,8 @@ constexpr std::array<Rgb, 9> kViridis = {{{68, 1, 84},
                                           {173, 220, 48},
                                           {253, 231, 37}}};
 // ColorBrewer RdBu's ends around white.
-constexpr std::array<Rgb, 5> kBlueWhiteRed = {{{33, 102, 172},
-                                               {146, 197, 222},
-                                               {255, 255, 255},
-                                               {244, 165, 130},
-                                               {178, 24, 43}}};
+constexpr std::array<Rgb, 5> kBlueWhiteRed = {
+    {{33, 102, 172}, {146, 197, 222}, {255, 255, 255}, {244, 165, 130}, {178, 24, 43}}};
 
 template <size_t N>
 Rgb interpolate(const std::array<Rgb, N>& points, double t) {
@@ -37,8 +34,8 @@ Rgb interpolate(const std::array<Rgb, N>& points, double t) {
   const double fraction = position - static_cast<double>(below);
   Rgb color{};
   for (size_t c = 0; c < 3; ++c) {
-    color[c] = static_cast<uint8_t>(std::lround((1 - fraction) * points[below][c] +
-                                                fraction * points[below + 1][c]));
+    color[c] = static_cast<uint8_t>(
+        std::lround((1 - fraction) * points[below][c] + fraction * points[below + 1][c]));
   }
   return color;
 }
@@ -63,7 +60,8 @@ RasterImage heat_map(std::span<const float> values, int height, int width,
   RasterImage image(height * options.scale, width * options.scale, 3);
   for (int y = 0; y < image.height(); ++y) {
     for (int x = 0; x < image.width(); ++x) {
-      const double value = values[static_cast<size_t>(y / options.scale) * width + x / options.scale];
+      const double value =
+          values[static_cast<size_t>(y / options.scale) * width + x / options.scale];
       const Rgb color = color_at(options.colormap, high > low ? (value - low) / (high - low) : 0.0);
       for (int c = 0; c < 3; ++c) image.at(y, x, c) = color[static_cast<size_t>(c)];
     }

@@ -62,8 +62,8 @@ int64_t centred_square_side(const EffectiveReceptiveField& field, double fractio
   if (!(total > 0)) return 0;
   const int centre_y = static_cast<int>(std::lround(mass_y / total));
   const int centre_x = static_cast<int>(std::lround(mass_x / total));
-  const int largest = std::max({centre_y, centre_x, field.height - 1 - centre_y,
-                                field.width - 1 - centre_x});
+  const int largest =
+      std::max({centre_y, centre_x, field.height - 1 - centre_y, field.width - 1 - centre_x});
   for (int radius = 0; radius <= largest; ++radius) {
     double inside = 0;
     for (int y = std::max(0, centre_y - radius); y <= std::min(field.height - 1, centre_y + radius);

@@ -22,8 +22,7 @@ std::vector<uint8_t> normalize_min_max(std::span<const float> values) {
 
 static void check_tile(const Tile& tile, size_t index) {
   if ((tile.channels != 1 && tile.channels != 3) || tile.height <= 0 || tile.width <= 0 ||
-      tile.values.size() != static_cast<size_t>(tile.channels) *
-                                static_cast<size_t>(tile.height) *
+      tile.values.size() != static_cast<size_t>(tile.channels) * static_cast<size_t>(tile.height) *
                                 static_cast<size_t>(tile.width)) {
     throw ShapeError("grid tile " + std::to_string(index) + " has " +
                      std::to_string(tile.values.size()) + " values for shape " +

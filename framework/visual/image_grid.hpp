@@ -22,9 +22,9 @@ struct Tile {
 std::vector<uint8_t> normalize_min_max(std::span<const float> values);
 
 struct GridLayout {
-  int columns = 8;              // tiles per row
-  int scale = 1;                // each value drawn as scale x scale pixels (nearest neighbour)
-  int separator = 1;            // pixels between neighbouring tiles (none around the grid)
+  int columns = 8;                // tiles per row
+  int scale = 1;                  // each value drawn as scale x scale pixels (nearest neighbour)
+  int separator = 1;              // pixels between neighbouring tiles (none around the grid)
   uint8_t separator_value = 255;  // also fills cells without a tile
 };
 

@@ -16,9 +16,9 @@ RasterImage::RasterImage(int height, int width, int channels, uint8_t fill)
                      std::to_string(height) + "x" + std::to_string(width) + " with " +
                      std::to_string(channels));
   }
-  pixels_.assign(static_cast<size_t>(height) * static_cast<size_t>(width) *
-                     static_cast<size_t>(channels),
-                 fill);
+  pixels_.assign(
+      static_cast<size_t>(height) * static_cast<size_t>(width) * static_cast<size_t>(channels),
+      fill);
 }
 
 void write_png(const RasterImage& image, const std::string& path) {
@@ -41,8 +41,7 @@ RasterImage read_png(const std::string& path, int channels) {
   }
   png.format = channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
   RasterImage image(static_cast<int>(png.height), static_cast<int>(png.width), channels);
-  if (png_image_finish_read(&png, nullptr, image.pixels().data(), 0,
-                            nullptr) == 0) {
+  if (png_image_finish_read(&png, nullptr, image.pixels().data(), 0, nullptr) == 0) {
     const std::string message = png.message;
     png_image_free(&png);
     throw FileError("corrupt PNG " + path + ": " + message);

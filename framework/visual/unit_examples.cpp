@@ -46,8 +46,8 @@ Tile crop_window(std::span<const float> image, const Shape& chw, double centre_y
                  int size) {
   if (chw.size() != 3 || static_cast<int64_t>(image.size()) != element_count(chw) || size < 1) {
     throw ShapeError("crop: expected a (C, H, W) image and a positive size, got " +
-                     std::to_string(image.size()) + " values for " + to_string(chw) +
-                     " and size " + std::to_string(size));
+                     std::to_string(image.size()) + " values for " + to_string(chw) + " and size " +
+                     std::to_string(size));
   }
   Tile tile{{}, static_cast<int>(chw[0]), size, size};
   tile.values.assign(static_cast<size_t>(chw[0]) * size * size, 0.0f);

@@ -14,7 +14,7 @@ namespace convoy::visual {
 
 // One image's strongest response in one channel.
 struct UnitExample {
-  int64_t sample = 0;  // dataset index
+  int64_t sample = 0;    // dataset index
   int64_t y = 0, x = 0;  // position in the layer's output map of the maximum
   float activation = 0;
 };

@@ -85,12 +85,15 @@ int run_filters(const std::vector<std::string>& arguments) {
   std::printf("%s: %lld filters of %lldx%lldx%lld (%s)\n", name.c_str(),
               static_cast<long long>(oihw[0]), static_cast<long long>(oihw[1]),
               static_cast<long long>(oihw[2]), static_cast<long long>(oihw[3]),
-              oihw[1] == 3 ? "RGB tiles" : oihw[1] == 1 ? "gray tiles" : "one row per filter");
+              oihw[1] == 3   ? "RGB tiles"
+              : oihw[1] == 1 ? "gray tiles"
+                             : "one row per filter");
   if (oihw[0] >= 2) {
     const double correlation = visual::mean_absolute_filter_correlation(weight.values, oihw);
-    std::printf("mean |correlation| between filters: %.4f (Pearson over each flattened filter, "
-                "mean over pairs of distinct filters)\n",
-                correlation);
+    std::printf(
+        "mean |correlation| between filters: %.4f (Pearson over each flattened filter, "
+        "mean over pairs of distinct filters)\n",
+        correlation);
   }
   std::printf("wrote %s (%dx%d px, each tile min-max normalized)\n", output.c_str(), grid.width(),
               grid.height());

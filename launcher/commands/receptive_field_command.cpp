@@ -55,6 +55,10 @@ int run_receptive_field(const std::vector<std::string>& arguments) {
     throw UsageError("--images must be positive, --scale >= 0 and --fraction in (0, 1]");
   }
   Communicator communicator;
+  if (communicator.world_size() > 1) {
+    throw UsageError(
+        "convoy receptive-field runs on one rank (it writes one picture); start it without mpirun");
+  }
   const Checkpoint checkpoint = CheckpointReader::read(checkpoint_path);
   const RunConfig config = configuration_of(checkpoint, arguments);
   kernels::set_thread_count(config.threads > 0 ? config.threads
@@ -89,23 +93,22 @@ int run_receptive_field(const std::vector<std::string>& arguments) {
   heat.scale = scale > 0 ? scale : std::max(1, 256 / std::max(field.height, field.width));
   visual::write_png(visual::heat_map(field.map, field.height, field.width, heat), output);
 
-  const double centre_y =
-      static_cast<double>(field.centre_y * unit.jump) + unit.centre_offset;
-  const double centre_x =
-      static_cast<double>(field.centre_x * unit.jump) + unit.centre_offset;
-  std::printf("%s: centre unit (%lld, %lld) of its %lldx%lld map, centred on input (%.1f, %.1f) "
-              "of %dx%d; %lld %s\n",
-              layer.c_str(), static_cast<long long>(field.centre_y),
-              static_cast<long long>(field.centre_x), static_cast<long long>(unit.output_shape[2]),
-              static_cast<long long>(unit.output_shape[3]), centre_y, centre_x, field.height,
-              field.width, static_cast<long long>(input.dim(0)),
-              noise ? "noise images" : "test images");
+  const double centre_y = static_cast<double>(field.centre_y * unit.jump) + unit.centre_offset;
+  const double centre_x = static_cast<double>(field.centre_x * unit.jump) + unit.centre_offset;
+  std::printf(
+      "%s: centre unit (%lld, %lld) of its %lldx%lld map, centred on input (%.1f, %.1f) "
+      "of %dx%d; %lld %s\n",
+      layer.c_str(), static_cast<long long>(field.centre_y), static_cast<long long>(field.centre_x),
+      static_cast<long long>(unit.output_shape[2]), static_cast<long long>(unit.output_shape[3]),
+      centre_y, centre_x, field.height, field.width, static_cast<long long>(input.dim(0)),
+      noise ? "noise images" : "test images");
   std::printf("theoretical receptive field: %lld px (jump %lld)\n",
               static_cast<long long>(unit.receptive_field), static_cast<long long>(unit.jump));
-  std::printf("effective receptive field: %lld px (smallest centred square holding %.0f %% of "
-              "|gradient|); nonzero gradient within %lld px\n",
-              static_cast<long long>(visual::centred_square_side(field, fraction)),
-              100 * fraction, static_cast<long long>(visual::centred_square_side(field, 1.0)));
+  std::printf(
+      "effective receptive field: %lld px (smallest centred square holding %.0f %% of "
+      "|gradient|); nonzero gradient within %lld px\n",
+      static_cast<long long>(visual::centred_square_side(field, fraction)), 100 * fraction,
+      static_cast<long long>(visual::centred_square_side(field, 1.0)));
   std::printf("wrote %s (%dx%d px heat map, viridis: dark = no influence)\n", output.c_str(),
               field.width * heat.scale, field.height * heat.scale);
   return kExitSuccess;

@@ -53,12 +53,13 @@ int run_units(const std::vector<std::string>& arguments) {
   options.add_options()("checkpoint", po::value(&checkpoint_path),
                         "checkpoint file (or run-dir/latest)")(
       "layer", po::value(&layer), "layer whose units to show, e.g. layer1.0.conv1")(
-      "channels", po::value(&channels_text), "channels (units) to show, e.g. 0,1,2 (default: "
-                                             "the first 8)")(
-      "top", po::value(&top)->default_value(top), "images per channel, strongest first")(
+      "channels", po::value(&channels_text),
+      "channels (units) to show, e.g. 0,1,2 (default: "
+      "the first 8)")("top", po::value(&top)->default_value(top),
+                      "images per channel, strongest first")(
       "samples", po::value(&samples)->default_value(samples),
-      "search the first N test images (0: all)")(
-      "output", po::value(&output), "PNG to write (default: units-LAYER.png)")(
+      "search the first N test images (0: all)")("output", po::value(&output),
+                                                 "PNG to write (default: units-LAYER.png)")(
       "scale", po::value(&scale)->default_value(0),
       "pixels per input pixel (default: enough for crops about 48 px wide)")(
       "eval-batch", po::value(&batch)->default_value(batch), "images per forward pass");
@@ -75,6 +76,10 @@ int run_units(const std::vector<std::string>& arguments) {
     throw UsageError("--top and --eval-batch must be positive, --samples and --scale >= 0");
   }
   Communicator communicator;
+  if (communicator.world_size() > 1) {
+    throw UsageError(
+        "convoy units runs on one rank (it writes one picture); start it without mpirun");
+  }
   const Checkpoint checkpoint = CheckpointReader::read(checkpoint_path);
   const RunConfig config = configuration_of(checkpoint, arguments);
   kernels::set_thread_count(config.threads > 0 ? config.threads
@@ -115,10 +120,11 @@ int run_units(const std::vector<std::string>& arguments) {
   layout.columns = static_cast<int>(std::min<int64_t>(top, searched));
   layout.scale = scale > 0 ? scale : std::max(1, 48 / field);
   std::vector<visual::Tile> tiles;
-  std::printf("%s: receptive field %d px, jump %lld, centre offset %.1f; %lld test images "
-              "searched\n",
-              layer.c_str(), field, static_cast<long long>(unit.jump), unit.centre_offset,
-              static_cast<long long>(searched));
+  std::printf(
+      "%s: receptive field %d px, jump %lld, centre offset %.1f; %lld test images "
+      "searched\n",
+      layer.c_str(), field, static_cast<long long>(unit.jump), unit.centre_offset,
+      static_cast<long long>(searched));
   for (size_t position = 0; position < channels.size(); ++position) {
     std::printf("channel %lld:", static_cast<long long>(channels[position]));
     for (const visual::UnitExample& example : best.top(position)) {
@@ -128,11 +134,10 @@ int run_units(const std::vector<std::string>& arguments) {
       tiles.push_back(visual::crop_window(
           image.images, chw, static_cast<double>(example.y * unit.jump) + unit.centre_offset,
           static_cast<double>(example.x * unit.jump) + unit.centre_offset, field));
-      std::printf(" sample %lld (%s) at (%lld, %lld) = %.4g;",
-                  static_cast<long long>(example.sample),
-                  data.test->class_names()[static_cast<size_t>(image.labels[0])].c_str(),
-                  static_cast<long long>(example.y), static_cast<long long>(example.x),
-                  example.activation);
+      std::printf(
+          " sample %lld (%s) at (%lld, %lld) = %.4g;", static_cast<long long>(example.sample),
+          data.test->class_names()[static_cast<size_t>(image.labels[0])].c_str(),
+          static_cast<long long>(example.y), static_cast<long long>(example.x), example.activation);
     }
     std::printf("\n");
   }

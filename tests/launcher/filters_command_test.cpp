@@ -81,8 +81,7 @@ TEST(FiltersCommandTest, AnUnknownLayerListsTheConvolutionsAndAMissingFileIsName
       << bad_layer.output;
   auto missing = run_convoy("filters --checkpoint " + fixture.directory + "/none.h5");
   EXPECT_EQ(missing.exit_code, 1);
-  EXPECT_NE(missing.output.find(fixture.directory + "/none.h5' does not exist"),
-            std::string::npos)
+  EXPECT_NE(missing.output.find(fixture.directory + "/none.h5' does not exist"), std::string::npos)
       << missing.output;
   auto help = run_convoy("filters --help");
   EXPECT_EQ(help.exit_code, 0);

@@ -20,8 +20,8 @@ namespace convoy::testing {
 struct PictureFixture {
   static constexpr int kSize = 12;
   std::string directory, checkpoint;
-  std::vector<float> conv1_weight;       // (16, 3, 3, 3)
-  std::vector<data::Image> images;       // samples 0..5: val/a/0..2.png, val/b/0..2.png
+  std::vector<float> conv1_weight;  // (16, 3, 3, 3)
+  std::vector<data::Image> images;  // samples 0..5: val/a/0..2.png, val/b/0..2.png
   // Sample 4 has the bright patch centred at (7, 3), sample 1 the dim one centred at (3, 8).
   static constexpr int kBrightSample = 4, kDimSample = 1;
 };
@@ -69,10 +69,10 @@ inline PictureFixture make_picture_fixture(const std::string& name) {
     parameter->value.copy_from_plain(fixture.conv1_weight);
   }
   fixture.checkpoint = fixture.directory + "/model.h5";
-  write_model_checkpoint(*net,
-                         "architecture = resnet20\nvariant = cifar\ndataset = image-folder\n"
-                         "data-dir = " + fixture.directory + "/data\n",
-                         fixture.checkpoint);
+  const std::string configuration =
+      "architecture = resnet20\nvariant = cifar\ndataset = image-folder\ndata-dir = " +
+      fixture.directory + "/data\n";
+  write_model_checkpoint(*net, configuration, fixture.checkpoint);
   return fixture;
 }
 

@@ -14,9 +14,9 @@ TEST(ReceptiveFieldCommandTest, HeatMapIsDarkOutsideTheTheoreticalField) {
   const PictureFixture fixture = make_picture_fixture("receptive-field");
   const std::string png = fixture.directory + "/erf.png";
   // layer1.0.conv1 follows conv1: two 3x3 convolutions, a 5 px field around unit (6, 6).
-  auto result = run_convoy("receptive-field --checkpoint " + fixture.checkpoint +
-                           " --layer layer1.0.conv1 --images 4 --scale 2 --threads 1 --output " +
-                           png);
+  auto result =
+      run_convoy("receptive-field --checkpoint " + fixture.checkpoint +
+                 " --layer layer1.0.conv1 --images 4 --scale 2 --threads 1 --output " + png);
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("centre unit (6, 6) of its 12x12 map, centred on input (6.0, 6.0)"),
             std::string::npos)
@@ -33,9 +33,11 @@ TEST(ReceptiveFieldCommandTest, HeatMapIsDarkOutsideTheTheoreticalField) {
   for (int y = 0; y < 12; ++y) {
     for (int x = 0; x < 12; ++x) {
       const bool inside = std::abs(y - 6) <= 2 && std::abs(x - 6) <= 2;
-      const bool is_dark = map.at(2 * y, 2 * x, 0) == dark[0] && map.at(2 * y, 2 * x, 1) == dark[1] &&
-                           map.at(2 * y, 2 * x, 2) == dark[2];
-      if (!inside) EXPECT_TRUE(is_dark) << "(" << y << ", " << x << ") is outside the field";
+      const bool is_dark = map.at(2 * y, 2 * x, 0) == dark[0] &&
+                           map.at(2 * y, 2 * x, 1) == dark[1] && map.at(2 * y, 2 * x, 2) == dark[2];
+      if (!inside) {
+        EXPECT_TRUE(is_dark) << "(" << y << ", " << x << ") is outside the field";
+      }
       lit += inside && !is_dark;
     }
   }

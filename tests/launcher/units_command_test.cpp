@@ -15,9 +15,9 @@ namespace {
 TEST(UnitsCommandTest, TheStrongestImagesComeFirstCroppedToTheFieldAroundTheirMaximum) {
   const PictureFixture fixture = make_picture_fixture("units-top");
   const std::string png = fixture.directory + "/units.png";
-  auto result = run_convoy("units --checkpoint " + fixture.checkpoint +
-                           " --layer conv1 --channels 0,1 --top 2 --scale 4 --threads 1 --output " +
-                           png);
+  auto result =
+      run_convoy("units --checkpoint " + fixture.checkpoint +
+                 " --layer conv1 --channels 0,1 --top 2 --scale 4 --threads 1 --output " + png);
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("conv1: receptive field 3 px, jump 1, centre offset 0.0; 6 test"),
             std::string::npos)
@@ -36,13 +36,14 @@ TEST(UnitsCommandTest, TheStrongestImagesComeFirstCroppedToTheFieldAroundTheirMa
   std::vector<int> crop;
   for (int c = 0; c < 3; ++c)
     for (int y = 6; y <= 8; ++y)
-      for (int x = 2; x <= 4; ++x) crop.push_back(image.pixels[static_cast<size_t>((c * 12 + y) * 12 + x)]);
+      for (int x = 2; x <= 4; ++x)
+        crop.push_back(image.pixels[static_cast<size_t>((c * 12 + y) * 12 + x)]);
   const auto [low, high] = std::minmax_element(crop.begin(), crop.end());
   for (int c = 0; c < 3; ++c) {
     for (int y = 0; y < 3; ++y) {
       for (int x = 0; x < 3; ++x) {
-        const double level = 255.0 * (crop[static_cast<size_t>(c * 9 + y * 3 + x)] - *low) /
-                             (*high - *low);
+        const double level =
+            255.0 * (crop[static_cast<size_t>(c * 9 + y * 3 + x)] - *low) / (*high - *low);
         EXPECT_NEAR(grid.at(y * 4 + 1, x * 4 + 2, c), level, 1.0)
             << "channel " << c << " (" << y << ", " << x << ")";
       }
@@ -57,8 +58,8 @@ TEST(UnitsCommandTest, AnUnknownLayerOrChannelIsNamedAndAMissingCheckpointToo) {
   EXPECT_NE(bad_layer.output.find("no layer named 'nope'; layers with parameters: conv1, bn1"),
             std::string::npos)
       << bad_layer.output;
-  auto bad_channel = run_convoy("units --checkpoint " + fixture.checkpoint +
-                                " --layer conv1 --channels 16");
+  auto bad_channel =
+      run_convoy("units --checkpoint " + fixture.checkpoint + " --layer conv1 --channels 16");
   EXPECT_EQ(bad_channel.exit_code, 2);
   EXPECT_NE(bad_channel.output.find("conv1 has 16 channels (0..15), not 16"), std::string::npos)
       << bad_channel.output;
@@ -67,8 +68,8 @@ TEST(UnitsCommandTest, AnUnknownLayerOrChannelIsNamedAndAMissingCheckpointToo) {
   EXPECT_NE(missing.output.find("none.h5' does not exist"), std::string::npos) << missing.output;
   auto help = run_convoy("units --help");
   EXPECT_EQ(help.exit_code, 0);
-  for (const char* option : {"--checkpoint", "--layer", "--channels", "--top", "--samples",
-                             "--data-dir", "--output"})
+  for (const char* option :
+       {"--checkpoint", "--layer", "--channels", "--top", "--samples", "--data-dir", "--output"})
     EXPECT_NE(help.output.find(option), std::string::npos) << option << "\n" << help.output;
 }
 

@@ -22,8 +22,7 @@ std::unique_ptr<Net> all_ones_stack(const std::vector<int64_t>& dilations) {
     options.dilation = i < dilations.size() ? dilations[i] : 1;
     options.padding = options.dilation;
     options.bias = false;
-    x = net->add<Conv2d>(i < dilations.size() ? "conv" + std::to_string(i) : "after", options,
-                         {x});
+    x = net->add<Conv2d>(i < dilations.size() ? "conv" + std::to_string(i) : "after", options, {x});
   }
   net->finalize();
   for (float& value : net->parameter_values()) value = 1.0f;
@@ -51,7 +50,8 @@ void expect_support_is_the_centred_square(const EffectiveReceptiveField& erf, in
 TEST(EffectiveReceptiveFieldTest, ThreeAllOnes3x3ConvolutionsReachExactlyTheSevenPixelField) {
   auto net = all_ones_stack({1, 1, 1});
   EXPECT_EQ(net->summarize({1, 2, 15, 15})[2].receptive_field, 7);
-  const auto erf = effective_receptive_field(*net, "conv2", testing::random_tensor({2, 2, 15, 15}, 4));
+  const auto erf =
+      effective_receptive_field(*net, "conv2", testing::random_tensor({2, 2, 15, 15}, 4));
   ASSERT_EQ(erf.height, 15);
   ASSERT_EQ(erf.width, 15);
   EXPECT_EQ(erf.centre_y, 7);
@@ -70,7 +70,8 @@ TEST(EffectiveReceptiveFieldTest, ThreeAllOnes3x3ConvolutionsReachExactlyTheSeve
 TEST(EffectiveReceptiveFieldTest, Dilations124ReachExactlyTheFifteenPixelField) {
   auto net = all_ones_stack({1, 2, 4});
   EXPECT_EQ(net->summarize({1, 2, 21, 21})[2].receptive_field, 15);
-  const auto erf = effective_receptive_field(*net, "conv2", testing::random_tensor({1, 2, 21, 21}, 5));
+  const auto erf =
+      effective_receptive_field(*net, "conv2", testing::random_tensor({1, 2, 21, 21}, 5));
   EXPECT_EQ(erf.centre_y, 10);
   expect_support_is_the_centred_square(erf, 15);
 }
@@ -79,9 +80,9 @@ TEST(EffectiveReceptiveFieldTest, TheSquareHoldingAShareOfTheMassGrowsWithTheSha
   EffectiveReceptiveField erf;
   erf.height = erf.width = 5;
   erf.map.assign(25, 0.0f);
-  erf.map[12] = 6;                       // centre
-  erf.map[7] = erf.map[17] = 1;          // above and below
-  erf.map[0] = 2;                        // a corner
+  erf.map[12] = 6;               // centre
+  erf.map[7] = erf.map[17] = 1;  // above and below
+  erf.map[0] = 2;                // a corner
   // Centre of mass: y = (6*2 + 1*1 + 1*3 + 2*0) / 10 = 1.6 -> 2, x = (8*2) / 10 = 1.6 -> 2.
   EXPECT_EQ(centred_square_side(erf, 0.6), 1);
   EXPECT_EQ(centred_square_side(erf, 0.8), 3);

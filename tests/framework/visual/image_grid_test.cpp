@@ -27,12 +27,14 @@ TEST(ImageGridTest, TilesAreScaledNormalizedEachAndSeparated) {
   ASSERT_EQ(grid.channels(), 1);
   ASSERT_EQ(grid.width(), 9);
   ASSERT_EQ(grid.height(), 5);
+  // clang-format off
   const std::vector<uint8_t> expected{
       0,  0,  255, 255, 77, 255, 255, 0,  0,   //
       0,  0,  255, 255, 77, 255, 255, 0,  0,   //
       77, 77, 77,  77,  77, 77,  77,  77, 77,  //
       128, 128, 128, 128, 77, 77, 77, 77, 77,  // third tile is constant; the fourth cell empty
       128, 128, 128, 128, 77, 77, 77, 77, 77};
+  // clang-format on
   EXPECT_EQ(grid.pixels(), expected);
 }
 

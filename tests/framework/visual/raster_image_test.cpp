@@ -56,8 +56,8 @@ TEST(RasterImageTest, WritingIntoAMissingFolderIsAFileErrorNamingThePath) {
 
 TEST(RasterImageTest, ReadingAMissingOrCorruptFileIsAFileError) {
   TemporaryDirectory directory;
-  testing::expect_error_mentioning<FileError>(
-      [&] { read_png(directory.file("missing.png"), 1); }, {"missing.png"});
+  testing::expect_error_mentioning<FileError>([&] { read_png(directory.file("missing.png"), 1); },
+                                              {"missing.png"});
   data::write_file_bytes(directory.file("text.png"), {'n', 'o', 't', ' ', 'a', ' ', 'p', 'n', 'g'});
   testing::expect_error_mentioning<FileError>([&] { read_png(directory.file("text.png"), 1); },
                                               {"text.png"});

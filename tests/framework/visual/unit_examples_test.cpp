@@ -12,8 +12,10 @@ TEST(TopUnitActivationsTest, KeepsTheKStrongestImagesPerChannelWithTheirArgmax) 
   TopUnitActivations best({1, 0}, 2);
   // Samples 10, 11: channel 0 peaks 5 at (1, 2) and 9 at (0, 0); channel 1 peaks 4 at (0, 1)
   // and 1 at (1, 1).
+  // clang-format off
   const std::vector<float> first{0, 1, 2, 3, 4, 5,  0, 4, 0, 0, 0, 0,    // sample 10
                                  9, 1, 1, 1, 1, 1,  0, 0, 0, 0, 1, 0};  // sample 11
+  // clang-format on
   best.add(first, {2, 2, 2, 3}, std::vector<int64_t>{10, 11});
   // Sample 12: channel 0 peaks 7, channel 1 peaks 4 again (a tie: the earlier sample stays).
   const std::vector<float> second{7, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0};
