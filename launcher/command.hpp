@@ -30,5 +30,8 @@ int run_allreduce_bench(const std::vector<std::string>& arguments);
 int run_gradcheck(const std::vector<std::string>& arguments);
 int run_convert(const std::vector<std::string>& arguments);
 int run_health(const std::vector<std::string>& arguments);
+int run_filters(const std::vector<std::string>& arguments);
+int run_units(const std::vector<std::string>& arguments);
+int run_receptive_field(const std::vector<std::string>& arguments);
 
 }  // namespace convoy::launcher

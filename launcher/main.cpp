@@ -34,6 +34,12 @@ const std::vector<Command>& commands() {
        run_convert},
       {"health", "per-layer training-health table and plots of a run (train --health-every N)",
        run_health},
+      {"filters", "a convolution's filters from a checkpoint as a PNG grid, and their correlation",
+       run_filters},
+      {"units", "the test images that excite chosen units of a layer most, cropped, as a PNG",
+       run_units},
+      {"receptive-field", "effective vs theoretical receptive field of a layer, as a heat map",
+       run_receptive_field},
   };
   return kCommands;
 }

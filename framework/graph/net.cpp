@@ -121,18 +121,29 @@ void Net::add_gradient(Node& node, const Tensor& contribution) {
 }
 
 Tensor Net::backward(const Tensor& output_grad, const GradientsReadyCallback& on_ready) {
+  return backward_through(static_cast<NodeId>(nodes_.size() - 1), output_grad, on_ready,
+                          /*every_node_reached=*/true);
+}
+
+Tensor Net::backward_from(const std::string& name, const Tensor& output_grad) {
+  return backward_through(index_of(name), output_grad, {}, /*every_node_reached=*/false);
+}
+
+Tensor Net::backward_through(NodeId start, const Tensor& output_grad,
+                             const GradientsReadyCallback& on_ready, bool every_node_reached) {
   for (auto& node : nodes_) node.grad_set = false;
-  add_gradient(nodes_.back(), output_grad);
-  for (size_t i = nodes_.size() - 1; i >= 1; --i) {
+  add_gradient(nodes_[start], output_grad);
+  for (size_t i = static_cast<size_t>(start); i >= 1; --i) {
     Node& node = nodes_[i];
     if (!node.grad_set) {
+      if (!every_node_reached) continue;
       throw ConfigError(node_label(node) + ": no gradient reached this node (is it unused?)");
     }
     std::vector<Tensor> input_grads;
     try {
-      const auto start = profiling_ ? Clock::now() : Clock::time_point{};
+      const auto start_time = profiling_ ? Clock::now() : Clock::time_point{};
       input_grads = node.layer->backward(node.grad);
-      if (profiling_) node.backward_seconds += seconds_since(start);
+      if (profiling_) node.backward_seconds += seconds_since(start_time);
     } catch (const ShapeError& error) {
       throw ShapeError(node.name + ": " + error.what());
     }
@@ -141,12 +152,16 @@ Tensor Net::backward(const Tensor& output_grad, const GradientsReadyCallback& on
     for (size_t k = 0; k < node.inputs.size(); ++k)
       add_gradient(nodes_[node.inputs[k]], input_grads[k]);
   }
+  if (!nodes_[kInput].grad_set) {
+    throw ConfigError(node_label(nodes_[start]) + ": does not depend on the input");
+  }
   return nodes_[kInput].grad;
 }
 
 std::vector<Net::NodeSummary> Net::summarize(const Shape& input_shape) const {
   std::vector<Shape> shapes(nodes_.size());
   std::vector<int64_t> field(nodes_.size(), 1), jump(nodes_.size(), 1);
+  std::vector<double> offset(nodes_.size(), 0.0);
   shapes[kInput] = input_shape;
   std::vector<NodeSummary> rows;
   for (size_t i = 1; i < nodes_.size(); ++i) {
@@ -166,12 +181,18 @@ std::vector<Net::NodeSummary> Net::summarize(const Shape& input_shape) const {
     const Layer::Window window = node.layer->window();
     field[i] = input_field + window.dilation * (window.kernel - 1) * input_jump;
     jump[i] = input_jump * window.stride;
+    // Output 0 reads inputs -padding .. -padding + dilation * (kernel - 1); branches that
+    // merge (residual adds) are aligned, so the first input's centre stands for all.
+    const double input_offset = offset[node.inputs[0]];
+    offset[i] = input_offset + static_cast<double>(input_jump) *
+                                   (window.dilation * (window.kernel - 1) / 2.0 - window.padding);
     // Global and adaptive pooling collapse the whole map: every output sees every input pixel.
     const Shape& in = inputs[0];
     if (window.kernel == 1 && in.size() == 4 && shapes[i].size() == 4 && shapes[i][2] == 1 &&
         in[2] > 1) {
       field[i] = input_field + (in[2] - 1) * input_jump;
       jump[i] = input_jump * in[2];
+      offset[i] = input_offset + static_cast<double>(input_jump) * (in[2] - 1) / 2.0;
     }
     NodeSummary row{node.name, node.layer->describe(), shapes[i]};
     for (Parameter* parameter : node.layer->parameters()) {
@@ -180,6 +201,7 @@ std::vector<Net::NodeSummary> Net::summarize(const Shape& input_shape) const {
     row.forward_flops = node.layer->forward_flops(inputs);
     row.receptive_field = field[i];
     row.jump = jump[i];
+    row.centre_offset = offset[i];
     rows.push_back(row);
   }
   return rows;

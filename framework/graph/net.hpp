@@ -28,6 +28,9 @@ class Net {
     int64_t forward_flops = 0;  // multiply-accumulates
     int64_t receptive_field = 1;
     int64_t jump = 1;  // product of strides up to this node
+    // Unit (y, x) of this node's output is centred on input pixel (y * jump + centre_offset,
+    // x * jump + centre_offset): padding shifts it left, a kernel's half-extent right.
+    double centre_offset = 0;
   };
   // Called during backward after a layer wrote its parameter gradients, with their indices
   // into parameters() (the data-parallel reducer launches allreduces from here).
@@ -51,6 +54,10 @@ class Net {
   Tensor forward(const Tensor& input, Mode mode);
   // Returns the gradient with respect to the input batch.
   Tensor backward(const Tensor& output_grad, const GradientsReadyCallback& on_ready = {});
+  // Gradient with respect to the input batch of a gradient placed on the named node's output
+  // (after a forward): backward through that node and the nodes feeding it only. Nodes after
+  // it, and nodes before it that do not feed it, are skipped (effective receptive fields).
+  Tensor backward_from(const std::string& name, const Tensor& output_grad);
 
   // In torchvision state_dict order; backward produces gradients roughly in reverse.
   const std::vector<NamedParameter>& parameters() const { return parameters_; }
@@ -118,6 +125,10 @@ class Net {
     BackwardHook backward_hook;
   };
   NodeId index_of(const std::string& name) const;
+  // Backward from node `start` down to the input; `every_node_reached` makes a node that no
+  // gradient reached an error (a full backward) instead of a skip (backward_from).
+  Tensor backward_through(NodeId start, const Tensor& output_grad,
+                          const GradientsReadyCallback& on_ready, bool every_node_reached);
   void add_gradient(Node& node, const Tensor& contribution);
   std::string node_label(const Node& node) const;
 

@@ -1,17 +1,17 @@
 // `convoy eval --checkpoint PATH`: rebuilds the model the checkpoint was trained with (from its
 // stored configuration), loads its weights and evaluates on the test split, sharded over the
-// ranks of the job; text or --json.
+// ranks of the job; text or --json, and --confusion-png for the confusion matrix as a picture.
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "checkpoints/checkpoint_reader.hpp"
 #include "framework/distributed/communicator.hpp"
 #include "framework/kernels/context.hpp"
+#include "framework/visual/colormap.hpp"
+#include "launcher/checkpoint_model.hpp"
 #include "launcher/command.hpp"
-#include "launcher/model_factory.hpp"
-#include "launcher/training/checkpoint_state.hpp"
 #include "launcher/training/data_factory.hpp"
 #include "launcher/training/evaluator.hpp"
 #include "launcher/usage_error.hpp"
@@ -20,36 +20,28 @@ namespace convoy::launcher {
 
 namespace po = boost::program_options;
 
-// The run's configuration as stored in the checkpoint, then the command line on top.
-static RunConfig configuration_of(const Checkpoint& checkpoint,
-                                  const std::vector<std::string>& overrides) {
-  RunConfig config;
-  po::options_description options;
-  add_run_options(options, config);
-  po::variables_map values;
-  po::store(po::command_line_parser(overrides)
-                .options(options)
-                .style(kCommandLineStyle)
-                .allow_unregistered()
-                .run(),
-            values);
-  std::istringstream stored(checkpoint.configuration);
-  po::store(po::parse_config_file(stored, options, /*allow_unregistered=*/true), values);
-  // A checkpoint imported from PyTorch stores no configuration: its recipe file fills the gaps.
-  try {
-    std::ifstream recipe(find_recipe(checkpoint.recipe));
-    po::store(po::parse_config_file(recipe, options, /*allow_unregistered=*/true), values);
-  } catch (const UsageError&) {
-    // No such recipe: the stored configuration and the command line are all there is.
+// Each row divided by its class's sample count (the recall of the true class), so rare and
+// common classes read alike; viridis from 0 (dark) to 1 (yellow), one square per cell, about
+// 320 pixels across in all.
+static void write_confusion_png(const EvaluationResult& result, const std::string& path) {
+  const int classes = static_cast<int>(result.class_names.size());
+  std::vector<float> fractions(result.confusion.size(), 0.0f);
+  for (int k = 0; k < classes; ++k) {
+    int64_t total = 0;
+    for (int p = 0; p < classes; ++p) total += result.confusion[k * classes + p];
+    for (int p = 0; p < classes && total > 0; ++p)
+      fractions[k * classes + p] = static_cast<float>(result.confusion[k * classes + p]) / total;
   }
-  po::notify(values);
-  config.recipe = checkpoint.recipe;
-  return config;
+  visual::HeatMapOptions options;
+  options.scale = std::max(1, 320 / classes);
+  options.low = 0.0;
+  options.high = 1.0;
+  visual::write_png(visual::heat_map(fractions, classes, classes, options), path);
 }
 
 int run_eval(const std::vector<std::string>& arguments) {
   RunConfig parsed;
-  std::string checkpoint_path, json_path;
+  std::string checkpoint_path, json_path, confusion_path;
   bool json = false;
   int64_t batch = 256;
   po::options_description options("Evaluation");
@@ -57,7 +49,10 @@ int run_eval(const std::vector<std::string>& arguments) {
                         "checkpoint file (or run-dir/latest)")("json", po::bool_switch(&json),
                                                                "print the report as JSON")(
       "json-file", po::value(&json_path), "also write the JSON report to this file")(
-      "eval-batch", po::value(&batch)->default_value(batch), "images per forward pass");
+      "eval-batch", po::value(&batch)->default_value(batch), "images per forward pass")(
+      "confusion-png", po::value(&confusion_path),
+      "also write the confusion matrix as a PNG heat map (rows: true class, divided by its "
+      "count)");
   add_run_options(options, parsed);
   if (!parse_command_line(arguments, options,
                           "usage: convoy eval --checkpoint PATH [--data-dir DIR] [--json]",
@@ -72,9 +67,7 @@ int run_eval(const std::vector<std::string>& arguments) {
   kernels::set_thread_count(config.threads > 0 ? config.threads
                                                : communicator.recommended_threads());
   TrainingData data = open_evaluation_data(config);
-  auto net = build_model(model_config(config, data.geometry));
-  check_compatible(checkpoint, model_tensor_infos(*net));
-  load_model_state(*net, checkpoint.model);
+  auto net = load_checkpoint_net(checkpoint, config, data.geometry);
   EvaluationResult result = evaluate(*net, *data.test, data.eval_transform, communicator, batch);
   if (communicator.rank() == 0) {
     nlohmann::json report = result.to_json();
@@ -93,6 +86,7 @@ int run_eval(const std::vector<std::string>& arguments) {
       std::ofstream file(json_path);
       if (!(file << report.dump(2) << "\n")) throw FileError("cannot write " + json_path);
     }
+    if (!confusion_path.empty()) write_confusion_png(result, confusion_path);
   }
   return kExitSuccess;
 }

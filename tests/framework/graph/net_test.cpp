@@ -164,5 +164,39 @@ TEST(NetTest, ReceptiveFieldWithDilations124IsFifteenAndStridesMultiplyTheJump) 
   EXPECT_EQ(rows[3].jump, 2);
 }
 
+TEST(NetTest, CentreOffsetFollowsPaddingAndKernelExtent) {
+  // Unpadded 3x3: output 0 is centred on input 1. Then a padded stride-2 3x3 (offset += 1 *
+  // (1 - 1) = 0) and an unpadded 2x2 stride-2 window at jump 2 (offset += 2 * (0.5 - 0)).
+  Net net;
+  auto options = conv_options(1, 1);
+  options.padding = 0;
+  auto a = net.add<Conv2d>("valid", options, {Net::kInput});
+  auto b = net.add<Conv2d>("strided", conv_options(1, 1, 2), {a});
+  auto pool = conv_options(1, 1, 2);
+  pool.kernel = 2;
+  pool.padding = 0;
+  net.add<Conv2d>("pool", pool, {b});
+  net.finalize();
+  auto rows = net.summarize({1, 1, 17, 17});
+  EXPECT_EQ(rows[0].centre_offset, 1.0);
+  EXPECT_EQ(rows[1].centre_offset, 1.0);
+  EXPECT_EQ(rows[1].jump, 2);
+  EXPECT_EQ(rows[2].centre_offset, 2.0);
+  EXPECT_EQ(rows[2].receptive_field, 3 + 2 * 1 + 2 * 1);
+}
+
+TEST(NetTest, BackwardFromAnInnerNodeSkipsTheNodesAfterItAndBesideIt) {
+  // From block.conv1 of the residual net: conv2 and add come after it, the shortcut does not
+  // feed it; only conv1's backward runs, so the input gradient equals that layer's own.
+  auto net = residual_net();
+  const Tensor input = random_tensor({2, 3, 6, 6}, 8);
+  net->forward(input, Mode::train);
+  const Tensor seed = random_tensor({2, 16, 6, 6}, 9);
+  const auto from_net = net->backward_from("block.conv1", seed).to_plain();
+  const auto direct = net->layer("block.conv1").backward(seed)[0].to_plain();
+  testing::expect_near(from_net, direct, 1e-6);
+  EXPECT_THROW(net->backward_from("no.such.layer", seed), ConfigError);
+}
+
 }  // namespace
 }  // namespace convoy

@@ -1,0 +1,48 @@
+#include "launcher/checkpoint_model.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "checkpoints/checkpoint_reader.hpp"
+#include "launcher/training/checkpoint_state.hpp"
+#include "launcher/usage_error.hpp"
+
+namespace convoy::launcher {
+
+namespace po = boost::program_options;
+
+RunConfig configuration_of(const Checkpoint& checkpoint,
+                           const std::vector<std::string>& overrides) {
+  RunConfig config;
+  po::options_description options;
+  add_run_options(options, config);
+  po::variables_map values;
+  po::store(po::command_line_parser(overrides)
+                .options(options)
+                .style(kCommandLineStyle)
+                .allow_unregistered()
+                .run(),
+            values);
+  std::istringstream stored(checkpoint.configuration);
+  po::store(po::parse_config_file(stored, options, /*allow_unregistered=*/true), values);
+  // A checkpoint imported from PyTorch stores no configuration: its recipe file fills the gaps.
+  try {
+    std::ifstream recipe(find_recipe(checkpoint.recipe));
+    po::store(po::parse_config_file(recipe, options, /*allow_unregistered=*/true), values);
+  } catch (const UsageError&) {
+    // No such recipe: the stored configuration and the command line are all there is.
+  }
+  po::notify(values);
+  config.recipe = checkpoint.recipe;
+  return config;
+}
+
+std::unique_ptr<Net> load_checkpoint_net(const Checkpoint& checkpoint, const RunConfig& config,
+                                         const ModelGeometry& geometry) {
+  auto net = build_model(model_config(config, geometry));
+  check_compatible(checkpoint, model_tensor_infos(*net));
+  load_model_state(*net, checkpoint.model);
+  return net;
+}
+
+}  // namespace convoy::launcher

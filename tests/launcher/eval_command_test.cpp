@@ -1,0 +1,43 @@
+// `convoy eval --confusion-png`: one cell per (true, predicted) class, coloured by the share of
+// the true class's images predicted as that class.
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "framework/visual/colormap.hpp"
+#include "framework/visual/raster_image.hpp"
+#include "launcher/picture_fixture.hpp"
+
+namespace convoy::testing {
+namespace {
+
+TEST(EvalCommandTest, ConfusionPngColoursEachCellByItsRowShare) {
+  const PictureFixture fixture = make_picture_fixture("eval-confusion");
+  const std::string png = fixture.directory + "/confusion.png";
+  auto result = run_convoy("eval --checkpoint " + fixture.checkpoint +
+                           " --threads 1 --json --confusion-png " + png);
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  // --json prints the report as the last line.
+  std::string output = result.output;
+  while (!output.empty() && output.back() == '\n') output.pop_back();
+  const auto report = nlohmann::json::parse(output.substr(output.rfind('\n') + 1));
+  const auto matrix = report["confusion_matrix"];
+  const visual::RasterImage picture = visual::read_png(png, 3);
+  ASSERT_EQ(picture.width(), 320);  // 2 classes, 160 px per cell
+  ASSERT_EQ(picture.height(), 320);
+  for (int k = 0; k < 2; ++k) {
+    const double total = matrix[k][0].get<double>() + matrix[k][1].get<double>();
+    ASSERT_EQ(total, 3.0);
+    for (int p = 0; p < 2; ++p) {
+      const auto expected =
+          visual::color_at(visual::Colormap::viridis, matrix[k][p].get<double>() / total);
+      for (int c = 0; c < 3; ++c)
+        EXPECT_EQ(picture.at(k * 160 + 80, p * 160 + 80, c), expected[c])
+            << "cell (" << k << ", " << p << ") channel " << c;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace convoy::testing
