@@ -1,0 +1,174 @@
+// --precision bf16: Conv2d and Linear multiply bf16-rounded inputs, weights and output
+// gradients and accumulate in f32. The references below round exactly those operands to bf16
+// (round to nearest even) and accumulate in double: a layer that still computed in f32, or one
+// that rounded its results to bf16 too, misses them by ~100x the tolerance.
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "framework/kernels/context.hpp"
+#include "framework/layers/conv2d.hpp"
+#include "framework/layers/linear.hpp"
+#include "framework/models/model_builder.hpp"
+#include "support/layer_testing.hpp"
+
+namespace convoy {
+namespace {
+
+using testing::expect_near;
+using testing::random_tensor;
+using testing::randomize_parameters;
+
+float round_to_bf16(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  bits += 0x7FFF + ((bits >> 16) & 1);  // round to nearest, ties to even
+  bits &= 0xFFFF0000u;
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
+}
+
+std::vector<float> rounded(std::vector<float> values) {
+  for (auto& value : values) value = round_to_bf16(value);
+  return values;
+}
+
+double max_abs_difference(const std::vector<float>& a, const std::vector<float>& b) {
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(double(a[i]) - b[i]));
+  return worst;
+}
+
+// Stride-2, padded, biased 3x3 convolution: forward, input gradient and weight gradient loops.
+struct ConvolutionReference {
+  int64_t N = 2, C = 5, H = 7, W = 6, O = 8, K = 3, stride = 2, padding = 1;
+  int64_t OH = (H + 2 * padding - K) / stride + 1, OW = (W + 2 * padding - K) / stride + 1;
+
+  template <typename Visit>
+  void for_each_tap(Visit visit) const {
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t o = 0; o < O; ++o)
+        for (int64_t oh = 0; oh < OH; ++oh)
+          for (int64_t ow = 0; ow < OW; ++ow)
+            for (int64_t c = 0; c < C; ++c)
+              for (int64_t kh = 0; kh < K; ++kh)
+                for (int64_t kw = 0; kw < K; ++kw) {
+                  const int64_t ih = oh * stride - padding + kh, iw = ow * stride - padding + kw;
+                  if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                  visit(((n * C + c) * H + ih) * W + iw, ((o * C + c) * K + kh) * K + kw,
+                        ((n * O + o) * OH + oh) * OW + ow);
+                }
+  }
+};
+
+Conv2dOptions bf16_conv_options(const ConvolutionReference& r) {
+  Conv2dOptions options;
+  options.in_channels = r.C;
+  options.out_channels = r.O;
+  options.kernel = r.K;
+  options.stride = r.stride;
+  options.padding = r.padding;
+  options.compute_type = DataType::bf16;
+  return options;
+}
+
+class MixedPrecisionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(kernels::cpu_has_bf16())
+        << "this machine kind has AVX512-BF16; without it --precision bf16 is refused";
+  }
+};
+
+TEST_F(MixedPrecisionTest, Conv2dMultipliesBf16OperandsAndAccumulatesInF32) {
+  ConvolutionReference r;
+  Conv2d conv(bf16_conv_options(r));
+  randomize_parameters(conv, 21);
+  Tensor input = random_tensor({r.N, r.C, r.H, r.W}, 22);
+  Tensor output = conv.forward({input}, Mode::train);
+  ASSERT_EQ(output.layout().data_type(), DataType::f32);
+
+  const auto x = rounded(input.to_plain()), w = rounded(conv.weight().value.to_plain());
+  const auto bias = conv.bias()->value.to_plain();  // bias is added in f32
+  std::vector<double> expected(static_cast<size_t>(r.N * r.O * r.OH * r.OW));
+  for (int64_t i = 0; i < static_cast<int64_t>(expected.size()); ++i) {
+    expected[i] = bias[(i / (r.OH * r.OW)) % r.O];
+  }
+  r.for_each_tap([&](int64_t xi, int64_t wi, int64_t yi) { expected[yi] += double(x[xi]) * w[wi]; });
+  const std::vector<float> expected_f32(expected.begin(), expected.end());
+  expect_near(output.to_plain(), expected_f32, 1e-4);
+
+  // The same layer in f32 differs from the bf16 reference by the rounding of its operands.
+  Conv2dOptions f32_options = bf16_conv_options(r);
+  f32_options.compute_type = DataType::f32;
+  Conv2d reference_layer(f32_options);
+  randomize_parameters(reference_layer, 21);
+  const auto f32_output = reference_layer.forward({input}, Mode::train).to_plain();
+  EXPECT_GT(max_abs_difference(f32_output, expected_f32), 1e-3);
+
+  // Backward: input and weight gradients from bf16 operands, written in f32.
+  Tensor output_grad = random_tensor(output.shape(), 23);
+  const auto g = rounded(output_grad.to_plain());
+  auto input_grad = conv.backward(output_grad).at(0);
+  ASSERT_EQ(input_grad.layout().data_type(), DataType::f32);
+  std::vector<double> expected_input_grad(x.size()), expected_weight_grad(w.size());
+  r.for_each_tap([&](int64_t xi, int64_t wi, int64_t yi) {
+    expected_input_grad[xi] += double(w[wi]) * g[yi];
+    expected_weight_grad[wi] += double(x[xi]) * g[yi];
+  });
+  expect_near(input_grad.to_plain(),
+              std::vector<float>(expected_input_grad.begin(), expected_input_grad.end()), 1e-4);
+  expect_near(conv.weight().grad.to_plain(),
+              std::vector<float>(expected_weight_grad.begin(), expected_weight_grad.end()), 1e-4);
+}
+
+TEST_F(MixedPrecisionTest, LinearMultipliesBf16OperandsAndAccumulatesInF32) {
+  const int64_t batch = 4, in = 37, out = 6;
+  Linear linear(LinearOptions{in, out, true, DataType::bf16});
+  randomize_parameters(linear, 31);
+  Tensor input = random_tensor({batch, in}, 32);
+  const auto y = linear.forward({input}, Mode::train).to_plain();
+  const auto x = rounded(input.to_plain()), w = rounded(linear.weight().value.to_plain());
+  const auto b = linear.bias()->value.to_plain();
+  std::vector<float> expected(static_cast<size_t>(batch * out));
+  for (int64_t n = 0; n < batch; ++n)
+    for (int64_t o = 0; o < out; ++o) {
+      double sum = b[o];
+      for (int64_t i = 0; i < in; ++i) sum += double(x[n * in + i]) * w[o * in + i];
+      expected[n * out + o] = static_cast<float>(sum);
+    }
+  expect_near(y, expected, 1e-4);
+
+  Tensor output_grad = random_tensor({batch, out}, 33);
+  const auto g = rounded(output_grad.to_plain());
+  const auto input_grad = linear.backward(output_grad).at(0).to_plain();
+  std::vector<float> expected_input_grad(x.size()), expected_weight_grad(w.size());
+  for (int64_t n = 0; n < batch; ++n)
+    for (int64_t o = 0; o < out; ++o)
+      for (int64_t i = 0; i < in; ++i) {
+        expected_input_grad[n * in + i] += w[o * in + i] * g[n * out + o];
+        expected_weight_grad[o * in + i] += x[n * in + i] * g[n * out + o];
+      }
+  expect_near(input_grad, expected_input_grad, 1e-4);
+  expect_near(linear.weight().grad.to_plain(), expected_weight_grad, 1e-4);
+}
+
+TEST_F(MixedPrecisionTest, ANetSwitchesPrecisionBackAndForthWithTheSameWeights) {
+  ModelConfig config;
+  config.architecture = "resnet20";
+  config.in_channels = 1;
+  auto net = build_model(config);
+  Tensor input = random_tensor({2, 1, 16, 16}, 41);
+  const auto f32_logits = net->forward(input, Mode::eval).to_plain();
+  net->set_compute_type(DataType::bf16);
+  const auto bf16_logits = net->forward(input, Mode::eval).to_plain();
+  // Close (bf16 keeps ~3 significant digits through 20 layers), but not the f32 computation.
+  expect_near(bf16_logits, f32_logits, 0.05);
+  EXPECT_GT(max_abs_difference(bf16_logits, f32_logits), 1e-5);
+  net->set_compute_type(DataType::f32);
+  EXPECT_EQ(net->forward(input, Mode::eval).to_plain(), f32_logits);
+}
+
+}  // namespace
+}  // namespace convoy
