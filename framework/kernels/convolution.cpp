@@ -16,10 +16,13 @@ namespace convoy::kernels {
 //    division, which is exactly PyTorch's floor formula.
 // 4. ReLU can be fused as a post-op; backward then masks the incoming gradient with the saved
 //    output (relu'(x) = [y > 0]) through an eltwise backward primitive.
-// 5. compute_type bf16 (mixed precision, as torch.autocast): the primitives read bf16 source,
-//    weights and output gradient (converted on the way in by the same reorders that change
-//    layouts) and write f32 output, input gradient and weight gradient, so every other layer,
-//    the allreduce and the optimizer keep working on f32 and the master weights stay f32.
+// 5. compute_type bf16 (mixed precision, as torch.autocast): forward and backward-data read bf16
+//    source, weights and output gradient (converted on the way in by the same reorders that
+//    change layouts) and write f32 output and input gradient, so every other layer, the
+//    allreduce and the optimizer keep working on f32 and the master weights stay f32.
+//    Backward-weights stays f32: oneDNN 2.6's AMX backward-weights kernels ran slower than its
+//    f32 ones here (vgg11_bn 512-channel layers: ~75 ms bf16 vs ~40 ms f32 per call), and
+//    the f32 input and output gradient are at hand anyway.
 
 using dnnl::memory;
 
@@ -65,13 +68,13 @@ Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_uniq
   }
   const auto type = to_dnnl(c.compute_type);
   const auto f32 = memory::data_type::f32;
-  memory::dims weights_dims =
-      c.groups == 1 ? memory::dims{c.out_channels, channels, c.kernel_h, c.kernel_w}
-                    : memory::dims{c.groups, c.out_channels / c.groups, channels / c.groups,
-                                   c.kernel_h, c.kernel_w};
-  impl_->plain_weights = memory::desc(weights_dims, memory::data_type::f32,
-                                      c.groups == 1 ? memory::format_tag::oihw
-                                                    : memory::format_tag::goihw);
+  memory::dims weights_dims = c.groups == 1
+                                  ? memory::dims{c.out_channels, channels, c.kernel_h, c.kernel_w}
+                                  : memory::dims{c.groups, c.out_channels / c.groups,
+                                                 channels / c.groups, c.kernel_h, c.kernel_w};
+  impl_->plain_weights =
+      memory::desc(weights_dims, memory::data_type::f32,
+                   c.groups == 1 ? memory::format_tag::oihw : memory::format_tag::goihw);
   impl_->plain_bias = memory::desc({c.out_channels}, memory::data_type::f32, memory::format_tag::x);
 
   memory::desc source_any(to_dnnl_dims(c.input), type, memory::format_tag::any);
@@ -80,9 +83,9 @@ Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_uniq
   memory::desc destination_grad_any(to_dnnl_dims(output), type, memory::format_tag::any);
   memory::desc weights_any(weights_dims, type, memory::format_tag::any);
   memory::desc weights_grad_any(weights_dims, f32, memory::format_tag::any);
-  memory::desc bias_any = c.bias ? memory::desc({c.out_channels}, memory::data_type::f32,
-                                                memory::format_tag::any)
-                                 : memory::desc();
+  memory::desc bias_any =
+      c.bias ? memory::desc({c.out_channels}, memory::data_type::f32, memory::format_tag::any)
+             : memory::desc();
   memory::dims strides{c.stride_h, c.stride_w};
   memory::dims dilates{c.dilation_h - 1, c.dilation_w - 1};
   memory::dims padding{c.padding_h, c.padding_w};
@@ -95,23 +98,37 @@ Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_uniq
       attributes.set_post_ops(post_ops);
     }
     impl_->forward_descriptor = dnnl::convolution_forward::primitive_desc(
-        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training,
-                                        dnnl::algorithm::convolution_direct, source_any,
-                                        weights_any, bias_any, destination_any, strides, dilates,
-                                        padding, padding),
+        dnnl::convolution_forward::desc(
+            dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, source_any,
+            weights_any, bias_any, destination_any, strides, dilates, padding, padding),
         attributes, engine());
     const auto& forward = impl_->forward_descriptor;
     impl_->backward_data_descriptor = dnnl::convolution_backward_data::primitive_desc(
-        dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct,
-                                              source_grad_any, weights_any, destination_grad_any,
-                                              strides, dilates, padding, padding),
+        dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, source_grad_any,
+                                              weights_any, destination_grad_any, strides, dilates,
+                                              padding, padding),
         engine(), forward);
-    impl_->backward_weights_descriptor = dnnl::convolution_backward_weights::primitive_desc(
-        dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct,
-                                                 forward.src_desc(), weights_grad_any,
-                                                 bias_any, destination_grad_any, strides, dilates,
-                                                 padding, padding),
-        engine(), forward);
+    if (c.compute_type == DataType::f32) {
+      impl_->backward_weights_descriptor = dnnl::convolution_backward_weights::primitive_desc(
+          dnnl::convolution_backward_weights::desc(
+              dnnl::algorithm::convolution_direct, forward.src_desc(), weights_grad_any, bias_any,
+              destination_grad_any, strides, dilates, padding, padding),
+          engine(), forward);
+    } else {
+      // See note 5: the weight gradient is computed from the f32 tensors the layer holds anyway.
+      memory::desc source_f32(to_dnnl_dims(c.input), f32, memory::format_tag::any);
+      memory::desc weights_f32(weights_dims, f32, memory::format_tag::any);
+      auto f32_hint = dnnl::convolution_forward::primitive_desc(
+          dnnl::convolution_forward::desc(
+              dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, source_f32,
+              weights_f32, bias_any, destination_any, strides, dilates, padding, padding),
+          engine());
+      impl_->backward_weights_descriptor = dnnl::convolution_backward_weights::primitive_desc(
+          dnnl::convolution_backward_weights::desc(
+              dnnl::algorithm::convolution_direct, f32_hint.src_desc(), weights_grad_any, bias_any,
+              f32_hint.dst_desc(), strides, dilates, padding, padding),
+          engine(), f32_hint);
+    }
     impl_->forward = dnnl::convolution_forward(forward);
     impl_->backward_data = dnnl::convolution_backward_data(impl_->backward_data_descriptor);
     impl_->backward_weights =
@@ -125,8 +142,8 @@ Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_uniq
           engine(),
           dnnl::eltwise_forward::primitive_desc(
               dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training,
-                                          dnnl::algorithm::eltwise_relu_use_dst_for_bwd, dst,
-                                          0.0f, 0.0f),
+                                          dnnl::algorithm::eltwise_relu_use_dst_for_bwd, dst, 0.0f,
+                                          0.0f),
               engine()));
       impl_->relu_backward = dnnl::eltwise_backward(impl_->relu_backward_descriptor);
     }
@@ -163,8 +180,8 @@ void Convolution::forward(const Memory& source, const Memory& weights, const Mem
                                         descriptor.weights_desc(), s.forward_weights);
     auto dst_user = dnnl_memory_of(destination);
     bool direct = dst_user.get_desc() == descriptor.dst_desc();
-    if (!direct && (!s.destination_scratch ||
-                    s.destination_scratch.get_desc() != descriptor.dst_desc())) {
+    if (!direct &&
+        (!s.destination_scratch || s.destination_scratch.get_desc() != descriptor.dst_desc())) {
       s.destination_scratch = memory(descriptor.dst_desc(), engine());
     }
     auto dst = direct ? dst_user : s.destination_scratch;
@@ -185,8 +202,8 @@ void Convolution::backward_data(const Memory& destination_grad, const Memory& we
   auto& s = *impl_;
   const auto& descriptor = s.backward_data_descriptor;
   guarded("running the convolution backward (data)", [&] {
-    auto diff_dst = reorder_if_needed(dnnl_memory_of(destination_grad),
-                                      descriptor.diff_dst_desc(), s.destination_grad_scratch);
+    auto diff_dst = reorder_if_needed(dnnl_memory_of(destination_grad), descriptor.diff_dst_desc(),
+                                      s.destination_grad_scratch);
     if (s.config.fuse_relu) diff_dst = mask_relu(s, diff_dst, destination);
     auto weights_in = reorder_if_needed(plain_view(s.plain_weights, weights),
                                         descriptor.weights_desc(), s.backward_weights_input);
@@ -247,9 +264,8 @@ static memory mask_relu(Convolution::Impl& s, const memory& diff_dst, const Memo
   if (!s.masked_grad || s.masked_grad.get_desc() != relu.diff_src_desc()) {
     s.masked_grad = memory(relu.diff_src_desc(), engine());
   }
-  execute(s.relu_backward, {{DNNL_ARG_DIFF_DST, diff_in},
-                            {DNNL_ARG_DST, dst},
-                            {DNNL_ARG_DIFF_SRC, s.masked_grad}});
+  execute(s.relu_backward,
+          {{DNNL_ARG_DIFF_DST, diff_in}, {DNNL_ARG_DST, dst}, {DNNL_ARG_DIFF_SRC, s.masked_grad}});
   memory converted_scratch;
   return reorder_if_needed(s.masked_grad, s.backward_data_descriptor.diff_dst_desc(),
                            converted_scratch);

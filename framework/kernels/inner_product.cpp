@@ -41,27 +41,26 @@ InnerProduct::InnerProduct(const InnerProductConfig& c) : impl_(std::make_unique
       c.bias ? memory::desc({c.out_features}, f32, memory::format_tag::any) : memory::desc();
   memory::desc destination_any({c.batch, c.out_features}, f32, memory::format_tag::any);
   memory::desc destination_grad_any({c.batch, c.out_features}, type, memory::format_tag::any);
-  guarded("creating the inner product " + std::to_string(c.in_features) + " -> " +
-              std::to_string(c.out_features),
-          [&] {
-            s.forward_descriptor = dnnl::inner_product_forward::primitive_desc(
-                dnnl::inner_product_forward::desc(dnnl::prop_kind::forward_training, source_any,
-                                                  weights_any, bias_any, destination_any),
-                engine());
-            s.backward_data_descriptor = dnnl::inner_product_backward_data::primitive_desc(
-                dnnl::inner_product_backward_data::desc(source_grad_any, weights_any,
-                                                        destination_grad_any),
-                engine(), s.forward_descriptor);
-            s.backward_weights_descriptor = dnnl::inner_product_backward_weights::primitive_desc(
-                dnnl::inner_product_backward_weights::desc(s.forward_descriptor.src_desc(),
-                                                           weights_grad_any, bias_any,
-                                                           destination_grad_any),
-                engine(), s.forward_descriptor);
-            s.forward = dnnl::inner_product_forward(s.forward_descriptor);
-            s.backward_data = dnnl::inner_product_backward_data(s.backward_data_descriptor);
-            s.backward_weights =
-                dnnl::inner_product_backward_weights(s.backward_weights_descriptor);
-          });
+  guarded(
+      "creating the inner product " + std::to_string(c.in_features) + " -> " +
+          std::to_string(c.out_features),
+      [&] {
+        s.forward_descriptor = dnnl::inner_product_forward::primitive_desc(
+            dnnl::inner_product_forward::desc(dnnl::prop_kind::forward_training, source_any,
+                                              weights_any, bias_any, destination_any),
+            engine());
+        s.backward_data_descriptor = dnnl::inner_product_backward_data::primitive_desc(
+            dnnl::inner_product_backward_data::desc(source_grad_any, weights_any,
+                                                    destination_grad_any),
+            engine(), s.forward_descriptor);
+        s.backward_weights_descriptor = dnnl::inner_product_backward_weights::primitive_desc(
+            dnnl::inner_product_backward_weights::desc(
+                s.forward_descriptor.src_desc(), weights_grad_any, bias_any, destination_grad_any),
+            engine(), s.forward_descriptor);
+        s.forward = dnnl::inner_product_forward(s.forward_descriptor);
+        s.backward_data = dnnl::inner_product_backward_data(s.backward_data_descriptor);
+        s.backward_weights = dnnl::inner_product_backward_weights(s.backward_weights_descriptor);
+      });
 }
 
 InnerProduct::~InnerProduct() = default;

@@ -24,10 +24,10 @@ for row in "${rows[@]}"; do
   for round in $(seq "$rounds"); do
     "$convoy" bench --architecture "$architecture" --variant "$variant" --batch "$batch" \
       --input "$input" --classes 10 --threads "$threads" --steps "$steps" --precision "$precision" \
-      --json --no-peak | tee -a "$out/convoy-$architecture.jsonl"
+      --json --no-peak | tee -a "$out/convoy-${row//[:x]/_}.jsonl"
     /usr/bin/python3 scripts/bench/pytorch_peer.py --model "$architecture" --variant "$variant" \
       --batch "$batch" --input "$input" --classes 10 --threads "$threads" --steps "$steps" \
-      --precision "$precision" | tee -a "$out/pytorch-$architecture.jsonl"
+      --precision "$precision" | tee -a "$out/pytorch-${row//[:x]/_}.jsonl"
   done
 done
 /usr/bin/python3 - "$out" "${rows[@]}" <<'PY'
@@ -35,9 +35,9 @@ import json, statistics, sys
 out, rows = sys.argv[1], sys.argv[2:]
 print(f"{'row':40} {'convoy img/s':>12} {'PyTorch img/s':>13} {'ratio':>6} {'convoy MB':>9} {'PyTorch MB':>10}")
 for row in rows:
-    arch = row.split(":")[0]
-    c = [json.loads(l) for l in open(f"{out}/convoy-{arch}.jsonl")]
-    p = [json.loads(l) for l in open(f"{out}/pytorch-{arch}.jsonl")]
+    key = row.replace(":", "_").replace("x", "_")
+    c = [json.loads(l) for l in open(f"{out}/convoy-{key}.jsonl")]
+    p = [json.loads(l) for l in open(f"{out}/pytorch-{key}.jsonl")]
     ci = statistics.median(x["images_per_second"] for x in c)
     pi = statistics.median(x["images_per_second"] for x in p)
     cm = statistics.median(x["peak_rss_mb"] for x in c)

@@ -1,7 +1,8 @@
 // --precision bf16: Conv2d and Linear multiply bf16-rounded inputs, weights and output
-// gradients and accumulate in f32. The references below round exactly those operands to bf16
-// (round to nearest even) and accumulate in double: a layer that still computed in f32, or one
-// that rounded its results to bf16 too, misses them by ~100x the tolerance.
+// gradients and accumulate in f32 (Conv2d's weight gradient excepted: it stays f32). The references
+// below round exactly those operands to bf16 (round to nearest even) and accumulate in double: a
+// layer that still computed in f32, or one that rounded its results to bf16 too, misses them by
+// ~100x the tolerance.
 
 #include <gtest/gtest.h>
 
@@ -95,7 +96,8 @@ TEST_F(MixedPrecisionTest, Conv2dMultipliesBf16OperandsAndAccumulatesInF32) {
   for (int64_t i = 0; i < static_cast<int64_t>(expected.size()); ++i) {
     expected[i] = bias[(i / (r.OH * r.OW)) % r.O];
   }
-  r.for_each_tap([&](int64_t xi, int64_t wi, int64_t yi) { expected[yi] += double(x[xi]) * w[wi]; });
+  r.for_each_tap(
+      [&](int64_t xi, int64_t wi, int64_t yi) { expected[yi] += double(x[xi]) * w[wi]; });
   const std::vector<float> expected_f32(expected.begin(), expected.end());
   expect_near(output.to_plain(), expected_f32, 1e-4);
 
@@ -107,15 +109,17 @@ TEST_F(MixedPrecisionTest, Conv2dMultipliesBf16OperandsAndAccumulatesInF32) {
   const auto f32_output = reference_layer.forward({input}, Mode::train).to_plain();
   EXPECT_GT(max_abs_difference(f32_output, expected_f32), 1e-3);
 
-  // Backward: input and weight gradients from bf16 operands, written in f32.
+  // Backward: the input gradient from bf16 operands, written in f32. The weight gradient is
+  // computed in f32 from the f32 input and output gradient (convolution.cpp, note 5).
   Tensor output_grad = random_tensor(output.shape(), 23);
   const auto g = rounded(output_grad.to_plain());
+  const auto x_f32 = input.to_plain(), g_f32 = output_grad.to_plain();
   auto input_grad = conv.backward(output_grad).at(0);
   ASSERT_EQ(input_grad.layout().data_type(), DataType::f32);
   std::vector<double> expected_input_grad(x.size()), expected_weight_grad(w.size());
   r.for_each_tap([&](int64_t xi, int64_t wi, int64_t yi) {
     expected_input_grad[xi] += double(w[wi]) * g[yi];
-    expected_weight_grad[wi] += double(x[xi]) * g[yi];
+    expected_weight_grad[wi] += double(x_f32[xi]) * g_f32[yi];
   });
   expect_near(input_grad.to_plain(),
               std::vector<float>(expected_input_grad.begin(), expected_input_grad.end()), 1e-4);
