@@ -11,12 +11,13 @@ depth (dark: near the input, light: near the output). `convoy health RUN_DIR` ru
 Uses Debian's python3-matplotlib with the Agg backend (no display needed).
 """
 import argparse
-import json
 import math
 import os
 import sys
 
 import matplotlib
+
+import metrics_records
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
@@ -36,25 +37,18 @@ def read_health(path):
     """Per layer (in network order): {key: ([steps], [values])}; null becomes NaN."""
     layers = {}
     records = 0
-    with open(path) as file:
-        for number, line in enumerate(file, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                sys.exit(f"plot_health.py: {path}:{number}: not JSON ({error})")
-            if record.get("kind") != "health":
-                continue
-            records += 1
-            for entry in record["layers"]:
-                series = layers.setdefault(entry["name"], {})
-                for key, _, _ in PANELS:
-                    if key in entry:
-                        steps, values = series.setdefault(key, ([], []))
-                        steps.append(record["step"])
-                        value = entry[key]
-                        values.append(math.nan if value is None else float(value))
+    for record in metrics_records.records(path, "plot_health.py"):
+        if record.get("kind") != "health":
+            continue
+        records += 1
+        for entry in record["layers"]:
+            series = layers.setdefault(entry["name"], {})
+            for key, _, _ in PANELS:
+                if key in entry:
+                    steps, values = series.setdefault(key, ([], []))
+                    steps.append(record["step"])
+                    value = entry[key]
+                    values.append(math.nan if value is None else float(value))
     return layers, records
 
 

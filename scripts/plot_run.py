@@ -9,12 +9,13 @@ records (step, loss, accuracy = top-1, top5 on the test split). Uses Debian's
 python3-matplotlib with the Agg backend (no display needed).
 """
 import argparse
-import json
 import math
 import os
 import sys
 
 import matplotlib
+
+import metrics_records
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
@@ -27,20 +28,13 @@ def number(value):
 def read_records(path):
     """{kind: {key: [values]}} for the train and eval records, in file order."""
     series = {"train": {}, "eval": {}}
-    with open(path) as file:
-        for line_number, line in enumerate(file, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                sys.exit(f"plot_run.py: {path}:{line_number}: not JSON ({error})")
-            kind = record.get("kind")
-            if kind not in series:
-                continue
-            for key, value in record.items():
-                if key != "kind" and (value is None or isinstance(value, (int, float))):
-                    series[kind].setdefault(key, []).append(number(value))
+    for record in metrics_records.records(path, "plot_run.py"):
+        kind = record.get("kind")
+        if kind not in series:
+            continue
+        for key, value in record.items():
+            if key != "kind" and (value is None or isinstance(value, (int, float))):
+                series[kind].setdefault(key, []).append(number(value))
     return series
 
 
