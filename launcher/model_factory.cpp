@@ -46,6 +46,7 @@ ModelConfig model_config(const RunConfig& config, const ModelGeometry& geometry)
   model.num_classes = geometry.classes;
   model.seed = config.seed;
   model.compute_type = compute_type_of(config.precision);
+  model.fuse_relus = config.fuse_relu;
   return model;
 }
 

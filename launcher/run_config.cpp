@@ -69,7 +69,7 @@ std::string RunConfig::to_text() const {
       << "\nlabel-smoothing = " << label_smoothing << "\nclip-grad-norm = " << clip_grad_norm
       << "\nseed = " << seed << "\nsync-bn = " << sync_batch_norm
       << "\nbucket-mb = " << bucket_megabytes << "\ncompress-bf16 = " << compress_bf16
-      << "\nprecision = " << precision << "\n";
+      << "\nprecision = " << precision << "\nfuse-relu = " << fuse_relu << "\n";
   return out.str();
 }
 
@@ -180,7 +180,10 @@ void add_run_options(po::options_description& options, RunConfig& c) {
       "abort when a step takes this many times the recent median")(
       "hang-min-seconds", po::value(&c.hang_min_seconds)->default_value(c.hang_min_seconds),
       "... and at least this long")(
-      "precision", po::value(&c.precision)->default_value(c.precision), "fp32 or bf16")(
+      "precision", po::value(&c.precision)->default_value(c.precision),
+      "fp32, or bf16: convolutions and linear layers in bf16 with f32 master weights")(
+      "fuse-relu", po::value(&c.fuse_relu)->default_value(c.fuse_relu),
+      "fold each ReLU into the convolution, BatchNorm or Add before it (same results)")(
       "health-every", po::value(&c.health_every)->default_value(c.health_every),
       "log per-layer training-health statistics every N steps (0: off)");
   po::options_description testing("Testing (fault injection)");

@@ -1,5 +1,7 @@
 #include "framework/graph/net.hpp"
 
+#include "framework/layers/activation.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -280,6 +282,21 @@ std::vector<Net::LayerTiming> Net::layer_timings() const {
 void Net::reset_parameters(uint64_t seed) {
   std::mt19937_64 generator(seed);
   for (size_t i = 1; i < nodes_.size(); ++i) nodes_[i].layer->reset_parameters(generator);
+}
+
+int Net::fuse_relus() {
+  int fused = 0;
+  for (auto& node : nodes_) {
+    auto* activation = dynamic_cast<Activation*>(node.layer.get());
+    if (!activation || !activation->is_plain_relu() || node.inputs.size() != 1) continue;
+    Node& producer = nodes_[node.inputs[0]];
+    // The producer's own output becomes relu'd: nobody else may be reading it.
+    if (!producer.layer || producer.consumer_count != 1) continue;
+    if (!producer.layer->absorb_relu()) continue;
+    activation->set_fused_into_input(true);
+    ++fused;
+  }
+  return fused;
 }
 
 void Net::set_compute_type(DataType type) {

@@ -109,6 +109,11 @@ class Net {
   // Mixed precision for every layer (see Layer::set_compute_type): bf16 convolutions and
   // matrix products with f32 master weights, as torch.autocast(dtype=torch.bfloat16).
   void set_compute_type(DataType type);
+  // Folds every plain ReLU into the layer before it when that layer feeds nothing else and can
+  // compute the ReLU itself (Conv2d post-op, BatchNorm2d's fused flag, Add): one pass over the
+  // data instead of two, forward and backward, with the same results bit for bit. The ReLU
+  // nodes stay (names, summary) as pass-throughs. Returns how many were fused.
+  int fuse_relus();
 
  private:
   struct Node {

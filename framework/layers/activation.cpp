@@ -10,7 +10,14 @@ Activation::Activation(const ActivationOptions& options) : Layer("Activation"), 
   }
 }
 
+void Activation::set_fused_into_input(bool fused) {
+  fused_into_input_ = fused;
+  kernel_.reset();
+  input_ = output_ = input_grad_ = Tensor();
+}
+
 std::string Activation::describe() const {
+  if (fused_into_input_) return "ReLU (fused into the previous layer)";
   char number[32];
   auto value = [&](float v) {
     std::snprintf(number, sizeof number, "%g", v);
@@ -42,7 +49,7 @@ std::string Activation::describe() const {
 }
 
 int64_t Activation::forward_flops(const std::vector<Shape>& input_shapes) const {
-  return element_count(input_shapes[0]);
+  return fused_into_input_ ? 0 : element_count(input_shapes[0]);
 }
 
 Shape Activation::infer_output_shape(const std::vector<Shape>& input_shapes) const {
@@ -56,6 +63,7 @@ void Activation::reshape(const std::vector<Shape>&) {
 
 Tensor Activation::forward_impl(const std::vector<Tensor>& inputs, Mode mode) {
   const Tensor& input = inputs[0];
+  if (fused_into_input_) return input;
   if (!kernel_ || kernel_->config().source != input.layout()) {
     kernel_.emplace(
         kernels::EltwiseConfig{input.layout(), options_.kind, options_.alpha, options_.beta});
@@ -68,6 +76,8 @@ Tensor Activation::forward_impl(const std::vector<Tensor>& inputs, Mode mode) {
 }
 
 std::vector<Tensor> Activation::backward_impl(const Tensor& output_grad) {
+  // The previous layer's backward masks the gradient with its own (relu'd) output.
+  if (fused_into_input_) return {output_grad};
   const Tensor& saved = kernel_->backward_uses_output() ? output_ : input_;
   kernel_->backward(output_grad.memory(), saved.memory(), input_grad_.memory());
   return {input_grad_};

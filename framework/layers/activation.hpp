@@ -26,6 +26,13 @@ class Activation : public Layer {
   std::string describe() const override;
   int64_t forward_flops(const std::vector<Shape>& input_shapes) const override;
   const ActivationOptions& options() const { return options_; }
+  bool is_plain_relu() const {
+    return options_.kind == ActivationKind::relu && options_.alpha == 0;
+  }
+  // The previous layer computes this activation already (Net::fuse_relus): forward returns its
+  // input and backward its output gradient, untouched. The node keeps its name and place.
+  void set_fused_into_input(bool fused);
+  bool fused_into_input() const { return fused_into_input_; }
 
  protected:
   Shape infer_output_shape(const std::vector<Shape>& input_shapes) const override;
@@ -35,6 +42,7 @@ class Activation : public Layer {
 
  private:
   ActivationOptions options_;
+  bool fused_into_input_ = false;
   std::optional<kernels::Eltwise> kernel_;
   Tensor input_;   // kept only when backward needs the input (GELU, Swish, ...)
   Tensor output_;  // same dims and layout as the input

@@ -22,6 +22,10 @@ class Add : public Layer {
   std::string describe() const override;
   int64_t forward_flops(const std::vector<Shape>& input_shapes) const override;
   void set_fuse_relu(bool fuse);
+  bool absorb_relu() override {
+    set_fuse_relu(true);
+    return true;
+  }
   bool fuse_relu() const { return options_.fuse_relu; }
 
  protected:

@@ -38,6 +38,10 @@ class BatchNorm2d : public Layer {
   Buffer& running_var() { return *running_var_; }
   Buffer& num_batches_tracked() { return *num_batches_tracked_; }
   void set_fuse_relu(bool fuse);
+  bool absorb_relu() override {
+    set_fuse_relu(true);
+    return true;
+  }
   // With a reducer, training-mode statistics (and the matching backward sums) are those of the
   // global batch over all ranks. nullptr returns to per-rank statistics. Not owned.
   void set_statistics_reducer(StatisticsReducer* reducer) { reducer_ = reducer; }

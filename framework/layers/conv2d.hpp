@@ -35,6 +35,10 @@ class Conv2d : public Layer {
   Parameter& weight() { return *weight_; }
   Parameter* bias() { return bias_; }
   void set_fuse_relu(bool fuse);
+  bool absorb_relu() override {
+    set_fuse_relu(true);
+    return true;
+  }
   void set_compute_type(DataType type) override;
 
  protected:

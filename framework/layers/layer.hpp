@@ -69,6 +69,9 @@ class Layer {
   // in bf16 with `DataType::bf16`). Tensors in and out, parameters and gradients stay f32.
   // Layers without matrix products ignore it.
   virtual void set_compute_type(DataType type) {}
+  // Takes over a ReLU that follows this layer (oneDNN's fused post-op or flag), if the layer
+  // can: returns true and from then on outputs relu(y). Net::fuse_relus() calls it.
+  virtual bool absorb_relu() { return false; }
 
  protected:
   virtual Shape infer_output_shape(const std::vector<Shape>& input_shapes) const = 0;

@@ -63,6 +63,7 @@ std::unique_ptr<Net> build_model(const ModelConfig& config) {
   }
   net->finalize();
   initialize(*net, config);
+  if (config.fuse_relus) net->fuse_relus();
   if (config.compute_type != DataType::f32) net->set_compute_type(config.compute_type);
   return net;
 }

@@ -20,6 +20,7 @@ struct ModelConfig {
   double dropout = 0.5;  // VGG imagenet classifier
   uint64_t seed = 0;     // initial weights
   DataType compute_type = DataType::f32;  // bf16: mixed precision (Net::set_compute_type)
+  bool fuse_relus = true;                 // Net::fuse_relus: same results, fewer passes
 };
 
 // Builds, initializes (torchvision's init) and finalizes the network.

@@ -1,6 +1,7 @@
 #include "launcher/training/health_recorder.hpp"
 
 #include <map>
+#include <set>
 
 #include "framework/health/health_statistics.hpp"
 #include "framework/layers/activation.hpp"
@@ -22,9 +23,12 @@ bool ends_with_relu(const Layer& layer) {
   return false;
 }
 
-std::string type_of(const Layer& layer) {
-  if (dynamic_cast<const Activation*>(&layer)) return layer.describe();  // "ReLU", "GELU" ...
-  return ends_with_relu(layer) ? layer.type() + "+ReLU" : layer.type();
+std::string type_of(const Layer& layer, bool relu_reported_by_next_node) {
+  if (auto* activation = dynamic_cast<const Activation*>(&layer)) {
+    return activation->fused_into_input() ? "ReLU" : layer.describe();  // "ReLU", "GELU" ...
+  }
+  return ends_with_relu(layer) && !relu_reported_by_next_node ? layer.type() + "+ReLU"
+                                                              : layer.type();
 }
 
 }  // namespace
@@ -32,15 +36,29 @@ std::string type_of(const Layer& layer) {
 void HealthRecorder::before_update(const Net& net) {
   layers_.clear();
   std::map<std::string, int> seen;
-  for (const auto& node : net.last_forward_outputs()) {
+  const auto outputs = net.last_forward_outputs();
+  // A ReLU that Net::fuse_relus folded into its producer stays a node whose output IS the
+  // producer's: report the activation there, under the ReLU's name, as without fusion.
+  std::set<const void*> fused_relu_outputs;
+  for (const auto& node : outputs) {
+    auto* activation = dynamic_cast<const Activation*>(node.layer);
+    if (activation && activation->fused_into_input() && !node.output.empty()) {
+      fused_relu_outputs.insert(node.output.memory().data());
+    }
+  }
+  for (const auto& node : outputs) {
     Layer& layer = *node.layer;
-    const bool is_activation = dynamic_cast<const Activation*>(&layer) || ends_with_relu(layer);
+    const bool relu_reported_by_next_node = !node.output.empty() &&
+                                            !dynamic_cast<const Activation*>(&layer) &&
+                                            fused_relu_outputs.count(node.output.memory().data());
+    const bool is_activation = dynamic_cast<const Activation*>(&layer) ||
+                               (ends_with_relu(layer) && !relu_reported_by_next_node);
     std::vector<Parameter*> parameters = layer.parameters();
     if (parameters.empty() && !is_activation) continue;
     LayerSnapshot snapshot;
     const int occurrence = ++seen[node.name];
     snapshot.name = occurrence == 1 ? node.name : node.name + "#" + std::to_string(occurrence);
-    snapshot.type = type_of(layer);
+    snapshot.type = type_of(layer, relu_reported_by_next_node);
     for (Parameter* parameter : parameters) {
       snapshot.values_before.push_back(parameter->value.to_plain());
       snapshot.gradients.push_back(parameter->grad.to_plain());
