@@ -116,12 +116,15 @@ Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_uniq
           engine(), forward);
     } else {
       // See note 5: the weight gradient is computed from the f32 tensors the layer holds anyway.
-      memory::desc source_f32(to_dnnl_dims(c.input), f32, memory::format_tag::any);
+      // In the forward's activation layout, so the f32 tensors need no reorder on the way in.
+      dnnl_memory_desc_t raw_source = forward.src_desc().data;
+      raw_source.data_type = dnnl_f32;
+      memory::desc source_f32(raw_source);
       memory::desc weights_f32(weights_dims, f32, memory::format_tag::any);
       auto f32_hint = dnnl::convolution_forward::primitive_desc(
           dnnl::convolution_forward::desc(
               dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, source_f32,
-              weights_f32, bias_any, destination_any, strides, dilates, padding, padding),
+              weights_f32, bias_any, forward.dst_desc(), strides, dilates, padding, padding),
           engine());
       impl_->backward_weights_descriptor = dnnl::convolution_backward_weights::primitive_desc(
           dnnl::convolution_backward_weights::desc(
