@@ -20,10 +20,10 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
   --output "$out/receptive_field.png" | tee "$out/receptive_field.txt"
 /usr/bin/python3 scripts/plot_run.py "$run" --output "$out/training_curves.png"
 
-# Healthy vs broken: the same 512 steps of ResNet-20, once at the recipe's learning rate and
+# Healthy vs broken: the same 192 steps of ResNet-20, once at the recipe's learning rate and
 # once at 50x it.
-short=(train --recipe fashion-resnet20 --train-samples 8192 --test-samples 1000 --epochs 8
-       --batch-size 128 --health-every 16 --progress lines --threads 1)
+short=(train --recipe fashion-resnet20 --train-samples 4096 --test-samples 1000 --epochs 6
+       --batch-size 128 --health-every 8 --progress lines --threads 1)
 "$convoy" "${short[@]}" --run-dir "$scratch/healthy" > /dev/null
 "$convoy" "${short[@]}" --run-dir "$scratch/broken" --lr 5 --on-nonfinite skip > /dev/null || true
 "$convoy" health "$scratch/healthy" --no-plots | tee "$out/health_healthy.txt"
