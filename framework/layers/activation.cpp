@@ -60,7 +60,6 @@ Tensor Activation::forward_impl(const std::vector<Tensor>& inputs, Mode mode) {
     kernel_.emplace(
         kernels::EltwiseConfig{input.layout(), options_.kind, options_.alpha, options_.beta});
     output_ = Tensor(input.layout());
-    input_grad_ = Tensor(input.layout());
   }
   kernel_->forward(input.memory(), output_.memory());
   input_ = kernel_->backward_uses_output() ? Tensor() : input;
@@ -69,8 +68,9 @@ Tensor Activation::forward_impl(const std::vector<Tensor>& inputs, Mode mode) {
 
 std::vector<Tensor> Activation::backward_impl(const Tensor& output_grad) {
   const Tensor& saved = kernel_->backward_uses_output() ? output_ : input_;
-  kernel_->backward(output_grad.memory(), saved.memory(), input_grad_.memory());
-  return {input_grad_};
+  Tensor input_grad = gradient_buffer(saved.layout());  // the input's dims and layout
+  kernel_->backward(output_grad.memory(), saved.memory(), input_grad.memory());
+  return {input_grad};
 }
 
 }  // namespace convoy
