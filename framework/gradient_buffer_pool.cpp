@@ -13,6 +13,14 @@ Tensor GradientBufferPool::acquire(const Layout& layout) {
   return buffers_.back();
 }
 
+bool GradientBufferPool::held_only_by(const Tensor& tensor) const {
+  if (tensor.empty() || tensor.memory().handle_count() != 2) return false;
+  for (const Tensor& buffer : buffers_) {
+    if (buffer.memory().data() == tensor.memory().data()) return true;
+  }
+  return false;
+}
+
 size_t GradientBufferPool::bytes() const {
   size_t total = 0;
   for (const Tensor& buffer : buffers_) total += buffer.layout().bytes();

@@ -30,6 +30,10 @@ class GradientBufferPool {
   // its previous user left): the caller must overwrite every element.
   Tensor acquire(const Layout& layout);
 
+  // Whether `tensor` is one of the pool's buffers and the caller's handle is the only one
+  // outside the pool: the caller may then update it in place without anyone seeing.
+  bool held_only_by(const Tensor& tensor) const;
+
   // Buffers allocated so far, and their total size in bytes.
   size_t buffer_count() const { return buffers_.size(); }
   size_t bytes() const;

@@ -115,14 +115,17 @@ void Net::add_gradient(Node& node, const Tensor& contribution) {
     node.grad_is_sum = false;
     return;
   }
-  // Second contribution to a fan-out node: sum into a buffer of the Net's, because the first
-  // contribution may be shared (Add gives both branches one tensor; the caller's output_grad).
-  if (!node.grad_is_sum) {
+  // Second contribution to a fan-out node: sum into a buffer no one else sees. The first
+  // contribution is one if only this node still holds it (a residual branch's gradient once
+  // the branch's last layer ran); otherwise it may be shared (Add gives both branches one
+  // tensor, the caller keeps its output_grad, a hook kept a copy) and is copied first.
+  // In place or copied, the sum is the same: first + second, element by element.
+  if (!node.grad_is_sum && !gradient_buffers_.held_only_by(node.grad)) {
     Tensor sum = gradient_buffers_.acquire(node.grad.layout());
     sum.copy_from(node.grad);
     node.grad = sum;
-    node.grad_is_sum = true;
   }
+  node.grad_is_sum = true;
   kernels::accumulate(contribution.memory(), node.grad.memory());
 }
 
