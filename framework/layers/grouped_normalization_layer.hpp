@@ -35,8 +35,8 @@ class GroupedNormalizationLayer : public Layer {
   Parameter* weight_ = nullptr;
   Parameter* bias_ = nullptr;
   std::optional<kernels::GroupNormalization> kernel_;
-  Tensor input_;  // plain, saved by forward for backward
-  Tensor output_;  // plain
+  Tensor input_;        // plain, saved by forward for backward
+  Tensor output_;       // plain
   Tensor plain_input_;  // conversion of a blocked input
 };
 

@@ -31,7 +31,7 @@ TEST(GradientBufferPoolTest, ReusesABufferOnlyOnceNoTensorOutsideThePoolHoldsIt)
 TEST(GradientBufferPoolTest, ReusesOnlyForTheSameLayout) {
   GradientBufferPool pool;
   void* data = pool.acquire(Layout::plain({4, 8})).memory().data();  // released at once
-  Tensor other = pool.acquire(Layout::plain({8, 4}));  // same bytes, other dims
+  Tensor other = pool.acquire(Layout::plain({8, 4}));                // same bytes, other dims
   EXPECT_NE(other.memory().data(), data);
   Tensor same = pool.acquire(Layout::plain({4, 8}));
   EXPECT_EQ(same.memory().data(), data);
