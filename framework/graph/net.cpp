@@ -19,6 +19,11 @@ namespace convoy {
 //    and the checkpoint are each one loop over plain memory.
 // 3. Errors from a layer are rethrown with the node's name, so a shape mismatch reads
 //    "layer2.0.conv1: Conv2d(...): expects ...".
+// 4. Gradients w.r.t. node outputs are not kept for the run: a node drops its gradient right
+//    after its layer's backward used it, and layers take their input gradients from one
+//    GradientBufferPool, which recycles every buffer no one holds any more. Backward then
+//    needs about as many activation-sized buffers as are alive at once (a handful), not one
+//    per layer, which is what PyTorch achieves by freeing each gradient after use.
 
 using Clock = std::chrono::steady_clock;
 
@@ -59,6 +64,7 @@ void Net::finalize() {
   int64_t total = 0;
   for (auto& node : nodes_) {
     if (!node.layer) continue;
+    node.layer->set_gradient_buffer_pool(&gradient_buffers_);
     for (Parameter* parameter : node.layer->parameters()) {
       node.parameter_indices.push_back(static_cast<int>(parameters_.size()));
       parameters_.push_back({node.name + "." + parameter->name, parameter});
@@ -108,17 +114,20 @@ void Net::add_gradient(Node& node, const Tensor& contribution) {
   if (!node.grad_set) {
     node.grad = contribution;
     node.grad_set = true;
+    node.grad_is_sum = false;
     return;
   }
-  // Second contribution to a fan-out node: sum into a buffer the Net owns, because the first
-  // contribution belongs to the layer that produced it.
-  if (node.grad.memory().data() != node.grad_sum_buffer.memory().data()) {
-    if (node.grad_sum_buffer.empty() || node.grad_sum_buffer.layout() != node.grad.layout()) {
-      node.grad_sum_buffer = Tensor(node.grad.layout());
-    }
-    node.grad_sum_buffer.copy_from(node.grad);
-    node.grad = node.grad_sum_buffer;
+  // Second contribution to a fan-out node: sum into a buffer no one else sees. The first
+  // contribution is one if only this node still holds it (a residual branch's gradient once
+  // the branch's last layer ran); otherwise it may be shared (Add gives both branches one
+  // tensor, the caller keeps its output_grad, a hook kept a copy) and is copied first.
+  // In place or copied, the sum is the same: first + second, element by element.
+  if (!node.grad_is_sum && !gradient_buffers_.held_only_by(node.grad)) {
+    Tensor sum = gradient_buffers_.acquire(node.grad.layout());
+    sum.copy_from(node.grad);
+    node.grad = sum;
   }
+  node.grad_is_sum = true;
   kernels::accumulate(contribution.memory(), node.grad.memory());
 }
 
@@ -133,7 +142,10 @@ Tensor Net::backward_from(const std::string& name, const Tensor& output_grad) {
 
 Tensor Net::backward_through(NodeId start, const Tensor& output_grad,
                              const GradientsReadyCallback& on_ready, bool every_node_reached) {
-  for (auto& node : nodes_) node.grad_set = false;
+  for (auto& node : nodes_) {
+    node.grad = Tensor();  // a backward that threw may have left some
+    node.grad_set = false;
+  }
   add_gradient(nodes_[start], output_grad);
   for (size_t i = static_cast<size_t>(start); i >= 1; --i) {
     Node& node = nodes_[i];
@@ -153,11 +165,15 @@ Tensor Net::backward_through(NodeId start, const Tensor& output_grad,
     if (on_ready && !node.parameter_indices.empty()) on_ready(node.parameter_indices);
     for (size_t k = 0; k < node.inputs.size(); ++k)
       add_gradient(nodes_[node.inputs[k]], input_grads[k]);
+    node.grad = Tensor();  // used: its buffer goes back to the pool once no input shares it
   }
-  if (!nodes_[kInput].grad_set) {
+  Node& input = nodes_[kInput];
+  if (!input.grad_set) {
     throw ConfigError(node_label(nodes_[start]) + ": does not depend on the input");
   }
-  return nodes_[kInput].grad;
+  Tensor input_grad = std::move(input.grad);  // the caller holds it for as long as it needs
+  input.grad = Tensor();
+  return input_grad;
 }
 
 std::vector<Net::NodeSummary> Net::summarize(const Shape& input_shape) const {

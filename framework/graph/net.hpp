@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "framework/gradient_buffer_pool.hpp"
 #include "framework/graph/named_tensors.hpp"
 #include "framework/layers/layer.hpp"
 
@@ -52,7 +53,10 @@ class Net {
   void finalize();
 
   Tensor forward(const Tensor& input, Mode mode);
-  // Returns the gradient with respect to the input batch.
+  // Returns the gradient with respect to the input batch. Gradients w.r.t. inner nodes live
+  // only while needed: a node's is dropped once its layer's backward used it, and the buffer
+  // is recycled (see GradientBufferPool), so at most a few activation-sized gradients exist
+  // at once, as in PyTorch.
   Tensor backward(const Tensor& output_grad, const GradientsReadyCallback& on_ready = {});
   // Gradient with respect to the input batch of a gradient placed on the named node's output
   // (after a forward): backward through that node and the nodes feeding it only. Nodes after
@@ -114,6 +118,8 @@ class Net {
   // data instead of two, forward and backward, with the same results bit for bit. The ReLU
   // nodes stay (names, summary) as pass-throughs. Returns how many were fused.
   int fuse_relus();
+  // The buffers backward draws gradients from (their count shows how much reuse there is).
+  const GradientBufferPool& gradient_buffers() const { return gradient_buffers_; }
 
  private:
   struct Node {
@@ -123,9 +129,10 @@ class Net {
     int consumer_count = 0;
     std::vector<int> parameter_indices;
     Tensor output;
-    Tensor grad;             // gradient w.r.t. output, accumulated during backward
-    Tensor grad_sum_buffer;  // owned buffer for fan-out nodes (allocated once per layout)
+    // Gradient w.r.t. the output during backward; dropped once the node's backward used it.
+    Tensor grad;
     bool grad_set = false;
+    bool grad_is_sum = false;  // `grad` is a sum buffer of the Net's (fan-out nodes)
     double forward_seconds = 0, backward_seconds = 0;
     BackwardHook backward_hook;
   };
@@ -141,6 +148,8 @@ class Net {
   std::vector<NamedParameter> parameters_;
   std::vector<NamedBuffer> buffers_;
   std::vector<float> values_arena_, grads_arena_;
+  // Every layer's input gradients and the fan-out sums come from here (see backward_through).
+  GradientBufferPool gradient_buffers_;
   bool finalized_ = false;
   bool profiling_ = false;
 };

@@ -51,6 +51,9 @@ class Memory {
   const Layout& layout() const { return layout_; }
   void* data() const;
   bool empty() const { return impl_ == nullptr; }
+  // How many Memory handles share this buffer (a view over an external buffer counts only its
+  // own handles). GradientBufferPool reuses a buffer once its own handle is the last one.
+  long handle_count() const { return impl_.use_count(); }
 
   struct Impl;
   const Impl& impl() const { return *impl_; }

@@ -13,7 +13,7 @@ Activation::Activation(const ActivationOptions& options) : Layer("Activation"), 
 void Activation::set_fused_into_input(bool fused) {
   fused_into_input_ = fused;
   kernel_.reset();
-  input_ = output_ = input_grad_ = Tensor();
+  input_ = output_ = Tensor();
 }
 
 std::string Activation::describe() const {
@@ -68,7 +68,6 @@ Tensor Activation::forward_impl(const std::vector<Tensor>& inputs, Mode mode) {
     kernel_.emplace(
         kernels::EltwiseConfig{input.layout(), options_.kind, options_.alpha, options_.beta});
     output_ = Tensor(input.layout());
-    input_grad_ = Tensor(input.layout());
   }
   kernel_->forward(input.memory(), output_.memory());
   input_ = kernel_->backward_uses_output() ? Tensor() : input;
@@ -79,8 +78,9 @@ std::vector<Tensor> Activation::backward_impl(const Tensor& output_grad) {
   // The previous layer's backward masks the gradient with its own (relu'd) output.
   if (fused_into_input_) return {output_grad};
   const Tensor& saved = kernel_->backward_uses_output() ? output_ : input_;
-  kernel_->backward(output_grad.memory(), saved.memory(), input_grad_.memory());
-  return {input_grad_};
+  Tensor input_grad = gradient_buffer(saved.layout());  // the input's dims and layout
+  kernel_->backward(output_grad.memory(), saved.memory(), input_grad.memory());
+  return {input_grad};
 }
 
 }  // namespace convoy

@@ -46,7 +46,6 @@ class Activation : public Layer {
   std::optional<kernels::Eltwise> kernel_;
   Tensor input_;   // kept only when backward needs the input (GELU, Swish, ...)
   Tensor output_;  // same dims and layout as the input
-  Tensor input_grad_;
 };
 
 inline ActivationOptions relu() { return {ActivationKind::relu, 0.0f, 0.0f}; }

@@ -43,7 +43,6 @@ void AdaptiveAvgPool2d::build_kernel(const Layout& source_layout) {
   config.output_w = options_.output_w;
   kernel_.emplace(config);
   output_ = Tensor(kernel_->destination_layout());
-  input_grad_ = Tensor(kernel_->source_layout());
 }
 
 Tensor AdaptiveAvgPool2d::forward_impl(const std::vector<Tensor>& inputs, Mode mode) {
@@ -54,8 +53,9 @@ Tensor AdaptiveAvgPool2d::forward_impl(const std::vector<Tensor>& inputs, Mode m
 }
 
 std::vector<Tensor> AdaptiveAvgPool2d::backward_impl(const Tensor& output_grad) {
-  kernel_->backward(output_grad.memory(), input_grad_.memory());
-  return {input_grad_};
+  Tensor input_grad = gradient_buffer(kernel_->source_layout());  // (N, C, H, W)
+  kernel_->backward(output_grad.memory(), input_grad.memory());
+  return {input_grad};
 }
 
 }  // namespace convoy

@@ -38,7 +38,6 @@ class AdaptiveAvgPool2d : public Layer {
   Shape input_shape_;
   std::optional<kernels::AdaptiveAveragePooling> kernel_;
   Tensor output_;      // (N, C, out_h, out_w)
-  Tensor input_grad_;  // (N, C, H, W)
 };
 
 }  // namespace convoy

@@ -33,7 +33,6 @@ Tensor Add::forward_impl(const std::vector<Tensor>& inputs, Mode) {
     relu_mask_.reset();
     if (options_.fuse_relu) {
       relu_mask_.emplace(kernels::EltwiseConfig{layout, kernels::EltwiseAlgorithm::relu});
-      masked_grad_ = Tensor(layout);
     }
   }
   kernel_->forward(inputs[0].memory(), inputs[1].memory(), output_.memory());
@@ -42,8 +41,10 @@ Tensor Add::forward_impl(const std::vector<Tensor>& inputs, Mode) {
 
 std::vector<Tensor> Add::backward_impl(const Tensor& output_grad) {
   if (!options_.fuse_relu) return {output_grad, output_grad};
-  relu_mask_->backward(output_grad.memory(), output_.memory(), masked_grad_.memory());
-  return {masked_grad_, masked_grad_};
+  // Both branches receive the same tensor; the Net sums fan-out into a buffer of its own.
+  Tensor masked_grad = gradient_buffer(output_.layout());
+  relu_mask_->backward(output_grad.memory(), output_.memory(), masked_grad.memory());
+  return {masked_grad, masked_grad};
 }
 
 }  // namespace convoy

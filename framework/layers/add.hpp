@@ -38,8 +38,7 @@ class Add : public Layer {
   AddOptions options_;
   std::optional<kernels::BinaryAdd> kernel_;
   std::optional<kernels::Eltwise> relu_mask_;  // backward of the fused ReLU
-  Tensor output_;
-  Tensor masked_grad_;
+  Tensor output_;  // the fused ReLU's backward masks with it
 };
 
 }  // namespace convoy

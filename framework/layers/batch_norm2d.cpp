@@ -81,7 +81,7 @@ void BatchNorm2d::reshape(const std::vector<Shape>&) {
   kernel_.reset();  // built by the first forward, which knows the input layout
   batch_mean_ = Tensor::zeros({options_.channels});
   batch_variance_ = Tensor::zeros({options_.channels});
-  plain_input_ = plain_output_ = plain_output_grad_ = plain_input_grad_ = Tensor();
+  plain_input_ = plain_output_ = Tensor();
   mean_.assign(options_.channels, 0.0);
   inverse_std_.assign(options_.channels, 0.0);
 }
@@ -94,7 +94,6 @@ void BatchNorm2d::build_kernel(const Layout& input_layout) {
   config.fuse_relu = options_.fuse_relu;
   kernel_.emplace(config);
   output_ = Tensor(kernel_->destination_layout());
-  input_grad_ = Tensor(kernel_->source_grad_layout());
 }
 
 static kernels::ChannelView channel_view(const Shape& shape) {
@@ -179,12 +178,13 @@ void BatchNorm2d::update_running_statistics(std::span<const double> mean,
 std::vector<Tensor> BatchNorm2d::backward_impl(const Tensor& output_grad) {
   if (last_path_ != Path::local_training) return backward_with_plain_loops(output_grad);
   const kernels::Memory no_memory;
+  Tensor input_grad = gradient_buffer(kernel_->source_grad_layout());  // (N, C, H, W)
   kernel_->backward(
       input_.memory(), output_grad.memory(), weight_ ? weight_->value.memory() : no_memory,
       bias_ ? bias_->value.memory() : no_memory, batch_mean_.memory(), batch_variance_.memory(),
-      input_grad_.memory(), weight_ ? weight_->grad.memory() : no_memory,
+      input_grad.memory(), weight_ ? weight_->grad.memory() : no_memory,
       bias_ ? bias_->grad.memory() : no_memory);
-  return {input_grad_};
+  return {input_grad};
 }
 
 std::vector<Tensor> BatchNorm2d::backward_with_plain_loops(const Tensor& output_grad) {
@@ -200,7 +200,7 @@ std::vector<Tensor> BatchNorm2d::backward_with_plain_loops(const Tensor& output_
     }
   }
   Tensor source = plain_version(input_, plain_input_);
-  Tensor destination_grad = plain_version(output_grad, plain_output_grad_);
+  Tensor destination_grad = plain_gradient(output_grad);
   const float* relu_output = nullptr;
   if (options_.fuse_relu) {
     // The synchronized forward left its plain output in plain_output_ already.
@@ -215,13 +215,16 @@ std::vector<Tensor> BatchNorm2d::backward_with_plain_loops(const Tensor& output_
     if (bias_) bias_->grad.plain_data()[c] = static_cast<float>(sums[c]);
   }
   if (!frozen) reducer_->allreduce_sum(sums);
-  if (plain_input_grad_.empty()) plain_input_grad_ = Tensor::zeros(shape);
+  Tensor plain_input_grad = gradient_buffer(Layout::plain(shape));  // (N, C, H, W)
   kernels::normalize_channels_backward(
       source.plain_data(), destination_grad.plain_data(), relu_output, view, mean_, inverse_std_,
       weight_ ? weight_->value.plain_data() : nullptr, sums, frozen ? 0.0 : global_count_,
-      plain_input_grad_.plain_data());
-  input_grad_.copy_from(plain_input_grad_);
-  return {input_grad_};
+      plain_input_grad.plain_data());
+  const Layout input_grad_layout = kernel_->source_grad_layout();
+  if (input_grad_layout == plain_input_grad.layout()) return {plain_input_grad};
+  Tensor input_grad = gradient_buffer(input_grad_layout);
+  input_grad.copy_from(plain_input_grad);
+  return {input_grad};
 }
 
 }  // namespace convoy

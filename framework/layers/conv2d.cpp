@@ -100,7 +100,6 @@ int64_t Conv2d::forward_flops(const std::vector<Shape>& input_shapes) const {
 void Conv2d::reshape(const std::vector<Shape>& input_shapes) {
   kernel_.emplace(kernel_config(input_shapes[0]));
   output_ = Tensor(kernel_->destination_layout());
-  input_grad_ = Tensor(kernel_->source_layout());
 }
 
 Tensor Conv2d::forward_impl(const std::vector<Tensor>& inputs, Mode mode) {
@@ -111,11 +110,12 @@ Tensor Conv2d::forward_impl(const std::vector<Tensor>& inputs, Mode mode) {
 }
 
 std::vector<Tensor> Conv2d::backward_impl(const Tensor& output_grad) {
-  kernel_->backward_data(output_grad.memory(), weight_->value.memory(), input_grad_.memory(),
+  Tensor input_grad = gradient_buffer(kernel_->source_layout());  // (N, C, H, W)
+  kernel_->backward_data(output_grad.memory(), weight_->value.memory(), input_grad.memory(),
                          output_.memory());
   kernel_->backward_weights(input_.memory(), output_grad.memory(), weight_->grad.memory(),
                             bias_ ? bias_->grad.memory() : kernels::Memory());
-  return {input_grad_};
+  return {input_grad};
 }
 
 }  // namespace convoy

@@ -56,7 +56,6 @@ class Conv2d : public Layer {
   std::optional<kernels::Convolution> kernel_;
   Tensor input_;   // saved by forward for backward_weights // (N, C, H, W)
   Tensor output_;  // (N, O, H_out, W_out)
-  Tensor input_grad_;
 };
 
 }  // namespace convoy

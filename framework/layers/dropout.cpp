@@ -38,7 +38,6 @@ Shape Dropout::infer_output_shape(const std::vector<Shape>& input_shapes) const 
 
 void Dropout::reshape(const std::vector<Shape>& input_shapes) {
   output_ = Tensor::zeros(input_shapes[0]);
-  input_grad_ = Tensor::zeros(input_shapes[0]);
   mask_.assign(static_cast<size_t>(element_count(input_shapes[0])), 0.0f);
   mask_ready_ = false;
 }
@@ -64,10 +63,11 @@ Tensor Dropout::forward_impl(const std::vector<Tensor>& inputs, Mode mode) {
 
 std::vector<Tensor> Dropout::backward_impl(const Tensor& output_grad) {
   if (!last_was_train_) return {output_grad};
-  input_grad_.copy_from(output_grad);
-  float* values = input_grad_.plain_data();
+  Tensor input_grad = gradient_buffer(output_.layout());  // plain, the input's dims
+  input_grad.copy_from(output_grad);
+  float* values = input_grad.plain_data();
   for (size_t i = 0; i < mask_.size(); ++i) values[i] *= mask_[i];
-  return {input_grad_};
+  return {input_grad};
 }
 
 }  // namespace convoy

@@ -40,7 +40,7 @@ class Dropout : public Layer {
   bool mask_ready_ = false;
   bool last_was_train_ = false;
   std::vector<float> mask_;     // 0 or 1/(1-p) per element, plain order
-  Tensor output_, input_grad_;  // plain
+  Tensor output_;  // plain
 };
 
 }  // namespace convoy

@@ -11,7 +11,6 @@ Shape Flatten::infer_output_shape(const std::vector<Shape>& input_shapes) const 
 void Flatten::reshape(const std::vector<Shape>& input_shapes) {
   input_shape_ = input_shapes[0];
   output_ = Tensor::zeros(infer_output_shape(input_shapes));
-  input_grad_ = Tensor::zeros(input_shape_);
 }
 
 Tensor Flatten::forward_impl(const std::vector<Tensor>& inputs, Mode) {
@@ -22,9 +21,10 @@ Tensor Flatten::forward_impl(const std::vector<Tensor>& inputs, Mode) {
 }
 
 std::vector<Tensor> Flatten::backward_impl(const Tensor& output_grad) {
+  Tensor input_grad = gradient_buffer(Layout::plain(input_shape_));  // (N, C, H, W)
   kernels::reorder(output_grad.memory(),
-                   kernels::Memory(Layout::plain(output_.shape()), input_grad_.memory().data()));
-  return {input_grad_};
+                   kernels::Memory(Layout::plain(output_.shape()), input_grad.memory().data()));
+  return {input_grad};
 }
 
 }  // namespace convoy

@@ -20,8 +20,7 @@ class Flatten : public Layer {
 
  private:
   Shape input_shape_;
-  Tensor output_;      // (N, C*H*W) plain
-  Tensor input_grad_;  // (N, C, H, W) plain
+  Tensor output_;  // (N, C*H*W) plain
 };
 
 }  // namespace convoy

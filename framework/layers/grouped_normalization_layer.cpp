@@ -37,8 +37,7 @@ void GroupedNormalizationLayer::reshape(const std::vector<Shape>& input_shapes) 
   const Shape& input = input_shapes[0];
   kernel_.emplace(group_view(input), eps_);
   output_ = Tensor::zeros(input);
-  input_grad_ = Tensor::zeros(input);
-  plain_input_ = plain_output_grad_ = Tensor();
+  plain_input_ = Tensor();
 }
 
 Tensor GroupedNormalizationLayer::forward_impl(const std::vector<Tensor>& inputs, Mode) {
@@ -49,12 +48,13 @@ Tensor GroupedNormalizationLayer::forward_impl(const std::vector<Tensor>& inputs
 }
 
 std::vector<Tensor> GroupedNormalizationLayer::backward_impl(const Tensor& output_grad) {
-  Tensor destination_grad = plain_version(output_grad, plain_output_grad_);
+  Tensor destination_grad = plain_gradient(output_grad);
+  Tensor input_grad = gradient_buffer(output_.layout());  // plain, the input's dims
   kernel_->backward(input_.plain_data(), destination_grad.plain_data(),
-                    weight_ ? weight_->value.plain_data() : nullptr, input_grad_.plain_data(),
+                    weight_ ? weight_->value.plain_data() : nullptr, input_grad.plain_data(),
                     weight_ ? weight_->grad.plain_data() : nullptr,
                     bias_ ? bias_->grad.plain_data() : nullptr);
-  return {input_grad_};
+  return {input_grad};
 }
 
 }  // namespace convoy

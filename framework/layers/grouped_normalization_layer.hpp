@@ -35,9 +35,9 @@ class GroupedNormalizationLayer : public Layer {
   Parameter* weight_ = nullptr;
   Parameter* bias_ = nullptr;
   std::optional<kernels::GroupNormalization> kernel_;
-  Tensor input_;  // plain, saved by forward for backward
-  Tensor output_, input_grad_;
-  Tensor plain_input_, plain_output_grad_;  // conversions from blocked layouts
+  Tensor input_;        // plain, saved by forward for backward
+  Tensor output_;       // plain
+  Tensor plain_input_;  // conversion of a blocked input
 };
 
 }  // namespace convoy

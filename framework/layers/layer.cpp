@@ -38,6 +38,18 @@ std::vector<Tensor> Layer::backward(const Tensor& output_grad) {
   return backward_impl(output_grad);
 }
 
+Tensor Layer::gradient_buffer(const Layout& layout) {
+  return gradient_buffers_ ? gradient_buffers_->acquire(layout) : Tensor(layout);
+}
+
+Tensor Layer::plain_gradient(const Tensor& gradient) {
+  const Layout& layout = gradient.layout();
+  if (layout.is_plain() && layout.data_type() == DataType::f32) return gradient;
+  Tensor plain = gradient_buffer(Layout::plain(gradient.shape()));
+  plain.copy_from(gradient);
+  return plain;
+}
+
 std::vector<Parameter*> Layer::parameters() {
   std::vector<Parameter*> result;
   for (auto& parameter : parameters_) result.push_back(parameter.get());

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "framework/gradient_buffer_pool.hpp"
 #include "framework/tensor.hpp"
 
 namespace convoy {
@@ -47,8 +48,13 @@ class Layer {
   Tensor forward(const std::vector<Tensor>& inputs, Mode mode);
   // Gradient with respect to each input, given the gradient of the last forward's output.
   // Parameter gradients are written (not accumulated): each parameter belongs to exactly one
-  // layer and is used once per forward.
+  // layer and is used once per forward. Input gradients are new tensors (from the gradient
+  // buffer pool) or `output_grad` itself, never state of the layer: they stay valid while the
+  // caller holds them, and their buffers are reused once nobody does.
   std::vector<Tensor> backward(const Tensor& output_grad);
+  // Where backward takes its input-gradient buffers from; the Net attaches its pool in
+  // finalize(). Without a pool (a layer used on its own) each backward allocates them.
+  void set_gradient_buffer_pool(GradientBufferPool* pool) { gradient_buffers_ = pool; }
 
   // Output shape for the given input shapes, validating them (throws ShapeError naming the
   // layer). Used by the Net and `convoy summary` without running anything.
@@ -79,6 +85,17 @@ class Layer {
   virtual Tensor forward_impl(const std::vector<Tensor>& inputs, Mode mode) = 0;
   virtual std::vector<Tensor> backward_impl(const Tensor& output_grad) = 0;
 
+  // Backward's input gradients (and any other scratch that lives only during one backward)
+  // come from here, not from members: a layer that kept its input gradient for the whole run
+  // would keep one activation-sized buffer per layer alive. The contents are unspecified (a
+  // recycled buffer), so backward must overwrite every element, and must not keep a handle
+  // after returning, or the buffer is never reused. What backward needs from forward (input,
+  // output, statistics) is state of the layer as before.
+  Tensor gradient_buffer(const Layout& layout);
+  // `gradient` itself if it is plain f32, otherwise a plain copy in a gradient buffer (for
+  // hand-written backward loops).
+  Tensor plain_gradient(const Tensor& gradient);
+
   Parameter& add_parameter(const std::string& name, const Shape& shape, bool is_bias_or_norm);
   Buffer& add_buffer(const std::string& name, const Shape& shape);
   // "Conv2d(3, 16, ...): <message>", for ShapeError messages.
@@ -90,6 +107,7 @@ class Layer {
   std::vector<std::unique_ptr<Buffer>> buffers_;
   std::vector<Shape> reshaped_for_;
   bool forward_ran_ = false;
+  GradientBufferPool* gradient_buffers_ = nullptr;  // owned by the Net, which owns the layer
 };
 
 }  // namespace convoy

@@ -51,7 +51,6 @@ void Linear::reshape(const std::vector<Shape>& input_shapes) {
                                               options_.out_features, options_.bias,
                                               options_.compute_type});
   output_ = Tensor(kernel_->destination_layout());
-  input_grad_ = Tensor(kernel_->source_layout());
 }
 
 Tensor Linear::forward_impl(const std::vector<Tensor>& inputs, Mode) {
@@ -62,10 +61,11 @@ Tensor Linear::forward_impl(const std::vector<Tensor>& inputs, Mode) {
 }
 
 std::vector<Tensor> Linear::backward_impl(const Tensor& output_grad) {
-  kernel_->backward_data(output_grad.memory(), weight_->value.memory(), input_grad_.memory());
+  Tensor input_grad = gradient_buffer(kernel_->source_layout());  // (N, in)
+  kernel_->backward_data(output_grad.memory(), weight_->value.memory(), input_grad.memory());
   kernel_->backward_weights(input_.memory(), output_grad.memory(), weight_->grad.memory(),
                             bias_ ? bias_->grad.memory() : kernels::Memory());
-  return {input_grad_};
+  return {input_grad};
 }
 
 }  // namespace convoy

@@ -40,7 +40,6 @@ class Linear : public Layer {
   std::optional<kernels::InnerProduct> kernel_;
   Tensor input_;   // (N, in), saved for backward_weights
   Tensor output_;  // (N, out)
-  Tensor input_grad_;
 };
 
 }  // namespace convoy

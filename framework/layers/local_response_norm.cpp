@@ -46,7 +46,6 @@ void LocalResponseNorm::build_kernel(const Layout& source_layout) {
   config.k = options_.k;
   kernel_.emplace(config);
   output_ = Tensor(kernel_->destination_layout());
-  input_grad_ = Tensor(kernel_->source_layout());
 }
 
 Tensor LocalResponseNorm::forward_impl(const std::vector<Tensor>& inputs, Mode mode) {
@@ -59,8 +58,9 @@ Tensor LocalResponseNorm::forward_impl(const std::vector<Tensor>& inputs, Mode m
 }
 
 std::vector<Tensor> LocalResponseNorm::backward_impl(const Tensor& output_grad) {
-  kernel_->backward(input_.memory(), output_grad.memory(), input_grad_.memory());
-  return {input_grad_};
+  Tensor input_grad = gradient_buffer(kernel_->source_layout());  // (N, C, H, W)
+  kernel_->backward(input_.memory(), output_grad.memory(), input_grad.memory());
+  return {input_grad};
 }
 
 }  // namespace convoy

@@ -39,7 +39,6 @@ class LocalResponseNorm : public Layer {
   std::optional<kernels::LocalResponseNormalization> kernel_;
   Tensor input_;       // saved by forward for backward // (N, C, H, W)
   Tensor output_;      // (N, C, H, W)
-  Tensor input_grad_;  // (N, C, H, W)
 };
 
 }  // namespace convoy

@@ -25,7 +25,6 @@ void Pool2d::build_kernel(const Layout& source_layout) {
   config.source_layout = source_layout;
   kernel_.emplace(config);
   output_ = Tensor(kernel_->destination_layout());
-  input_grad_ = Tensor(kernel_->source_layout());
 }
 
 Tensor Pool2d::forward_impl(const std::vector<Tensor>& inputs, Mode mode) {
@@ -37,8 +36,9 @@ Tensor Pool2d::forward_impl(const std::vector<Tensor>& inputs, Mode mode) {
 }
 
 std::vector<Tensor> Pool2d::backward_impl(const Tensor& output_grad) {
-  kernel_->backward(output_grad.memory(), input_grad_.memory());
-  return {input_grad_};
+  Tensor input_grad = gradient_buffer(kernel_->source_layout());  // (N, C, H, W), input's layout
+  kernel_->backward(output_grad.memory(), input_grad.memory());
+  return {input_grad};
 }
 
 }  // namespace convoy

@@ -1,6 +1,6 @@
 #pragma once
 // Pool2d: what MaxPool2d, AvgPool2d and GlobalAvgPool2d share: a kernels::Pooling built for the
-// input's shape and layout, an output and an input gradient reused every step.
+// input's shape and layout and an output reused every step.
 
 #include <optional>
 
@@ -28,8 +28,7 @@ class Pool2d : public Layer {
 
   Shape input_shape_;
   std::optional<kernels::Pooling> kernel_;
-  Tensor output_;      // (N, C, H_out, W_out), in the layout the kernel chose
-  Tensor input_grad_;  // (N, C, H, W), in the input's layout
+  Tensor output_;  // (N, C, H_out, W_out), in the layout the kernel chose
 };
 
 }  // namespace convoy

@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "framework/common/error.hpp"
 #include "framework/layers/activation.hpp"
+#include "framework/layers/add.hpp"
+#include "framework/layers/batch_norm2d.hpp"
 #include "framework/layers/conv2d.hpp"
 #include "support/layer_testing.hpp"
 
@@ -196,6 +200,66 @@ TEST(NetTest, BackwardFromAnInnerNodeSkipsTheNodesAfterItAndBesideIt) {
   const auto direct = net->layer("block.conv1").backward(seed)[0].to_plain();
   testing::expect_near(from_net, direct, 1e-6);
   EXPECT_THROW(net->backward_from("no.such.layer", seed), ConfigError);
+}
+
+// A stem convolution and `blocks` residual blocks (conv, bn, relu, conv, bn, add, relu); odd
+// blocks use the fused variants (BatchNorm2d+ReLU, Add+ReLU), whose backward masks with their
+// saved output. Node names are unique, so every node can carry a backward hook.
+std::unique_ptr<Net> deep_residual_net(int blocks) {
+  auto net = std::make_unique<Net>();
+  Net::NodeId x = net->add<Conv2d>("stem", conv_options(3, 8), {Net::kInput});
+  for (int b = 0; b < blocks; ++b) {
+    const std::string name = "block" + std::to_string(b);
+    const bool fused = b % 2 == 1;
+    BatchNorm2dOptions norm{.channels = 8, .fuse_relu = fused};
+    auto y = net->add<Conv2d>(name + ".conv1", conv_options(8, 8), {x});
+    y = net->add<BatchNorm2d>(name + ".bn1", norm, {y});
+    if (!fused) y = net->add<Activation>(name + ".relu1", relu(), {y});
+    y = net->add<Conv2d>(name + ".conv2", conv_options(8, 8), {y});
+    y = net->add<BatchNorm2d>(name + ".bn2", BatchNorm2dOptions{.channels = 8}, {y});
+    y = net->add<Add>(name + ".add", AddOptions{.fuse_relu = fused}, {y, x});
+    x = fused ? y : net->add<Activation>(name + ".relu2", relu(), {y});
+  }
+  net->finalize();
+  net->reset_parameters(11);
+  return net;
+}
+
+TEST(NetTest, BackwardRecyclesGradientBuffersAndMatchesARunWithoutReuseBitForBit) {
+  constexpr int kBlocks = 8;
+  auto net = deep_residual_net(kBlocks);
+  // The reference never reuses a gradient buffer: its layers have no pool (each backward
+  // allocates) and hooks keep every input gradient alive, so no sum is done in place either.
+  auto reference = deep_residual_net(kBlocks);
+  std::vector<Tensor> kept;
+  for (const auto& [name, layer] : reference->layers()) {
+    layer->set_gradient_buffer_pool(nullptr);
+    reference->set_backward_hook(name, [&kept](Layer&, std::vector<Tensor>& input_grads) {
+      kept.insert(kept.end(), input_grads.begin(), input_grads.end());
+    });
+  }
+  const size_t layer_count = net->layers().size();
+  ASSERT_EQ(layer_count, 1u + 12 * kBlocks / 2);
+  // Two steps with different data: the second one reuses buffers holding the first's values.
+  for (uint64_t step = 0; step < 2; ++step) {
+    const Tensor input = random_tensor({2, 3, 6, 6}, 20 + step);
+    const Tensor output_grad = random_tensor({2, 8, 6, 6}, 30 + step);
+    net->forward(input, Mode::train);
+    reference->forward(input, Mode::train);
+    const auto input_grad = net->backward(output_grad).to_plain();
+    const auto expected_input_grad = reference->backward(output_grad).to_plain();
+    EXPECT_EQ(input_grad, expected_input_grad) << "step " << step;
+    const auto grads = net->parameter_grads();
+    const auto expected_grads = reference->parameter_grads();
+    ASSERT_EQ(grads.size(), expected_grads.size());
+    EXPECT_TRUE(std::equal(grads.begin(), grads.end(), expected_grads.begin())) << "step " << step;
+  }
+  EXPECT_GT(kept.size(), layer_count);
+  // Alive at once: the shortcut's gradient, the current node's and the one being written, in
+  // each of the few layouts (the input's, the blocks'); not one per layer.
+  const auto& pool = net->gradient_buffers();
+  EXPECT_LE(pool.buffer_count(), 6u) << "for " << layer_count << " layers";
+  EXPECT_EQ(pool.buffers_in_use(), 0u) << "every gradient went back once used";
 }
 
 }  // namespace
