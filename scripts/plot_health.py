@@ -10,7 +10,6 @@ fraction of dead ReLU channels and mean |correlation| between channels. Lines ar
 depth (dark: near the input, light: near the output). `convoy health RUN_DIR` runs this script.
 Uses Debian's python3-matplotlib with the Agg backend (no display needed).
 """
-import argparse
 import math
 import os
 import sys
@@ -53,17 +52,10 @@ def read_health(path):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("run_dir")
-    parser.add_argument("--output", help="PNG to write (default RUN_DIR/health.png)")
-    args = parser.parse_args()
-    path = os.path.join(args.run_dir, "metrics.jsonl")
-    if not os.path.isfile(path):
-        sys.exit(f"plot_health.py: no {path}")
+    path, output = metrics_records.run_arguments(__doc__.splitlines()[0], "plot_health.py", "health.png")
     layers, records = read_health(path)
     if records == 0:
         sys.exit(f"plot_health.py: {path} has no health records: train with --health-every N")
-    output = args.output or os.path.join(args.run_dir, "health.png")
 
     names = list(layers)
     colours = plt.get_cmap("viridis")
@@ -97,7 +89,7 @@ def main():
     mappable = plt.cm.ScalarMappable(cmap=colours, norm=plt.Normalize(0, max(1, len(names) - 1)))
     bar = figure.colorbar(mappable, ax=axes, shrink=0.6)
     bar.set_label(f"layer depth: 0 = {names[0]}, {len(names) - 1} = {names[-1]}")
-    figure.suptitle(f"training health of {os.path.abspath(args.run_dir)} ({records} records)")
+    figure.suptitle(f"training health of {os.path.abspath(os.path.dirname(path))} ({records} records)")
     figure.savefig(output, dpi=100)
     print(f"plot_health.py: wrote {output}")
 

@@ -8,7 +8,6 @@ the training batch, images_per_second; every --log-every steps) and the {"kind":
 records (step, loss, accuracy = top-1, top5 on the test split). Uses Debian's
 python3-matplotlib with the Agg backend (no display needed).
 """
-import argparse
 import math
 import os
 import sys
@@ -39,18 +38,11 @@ def read_records(path):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("run_dir")
-    parser.add_argument("--output", help="PNG to write (default RUN_DIR/run.png)")
-    args = parser.parse_args()
-    path = os.path.join(args.run_dir, "metrics.jsonl")
-    if not os.path.isfile(path):
-        sys.exit(f"plot_run.py: no {path}")
+    path, output = metrics_records.run_arguments(__doc__.splitlines()[0], "plot_run.py", "run.png")
     series = read_records(path)
     train, evaluation = series["train"], series["eval"]
     if not train.get("step"):
         sys.exit(f"plot_run.py: {path} has no training records (kind \"train\")")
-    output = args.output or os.path.join(args.run_dir, "run.png")
 
     figure, axes = plt.subplots(2, 2, figsize=(12, 8), constrained_layout=True)
     loss, accuracy, learning_rate, speed = axes.flat
@@ -81,7 +73,7 @@ def main():
         axis.grid(True, alpha=0.3)
     loss.legend()
     accuracy.legend()
-    figure.suptitle(f"run {os.path.abspath(args.run_dir)}")
+    figure.suptitle(f"run {os.path.abspath(os.path.dirname(path))}")
     figure.savefig(output, dpi=100)
     print(f"plot_run.py: wrote {output}")
 
