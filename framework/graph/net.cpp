@@ -1,13 +1,12 @@
 #include "framework/graph/net.hpp"
 
-#include "framework/layers/activation.hpp"
-
 #include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <random>
 
 #include "framework/common/error.hpp"
+#include "framework/layers/activation.hpp"
 
 namespace convoy {
 
