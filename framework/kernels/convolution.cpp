@@ -49,9 +49,9 @@ struct Convolution::Impl {
   dnnl::convolution_backward_weights backward_weights;
   dnnl::eltwise_backward relu_backward;
   // Scratch buffers reused every step for layout conversions.
-  memory forward_weights, backward_weights_input, source_scratch, destination_scratch,
-      destination_grad_scratch, source_grad_scratch, weights_grad_scratch, masked_grad,
-      relu_output_scratch;
+  // Input and output-gradient conversions go to the shared transient buffers instead.
+  memory forward_weights, backward_weights_input, destination_scratch, source_grad_scratch,
+      weights_grad_scratch, masked_grad, relu_output_scratch;
 };
 
 Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_unique<Impl>()) {
@@ -178,7 +178,8 @@ void Convolution::forward(const Memory& source, const Memory& weights, const Mem
   auto& s = *impl_;
   const auto& descriptor = s.forward_descriptor;
   guarded("running the convolution forward", [&] {
-    auto src = reorder_if_needed(dnnl_memory_of(source), descriptor.src_desc(), s.source_scratch);
+    auto src = reorder_into_transient_if_needed(dnnl_memory_of(source), descriptor.src_desc(),
+                                                TransientRole::source);
     auto weights_in = reorder_if_needed(plain_view(s.plain_weights, weights),
                                         descriptor.weights_desc(), s.forward_weights);
     auto dst_user = dnnl_memory_of(destination);
@@ -205,8 +206,9 @@ void Convolution::backward_data(const Memory& destination_grad, const Memory& we
   auto& s = *impl_;
   const auto& descriptor = s.backward_data_descriptor;
   guarded("running the convolution backward (data)", [&] {
-    auto diff_dst = reorder_if_needed(dnnl_memory_of(destination_grad), descriptor.diff_dst_desc(),
-                                      s.destination_grad_scratch);
+    auto diff_dst = reorder_into_transient_if_needed(dnnl_memory_of(destination_grad),
+                                                     descriptor.diff_dst_desc(),
+                                                     TransientRole::destination_grad);
     if (s.config.fuse_relu) diff_dst = mask_relu(s, diff_dst, destination);
     auto weights_in = reorder_if_needed(plain_view(s.plain_weights, weights),
                                         descriptor.weights_desc(), s.backward_weights_input);
@@ -229,12 +231,14 @@ void Convolution::backward_weights(const Memory& source, const Memory& destinati
   auto& s = *impl_;
   const auto& descriptor = s.backward_weights_descriptor;
   guarded("running the convolution backward (weights)", [&] {
-    auto src = reorder_if_needed(dnnl_memory_of(source), descriptor.src_desc(), s.source_scratch);
+    auto src = reorder_into_transient_if_needed(dnnl_memory_of(source), descriptor.src_desc(),
+                                                TransientRole::source);
     // With a fused ReLU the masked gradient was computed by backward_data, which runs first.
     auto diff_dst = s.config.fuse_relu
                         ? s.masked_grad
-                        : reorder_if_needed(dnnl_memory_of(destination_grad),
-                                            descriptor.diff_dst_desc(), s.destination_grad_scratch);
+                        : reorder_into_transient_if_needed(dnnl_memory_of(destination_grad),
+                                                           descriptor.diff_dst_desc(),
+                                                           TransientRole::destination_grad);
     if (diff_dst.get_desc() != descriptor.diff_dst_desc()) {
       memory converted(descriptor.diff_dst_desc(), engine());
       execute_reorder(diff_dst, converted);

@@ -29,4 +29,13 @@ dnnl::memory::dims to_dnnl_dims(const Shape& shape);
 dnnl::memory reorder_if_needed(dnnl::memory memory, const dnnl::memory::desc& wanted,
                                dnnl::memory& scratch);
 
+// Activation-sized conversions that live only during one kernel call (a convolution's input
+// or output gradient in the primitive's layout or in bf16) go to one buffer per role shared by
+// every kernel of the process, not one per layer: N layers then hold one copy, not N.
+enum class TransientRole { source, destination_grad };
+// Like reorder_if_needed, into the shared buffer of `role`. The result is valid until the next
+// call with the same role: use it within the calling kernel function only.
+dnnl::memory reorder_into_transient_if_needed(dnnl::memory memory, const dnnl::memory::desc& wanted,
+                                              TransientRole role);
+
 }  // namespace convoy::kernels

@@ -1,6 +1,8 @@
 #include "framework/kernels/memory.hpp"
 
+#include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "framework/common/error.hpp"
 #include "framework/kernels/dnnl_context.hpp"
@@ -20,12 +22,18 @@ dnnl::memory::dims to_dnnl_dims(const Shape& shape) {
 
 static tag plain_tag(size_t rank) {
   switch (rank) {
-    case 1: return tag::a;
-    case 2: return tag::ab;
-    case 3: return tag::abc;
-    case 4: return tag::abcd;
-    case 5: return tag::abcde;
-    default: throw ShapeError("tensors of rank " + std::to_string(rank) + " are not supported");
+    case 1:
+      return tag::a;
+    case 2:
+      return tag::ab;
+    case 3:
+      return tag::abc;
+    case 4:
+      return tag::abcd;
+    case 5:
+      return tag::abcde;
+    default:
+      throw ShapeError("tensors of rank " + std::to_string(rank) + " are not supported");
   }
 }
 
@@ -45,8 +53,7 @@ Shape Layout::dims() const {
 }
 
 DataType Layout::data_type() const {
-  return impl_->desc.data_type() == dnnl::memory::data_type::bf16 ? DataType::bf16
-                                                                  : DataType::f32;
+  return impl_->desc.data_type() == dnnl::memory::data_type::bf16 ? DataType::bf16 : DataType::f32;
 }
 
 size_t Layout::bytes() const { return impl_->desc.get_size(); }
@@ -137,6 +144,31 @@ dnnl::memory reorder_if_needed(dnnl::memory memory, const dnnl::memory::desc& wa
   if (!scratch || scratch.get_desc() != wanted) scratch = dnnl::memory(wanted, engine());
   execute_reorder(memory, scratch);
   return scratch;
+}
+
+dnnl::memory reorder_into_transient_if_needed(dnnl::memory memory, const dnnl::memory::desc& wanted,
+                                              TransientRole role) {
+  if (memory.get_desc() == wanted) return memory;
+  // Kernels run on the training thread only (the data loader's threads never call oneDNN).
+  struct AlignedFree {
+    void operator()(void* pointer) const { std::free(pointer); }
+  };
+  struct Buffer {
+    std::unique_ptr<void, AlignedFree> data;
+    size_t bytes = 0;
+  };
+  static Buffer buffers[2];
+  Buffer& buffer = buffers[static_cast<int>(role)];
+  const size_t needed = wanted.get_size();
+  if (buffer.bytes < needed) {
+    const size_t rounded = (needed + 63) / 64 * 64;  // aligned_alloc wants a multiple
+    buffer.data.reset(std::aligned_alloc(64, rounded));
+    if (!buffer.data) throw std::bad_alloc();
+    buffer.bytes = rounded;
+  }
+  dnnl::memory converted(wanted, engine(), buffer.data.get());
+  execute_reorder(memory, converted);
+  return converted;
 }
 
 }  // namespace convoy::kernels
