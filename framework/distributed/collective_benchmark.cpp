@@ -4,16 +4,11 @@
 #include <vector>
 
 #include "framework/common/error.hpp"
+#include "framework/common/median.hpp"
 
 namespace convoy {
 
 namespace {
-
-double median_of(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const size_t n = values.size();
-  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
 
 // Rank 0's value, on every rank.
 double from_rank_zero(Communicator& communicator, double value) {
@@ -53,7 +48,7 @@ double measure_link_bandwidth(Communicator& communicator, int64_t bytes, int rep
     }
     if (i > 0) one_way.push_back((MPI_Wtime() - start) / 2);
   }
-  const double bandwidth = static_cast<double>(bytes) / median_of(one_way);
+  const double bandwidth = static_cast<double>(bytes) / median(one_way);
   return from_rank_zero(communicator, bandwidth);
 }
 
@@ -72,7 +67,7 @@ double measure_allreduce_seconds(Communicator& communicator, int64_t floats, int
     // Keep the values finite and constant so every repetition moves the same bits.
     std::fill(values.begin(), values.end(), 1.0f);
   }
-  return from_rank_zero(communicator, median_of(seconds));
+  return from_rank_zero(communicator, median(seconds));
 }
 
 }  // namespace convoy

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "framework/common/median.hpp"
 #include "framework/distributed/communicator.hpp"
 #include "framework/distributed/model_consistency.hpp"
 #include "framework/distributed/reducer.hpp"
@@ -32,12 +33,6 @@ namespace convoy::launcher {
 
 namespace po = boost::program_options;
 using Clock = std::chrono::steady_clock;
-
-static double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const size_t n = values.size();
-  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
 
 static double peak_resident_megabytes() {
   rusage usage{};

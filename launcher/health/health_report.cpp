@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "framework/common/median.hpp"
+
 #include "framework/common/error.hpp"
 
 namespace convoy::launcher {
@@ -33,12 +35,10 @@ std::string format(const char* pattern, double value) {
   return text;
 }
 
-double median(std::vector<double> values) {
+// The median of the finite values; NaN when there are none.
+double finite_median(std::vector<double> values) {
   std::erase_if(values, [](double v) { return !std::isfinite(v); });
-  if (values.empty()) return kNaN;
-  std::sort(values.begin(), values.end());
-  const size_t middle = values.size() / 2;
-  return values.size() % 2 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
+  return values.empty() ? kNaN : median(std::move(values));
 }
 
 void add_flag(LayerHealth& layer, const std::string& flag, const std::string& reason) {
@@ -92,7 +92,7 @@ void flag_layer(LayerHealth& layer, double median_relative_gradient) {
              "mean |r| between channels " + format("%.3f", correlation) + " > 0.8");
   }
   if (layer.has("update_ratio")) {
-    const double ratio = median(layer.series["update_ratio"]);
+    const double ratio = finite_median(layer.series["update_ratio"]);
     if (std::isfinite(ratio) && (ratio < kUpdateRatioLow || ratio > kUpdateRatioHigh)) {
       add_flag(layer, "update-ratio",
                "median update / weight ratio " + format("%.3g", ratio) +
@@ -170,7 +170,7 @@ HealthReport read_health_report(const std::string& run_dir) {
     const double weight = layer.last("weight_norm");
     if (weight > 0) relative_gradients.push_back(layer.last("grad_norm") / weight);
   }
-  const double median_relative_gradient = median(relative_gradients);
+  const double median_relative_gradient = finite_median(relative_gradients);
   for (auto& layer : report.layers) flag_layer(layer, median_relative_gradient);
   return report;
 }
