@@ -168,6 +168,8 @@ void add_run_options(po::options_description& options, RunConfig& c) {
       "stop after this many global steps (0: run all epochs)")(
       "eval-every", po::value(&c.eval_every)->default_value(c.eval_every),
       "evaluate on the test split every N epochs (0: only at the end)")(
+      "target-accuracy", po::value(&c.target_accuracy)->default_value(c.target_accuracy),
+      "stop after the first evaluation whose top-1 accuracy reaches this, 0..1 (0: off)")(
       "sync-bn", po::value(&c.sync_batch_norm)->default_value(c.sync_batch_norm),
       "BatchNorm statistics over all ranks")(
       "bucket-mb", po::value(&c.bucket_megabytes)->default_value(c.bucket_megabytes),

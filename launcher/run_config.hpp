@@ -65,6 +65,7 @@ struct RunConfig {
   std::string resume = "auto";  // auto | none | PATH
   int64_t max_steps = 0;        // stop after this many global steps (0: all epochs)
   int64_t eval_every = 1;       // epochs
+  double target_accuracy = 0;   // stop after the first evaluation reaching this (0: off)
   bool sync_batch_norm = false;
   double bucket_megabytes = 25;
   bool compress_bf16 = false;

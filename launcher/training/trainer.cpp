@@ -170,6 +170,9 @@ Trainer::Trainer(RunConfig config) : setup_(std::make_unique<TrainingSetup>()) {
                                         c.progress);
   if (c.health_every < 0)
     throw ConfigError("--health-every must be >= 0, got " + std::to_string(c.health_every));
+  if (c.target_accuracy < 0 || c.target_accuracy > 1)
+    throw ConfigError("--target-accuracy must be a fraction in [0, 1] (0: off), got " +
+                      std::to_string(c.target_accuracy));
   if (c.health_every > 0 && rank == 0) s.health = std::make_unique<HealthRecorder>();
   s.input = Tensor::zeros(
       {s.per_rank_batch, s.data.geometry.channels, s.data.geometry.height, s.data.geometry.width});
@@ -192,7 +195,8 @@ int Trainer::run() {
                  std::to_string(c.batch_size) + ", " + std::to_string(s.steps_per_epoch) +
                  " steps/epoch, " + std::to_string(s.total_steps) + " steps, run dir " + c.run_dir);
 
-  auto started = Clock::now();
+  const auto started = Clock::now();
+  s.started = started;
   int64_t images_since = 0;
   auto window_start = Clock::now();
   double images_per_second = 0;
@@ -236,8 +240,15 @@ int Trainer::run() {
     const bool epoch_done = s.step % s.steps_per_epoch == 0;
     const int64_t epochs_done = s.step / s.steps_per_epoch;
     const bool finished = s.step == s.total_steps;
+    bool target_reached = false;
     if ((epoch_done && c.eval_every > 0 && epochs_done % c.eval_every == 0) || finished) {
-      run_evaluation(s);
+      target_reached = c.target_accuracy > 0 && run_evaluation(s) >= c.target_accuracy;
+    }
+    if (target_reached) {
+      save_checkpoint(s, "final");
+      s.log->message("reached the target accuracy " + std::to_string(100 * c.target_accuracy) +
+                     " % after step " + std::to_string(s.step) + "; stopping");
+      break;
     }
     if (epoch_done || finished) save_checkpoint(s, finished ? "final" : "epoch");
   }

@@ -2,6 +2,7 @@
 // TrainingSetup: everything one training run works with, shared by the files that implement
 // the Trainer (the loop, checkpoint save and resume, evaluation).
 
+#include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -45,6 +46,7 @@ struct TrainingSetup {
   double communication_seconds = 0, exposed_seconds = 0;
   int64_t steps_this_process = 0;
   nlohmann::json last_evaluation;
+  std::chrono::steady_clock::time_point started;  // this process's first training step
   Tensor input;  // (per_rank_batch, C, H, W), reused every step
 };
 
@@ -52,7 +54,8 @@ struct TrainingSetup {
 void resume_if_asked(TrainingSetup& setup);
 // Writes a checkpoint of the current state (rank 0 writes; all ranks call).
 void save_checkpoint(TrainingSetup& setup, const std::string& reason);
-// Sharded evaluation on the test split, logged and kept for the next checkpoint.
-void run_evaluation(TrainingSetup& setup);
+// Sharded evaluation on the test split, logged and kept for the next checkpoint. Returns the
+// top-1 accuracy, the same on every rank.
+double run_evaluation(TrainingSetup& setup);
 
 }  // namespace convoy::launcher

@@ -119,6 +119,38 @@ TEST(TrainCommandTest, AutoResumeSkipsACorruptNewestCheckpointAndSaysSo) {
   EXPECT_NE(explicit_path.output.find(newest), std::string::npos) << explicit_path.output;
 }
 
+TEST(TrainCommandTest, StopsAfterTheFirstEvaluationReachingTheTargetAccuracy) {
+  // After one epoch of 16 steps the model is far above 5 % (chance is 10 %), so the run stops
+  // there; a target of 100 % is never reached and the run goes on to its last epoch.
+  const std::string reached = fresh_directory("target-reached");
+  auto stopped = run_convoy(kSmallRunWithoutEpochs + "--epochs 3 --target-accuracy 0.05 " +
+                            "--run-dir " + reached);
+  ASSERT_EQ(stopped.exit_code, 0) << stopped.output;
+  EXPECT_NE(stopped.output.find("reached the target accuracy"), std::string::npos)
+      << stopped.output;
+  const auto evaluations = metrics(reached, "eval");
+  ASSERT_EQ(evaluations.size(), 1u);
+  EXPECT_EQ(evaluations[0]["step"], 16);
+  EXPECT_GE(evaluations[0]["accuracy"].get<double>(), 0.05);
+  EXPECT_GT(evaluations[0]["seconds"].get<double>(), 0.0);
+  EXPECT_EQ(metrics(reached, "train").size(), 16u);
+
+  const std::string unreached = fresh_directory("target-unreached");
+  auto full = run_convoy(kSmallRunWithoutEpochs + "--epochs 2 --target-accuracy 1 " +
+                         "--run-dir " + unreached);
+  ASSERT_EQ(full.exit_code, 0) << full.output;
+  const auto all = metrics(unreached, "eval");
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_LT(all[0]["seconds"].get<double>(), all[1]["seconds"].get<double>());
+
+  auto percent = run_convoy(kSmallRun + "--target-accuracy 92.5 --run-dir " +
+                            fresh_directory("target-percent"));
+  EXPECT_NE(percent.exit_code, 0);
+  EXPECT_NE(percent.output.find("--target-accuracy must be a fraction in [0, 1]"),
+            std::string::npos)
+      << percent.output;
+}
+
 TEST(TrainCommandTest, BadOptionsAreOneLineAndExitCodeTwo) {
   for (const char* arguments : {"train --recipe fashion-resnet20 --epochs many",
                                 "train --no-such-option 1", "train --recipe no-such-recipe"}) {
