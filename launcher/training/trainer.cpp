@@ -242,7 +242,8 @@ int Trainer::run() {
     const bool finished = s.step == s.total_steps;
     bool target_reached = false;
     if ((epoch_done && c.eval_every > 0 && epochs_done % c.eval_every == 0) || finished) {
-      target_reached = c.target_accuracy > 0 && run_evaluation(s) >= c.target_accuracy;
+      const double accuracy = run_evaluation(s);
+      target_reached = c.target_accuracy > 0 && accuracy >= c.target_accuracy;
     }
     if (target_reached) {
       save_checkpoint(s, "final");
