@@ -39,7 +39,9 @@ RunConfig configuration_of(const Checkpoint& checkpoint,
 
 std::unique_ptr<Net> load_checkpoint_net(const Checkpoint& checkpoint, const RunConfig& config,
                                          const ModelGeometry& geometry) {
-  auto net = build_model(model_config(config, geometry));
+  ModelConfig model = model_config(config, geometry);
+  model.in_place_adds = false;  // the picture commands read hidden activations
+  auto net = build_model(model);
   check_compatible(checkpoint, model_tensor_infos(*net));
   load_model_state(*net, checkpoint.model);
   return net;

@@ -47,6 +47,8 @@ ModelConfig model_config(const RunConfig& config, const ModelGeometry& geometry)
   model.seed = config.seed;
   model.compute_type = compute_type_of(config.precision);
   model.fuse_relus = config.fuse_relu;
+  // Health statistics read every hidden activation, which in-place sums overwrite.
+  model.in_place_adds = config.in_place_add && config.health_every == 0;
   return model;
 }
 

@@ -186,6 +186,8 @@ void add_run_options(po::options_description& options, RunConfig& c) {
       "fp32, or bf16: convolutions and linear layers in bf16 with f32 master weights")(
       "fuse-relu", po::value(&c.fuse_relu)->default_value(c.fuse_relu),
       "fold each ReLU into the convolution, BatchNorm or Add before it (same results)")(
+      "in-place-add", po::value(&c.in_place_add)->default_value(c.in_place_add),
+      "residual sums overwrite their main branch's output (same results, less memory)")(
       "health-every", po::value(&c.health_every)->default_value(c.health_every),
       "log per-layer training-health statistics every N steps (0: off)");
   po::options_description testing("Testing (fault injection)");

@@ -4,9 +4,11 @@
 #include <chrono>
 #include <cstring>
 #include <random>
+#include <set>
 
 #include "framework/common/error.hpp"
 #include "framework/layers/activation.hpp"
+#include "framework/layers/add.hpp"
 
 namespace convoy {
 
@@ -245,14 +247,26 @@ std::vector<std::pair<std::string, Layer*>> Net::layers() const {
   return result;
 }
 
+void Net::require_intact_output(const Node& node) const {
+  if (node.overwritten_by == 0) return;
+  throw ConfigError(node_label(node) + ": its output was overwritten in place by " +
+                    node_label(nodes_[node.overwritten_by]) +
+                    " (Net::set_in_place_adds); build the model with in-place adds off to read "
+                    "hidden activations");
+}
+
 const Tensor& Net::activation(const std::string& name) const {
-  return nodes_[index_of(name)].output;
+  const Node& node = nodes_[index_of(name)];
+  require_intact_output(node);
+  return node.output;
 }
 
 std::vector<Net::NodeOutput> Net::last_forward_outputs() const {
   std::vector<NodeOutput> result;
-  for (size_t i = 1; i < nodes_.size(); ++i)
+  for (size_t i = 1; i < nodes_.size(); ++i) {
+    require_intact_output(nodes_[i]);
     result.push_back({nodes_[i].name, nodes_[i].layer.get(), nodes_[i].output});
+  }
   return result;
 }
 
@@ -260,7 +274,10 @@ std::vector<Net::NodeInputs> Net::last_forward_inputs() const {
   std::vector<NodeInputs> result;
   for (size_t i = 1; i < nodes_.size(); ++i) {
     NodeInputs entry{nodes_[i].name, nodes_[i].layer.get(), {}};
-    for (NodeId id : nodes_[i].inputs) entry.inputs.push_back(nodes_[id].output);
+    for (NodeId id : nodes_[i].inputs) {
+      require_intact_output(nodes_[id]);
+      entry.inputs.push_back(nodes_[id].output);
+    }
     result.push_back(std::move(entry));
   }
   return result;
@@ -312,6 +329,36 @@ int Net::fuse_relus() {
     ++fused;
   }
   return fused;
+}
+
+size_t Net::activation_bytes() const {
+  std::set<const void*> seen;
+  size_t bytes = 0;
+  for (size_t i = 1; i < nodes_.size(); ++i) {
+    const Tensor& output = nodes_[i].output;
+    if (output.empty() || !seen.insert(output.memory().data()).second) continue;
+    bytes += output.layout().bytes();
+  }
+  return bytes;
+}
+
+int Net::set_in_place_adds(bool enabled) {
+  int in_place = 0;
+  for (auto& node : nodes_) node.overwritten_by = 0;
+  for (size_t i = 1; i < nodes_.size(); ++i) {
+    auto* add = dynamic_cast<Add*>(nodes_[i].layer.get());
+    if (!add) continue;
+    const NodeId first = nodes_[i].inputs[0];
+    Node& producer = nodes_[first];
+    // The Add must be the only reader of that buffer, now and in backward.
+    const bool possible = enabled && first != kInput && producer.consumer_count == 1 &&
+                          producer.layer->output_overwritable();
+    add->set_in_place(possible);
+    if (!possible) continue;
+    producer.overwritten_by = static_cast<NodeId>(i);
+    ++in_place;
+  }
+  return in_place;
 }
 
 void Net::set_compute_type(DataType type) {

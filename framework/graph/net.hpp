@@ -118,6 +118,16 @@ class Net {
   // data instead of two, forward and backward, with the same results bit for bit. The ReLU
   // nodes stay (names, summary) as pass-throughs. Returns how many were fused.
   int fuse_relus();
+  // With `enabled`, every residual Add whose first input feeds nothing else and may be
+  // overwritten (Layer::output_overwritable) writes its sum there, as torchvision's
+  // `out += identity` does: same results, one activation buffer fewer per block. The
+  // overwritten outputs are then gone after forward, so activation(), last_forward_outputs()
+  // and last_forward_inputs() refuse to hand them out; tools that read hidden activations
+  // (health statistics, gradient checks, pictures) turn it off. Returns how many Adds do it.
+  int set_in_place_adds(bool enabled);
+  // Bytes of the distinct buffers holding the last forward's node outputs: the activation
+  // memory kept for backward (workspaces and layer-private copies not included).
+  size_t activation_bytes() const;
   // The buffers backward draws gradients from (their count shows how much reuse there is).
   const GradientBufferPool& gradient_buffers() const { return gradient_buffers_; }
 
@@ -133,6 +143,7 @@ class Net {
     Tensor grad;
     bool grad_set = false;
     bool grad_is_sum = false;  // `grad` is a sum buffer of the Net's (fan-out nodes)
+    NodeId overwritten_by = 0;  // the in-place Add that overwrites this output (0: none)
     double forward_seconds = 0, backward_seconds = 0;
     BackwardHook backward_hook;
   };
@@ -143,6 +154,8 @@ class Net {
                           const GradientsReadyCallback& on_ready, bool every_node_reached);
   void add_gradient(Node& node, const Tensor& contribution);
   std::string node_label(const Node& node) const;
+  // Throws when the node's last output was overwritten in place (see set_in_place_adds).
+  void require_intact_output(const Node& node) const;
 
   std::vector<Node> nodes_{1};  // nodes_[0] is the input
   std::vector<NamedParameter> parameters_;

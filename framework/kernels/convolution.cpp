@@ -16,13 +16,13 @@ namespace convoy::kernels {
 //    division, which is exactly PyTorch's floor formula.
 // 4. ReLU can be fused as a post-op; backward then masks the incoming gradient with the saved
 //    output (relu'(x) = [y > 0]) through an eltwise backward primitive.
-// 5. compute_type bf16 (mixed precision, as torch.autocast): forward and backward-data read bf16
-//    source, weights and output gradient (converted on the way in by the same reorders that
-//    change layouts) and write f32 output and input gradient, so every other layer, the
-//    allreduce and the optimizer keep working on f32 and the master weights stay f32.
-//    Backward-weights stays f32: oneDNN 2.6's AMX backward-weights kernels ran slower than its
-//    f32 ones here (vgg11_bn 512-channel layers: ~75 ms bf16 vs ~40 ms f32 per call), and
-//    the f32 input and output gradient are at hand anyway.
+// 5. compute_type bf16 (mixed precision, as torch.autocast): the activations in and out are
+//    bf16, forward (source, destination) and backward (output and input gradients), so the
+//    BatchNorms, ReLUs, pools and residual sums between two convolutions read and write half
+//    the bytes and no conversion runs between layers. The weights are converted from the f32
+//    master copy on the way in (the same reorder that changes their layout) and the weight
+//    gradient is written in f32, so allreduce, optimizer and checkpoint never see bf16.
+//    An f32 input (the image batch) is converted into the shared transient buffer.
 
 using dnnl::memory;
 
@@ -78,8 +78,8 @@ Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_uniq
   impl_->plain_bias = memory::desc({c.out_channels}, memory::data_type::f32, memory::format_tag::x);
 
   memory::desc source_any(to_dnnl_dims(c.input), type, memory::format_tag::any);
-  memory::desc source_grad_any(to_dnnl_dims(c.input), f32, memory::format_tag::any);
-  memory::desc destination_any(to_dnnl_dims(output), f32, memory::format_tag::any);
+  memory::desc source_grad_any(to_dnnl_dims(c.input), type, memory::format_tag::any);
+  memory::desc destination_any(to_dnnl_dims(output), type, memory::format_tag::any);
   memory::desc destination_grad_any(to_dnnl_dims(output), type, memory::format_tag::any);
   memory::desc weights_any(weights_dims, type, memory::format_tag::any);
   memory::desc weights_grad_any(weights_dims, f32, memory::format_tag::any);
@@ -108,30 +108,11 @@ Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_uniq
                                               weights_any, destination_grad_any, strides, dilates,
                                               padding, padding),
         engine(), forward);
-    if (c.compute_type == DataType::f32) {
-      impl_->backward_weights_descriptor = dnnl::convolution_backward_weights::primitive_desc(
-          dnnl::convolution_backward_weights::desc(
-              dnnl::algorithm::convolution_direct, forward.src_desc(), weights_grad_any, bias_any,
-              destination_grad_any, strides, dilates, padding, padding),
-          engine(), forward);
-    } else {
-      // See note 5: the weight gradient is computed from the f32 tensors the layer holds anyway.
-      // In the forward's activation layout, so the f32 tensors need no reorder on the way in.
-      dnnl_memory_desc_t raw_source = forward.src_desc().data;
-      raw_source.data_type = dnnl_f32;
-      memory::desc source_f32(raw_source);
-      memory::desc weights_f32(weights_dims, f32, memory::format_tag::any);
-      auto f32_hint = dnnl::convolution_forward::primitive_desc(
-          dnnl::convolution_forward::desc(
-              dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, source_f32,
-              weights_f32, bias_any, forward.dst_desc(), strides, dilates, padding, padding),
-          engine());
-      impl_->backward_weights_descriptor = dnnl::convolution_backward_weights::primitive_desc(
-          dnnl::convolution_backward_weights::desc(
-              dnnl::algorithm::convolution_direct, f32_hint.src_desc(), weights_grad_any, bias_any,
-              f32_hint.dst_desc(), strides, dilates, padding, padding),
-          engine(), f32_hint);
-    }
+    impl_->backward_weights_descriptor = dnnl::convolution_backward_weights::primitive_desc(
+        dnnl::convolution_backward_weights::desc(
+            dnnl::algorithm::convolution_direct, forward.src_desc(), weights_grad_any, bias_any,
+            destination_grad_any, strides, dilates, padding, padding),
+        engine(), forward);
     impl_->forward = dnnl::convolution_forward(forward);
     impl_->backward_data = dnnl::convolution_backward_data(impl_->backward_data_descriptor);
     impl_->backward_weights =
@@ -161,10 +142,7 @@ Layout Convolution::destination_layout() const {
   return to_layout(impl_->forward_descriptor.dst_desc());
 }
 Layout Convolution::source_layout() const {
-  // The layer's input gradient is written in this layout: f32 whatever the compute type.
-  if (impl_->config.compute_type == DataType::f32) {
-    return to_layout(impl_->forward_descriptor.src_desc());
-  }
+  // The layer's input gradient is written in this layout (bf16 with compute_type bf16).
   return to_layout(impl_->backward_data_descriptor.diff_src_desc());
 }
 

@@ -18,7 +18,8 @@ struct ConvolutionConfig {
   int64_t groups = 1;
   bool bias = false;
   bool fuse_relu = false;  // forward computes relu(conv(x)); backward expects the relu'd output
-  DataType compute_type = DataType::f32;  // bf16: bf16 inputs to the primitives, f32 results
+  // bf16: bf16 activations and activation gradients, f32 weights and weight gradients outside
+  DataType compute_type = DataType::f32;
 
   // H_out = floor((H + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1
   Shape output_shape() const;

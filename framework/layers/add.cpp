@@ -15,6 +15,12 @@ void Add::set_fuse_relu(bool fuse) {
   kernel_.reset();
 }
 
+void Add::set_in_place(bool in_place) {
+  in_place_ = in_place;
+  kernel_.reset();
+  output_ = Tensor();
+}
+
 Shape Add::infer_output_shape(const std::vector<Shape>& input_shapes) const {
   if (input_shapes[0] != input_shapes[1]) {
     fail("the two branches must have the same shape, got " + to_string(input_shapes[0]) + " and " +
@@ -29,12 +35,14 @@ Tensor Add::forward_impl(const std::vector<Tensor>& inputs, Mode) {
   const Layout& layout = inputs[0].layout();
   if (!kernel_ || kernel_->config().first != layout) {
     kernel_.emplace(kernels::BinaryAddConfig{layout, options_.fuse_relu});
-    output_ = Tensor(layout);
+    output_ = in_place_ ? Tensor() : Tensor(layout);
     relu_mask_.reset();
     if (options_.fuse_relu) {
       relu_mask_.emplace(kernels::EltwiseConfig{layout, kernels::EltwiseAlgorithm::relu});
     }
   }
+  // oneDNN's binary primitive may write over its first source (same layout, same buffer).
+  if (in_place_) output_ = inputs[0];
   kernel_->forward(inputs[0].memory(), inputs[1].memory(), output_.memory());
   return output_;
 }

@@ -27,6 +27,11 @@ class Add : public Layer {
     return true;
   }
   bool fuse_relu() const { return options_.fuse_relu; }
+  // Writes the sum into the first input's buffer (PyTorch's `out += identity`) instead of a
+  // buffer of its own: one activation fewer per residual block. Only for a first input that
+  // nothing else reads afterwards (Net::set_in_place_adds checks).
+  void set_in_place(bool in_place);
+  bool in_place() const { return in_place_; }
 
  protected:
   Shape infer_output_shape(const std::vector<Shape>& input_shapes) const override;
@@ -36,9 +41,10 @@ class Add : public Layer {
 
  private:
   AddOptions options_;
+  bool in_place_ = false;
   std::optional<kernels::BinaryAdd> kernel_;
   std::optional<kernels::Eltwise> relu_mask_;  // backward of the fused ReLU
-  Tensor output_;  // the fused ReLU's backward masks with it
+  Tensor output_;  // the fused ReLU's backward masks with it; the first input's when in place
 };
 
 }  // namespace convoy

@@ -45,6 +45,8 @@ class BatchNorm2d : public Layer {
   // With a reducer, training-mode statistics (and the matching backward sums) are those of the
   // global batch over all ranks. nullptr returns to per-rank statistics. Not owned.
   void set_statistics_reducer(StatisticsReducer* reducer) { reducer_ = reducer; }
+  // Backward needs the input and the statistics; the output only to mask a fused ReLU.
+  bool output_overwritable() const override { return !options_.fuse_relu; }
 
  protected:
   Shape infer_output_shape(const std::vector<Shape>& input_shapes) const override;

@@ -41,6 +41,9 @@ class Conv2d : public Layer {
   }
   void set_compute_type(DataType type) override;
 
+  // Backward reads the output only to mask a fused ReLU's gradient.
+  bool output_overwritable() const override { return !options_.fuse_relu; }
+
  protected:
   Shape infer_output_shape(const std::vector<Shape>& input_shapes) const override;
   void reshape(const std::vector<Shape>& input_shapes) override;

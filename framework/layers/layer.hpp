@@ -72,12 +72,17 @@ class Layer {
   // Draws fresh initial values from `generator` (torchvision's defaults for the layer type).
   virtual void reset_parameters(std::mt19937_64& generator) {}
   // Mixed precision: the arithmetic type of the layer's matrix products (Conv2d, Linear compute
-  // in bf16 with `DataType::bf16`). Tensors in and out, parameters and gradients stay f32.
-  // Layers without matrix products ignore it.
+  // in bf16 with `DataType::bf16`). Conv2d then also writes bf16 activations and input
+  // gradients, which the layers after it (BatchNorm, ReLU, pooling, Add) keep in bf16, as they
+  // work in whatever layout and type their input arrives in; Linear writes f32 (the logits).
+  // Parameters and their gradients stay f32. Layers without matrix products ignore it.
   virtual void set_compute_type(DataType type) {}
   // Takes over a ReLU that follows this layer (oneDNN's fused post-op or flag), if the layer
   // can: returns true and from then on outputs relu(y). Net::fuse_relus() calls it.
   virtual bool absorb_relu() { return false; }
+  // True when the tensor forward returns is the layer's own buffer and its backward never reads
+  // it, so the output's single consumer may overwrite it in place (Net::set_in_place_adds).
+  virtual bool output_overwritable() const { return false; }
 
  protected:
   virtual Shape infer_output_shape(const std::vector<Shape>& input_shapes) const = 0;

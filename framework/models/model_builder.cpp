@@ -64,6 +64,8 @@ std::unique_ptr<Net> build_model(const ModelConfig& config) {
   net->finalize();
   initialize(*net, config);
   if (config.fuse_relus) net->fuse_relus();
+  // After fusion: an output that now carries a fused ReLU is read by its backward.
+  if (config.in_place_adds) net->set_in_place_adds(true);
   if (config.compute_type != DataType::f32) net->set_compute_type(config.compute_type);
   return net;
 }

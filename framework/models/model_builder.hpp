@@ -21,6 +21,8 @@ struct ModelConfig {
   uint64_t seed = 0;     // initial weights
   DataType compute_type = DataType::f32;  // bf16: mixed precision (Net::set_compute_type)
   bool fuse_relus = true;                 // Net::fuse_relus: same results, fewer passes
+  // Net::set_in_place_adds: same results, less memory, but hidden activations are not kept.
+  bool in_place_adds = true;
 };
 
 // Builds, initializes (torchvision's init) and finalizes the network.

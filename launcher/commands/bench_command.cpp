@@ -169,6 +169,7 @@ int run_bench(const std::vector<std::string>& arguments) {
   }
   const double peak_rss_mb = peak_rss_kb / 1024.0;
   const double gradient_buffer_mb = net->gradient_buffers().bytes() / (1024.0 * 1024.0);
+  const double activation_mb = net->activation_bytes() / (1024.0 * 1024.0);
   if (communicator.rank() != 0) return kExitSuccess;
 
   nlohmann::json report = {
@@ -186,6 +187,7 @@ int run_bench(const std::vector<std::string>& arguments) {
       {"peak_rss_mb", peak_rss_mb},
       {"gradient_buffers", net->gradient_buffers().buffer_count()},
       {"gradient_buffer_mb", gradient_buffer_mb},
+      {"activation_mb", activation_mb},
       {"step_gflop", step_gflop},
       {"achieved_gflops", achieved},
       {"peak_gflops", peak_gflops},
@@ -215,8 +217,9 @@ int run_bench(const std::vector<std::string>& arguments) {
   std::printf("images/s %.1f (median of %lld steps), %.2f ms/step, peak RSS %.0f MB%s\n",
               global_batch / step_median, static_cast<long long>(steps), step_median * 1e3,
               peak_rss_mb, ranks > 1 ? " (largest rank)" : "");
-  std::printf("gradient buffers: %zu recycled through backward, %.0f MB\n",
-              net->gradient_buffers().buffer_count(), gradient_buffer_mb);
+  std::printf("activations kept for backward: %.0f MB; gradient buffers: %zu recycled through "
+              "backward, %.0f MB\n",
+              activation_mb, net->gradient_buffers().buffer_count(), gradient_buffer_mb);
   if (reducer) {
     std::printf(
         "allreduce: %zu bucket(s), %.2f ms/step in flight, %.2f ms/step exposed: %.0f %% hidden "

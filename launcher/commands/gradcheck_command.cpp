@@ -71,7 +71,9 @@ int run_gradcheck(const std::vector<std::string>& arguments) {
   // ReLUs fused into convolutions, BatchNorms and Adds put kinks inside those layers.
   check.skip_kinks_inside = true;
 
-  auto net = build_model(model_config(config, geometry));
+  ModelConfig model = model_config(config, geometry);
+  model.in_place_adds = false;  // layer-wise checks re-run each layer on its recorded inputs
+  auto net = build_model(model);
   const Shape input_shape{batch, geometry.channels, geometry.height, geometry.width};
   std::vector<float> pixels(static_cast<size_t>(element_count(input_shape)));
   std::mt19937_64 generator(config.seed);
