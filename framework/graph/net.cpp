@@ -164,11 +164,14 @@ Tensor Net::backward_through(NodeId start, const Tensor& output_grad,
     }
     if (node.backward_hook) node.backward_hook(*node.layer, input_grads);
     if (on_ready && !node.parameter_indices.empty()) on_ready(node.parameter_indices);
-    for (size_t k = 0; k < node.inputs.size(); ++k)
-      add_gradient(nodes_[node.inputs[k]], input_grads[k]);
+    for (size_t k = 0; k < node.inputs.size(); ++k) {
+      // Empty: the layer skipped a gradient nobody needs (set_input_gradient_needed).
+      if (!input_grads[k].empty()) add_gradient(nodes_[node.inputs[k]], input_grads[k]);
+    }
     node.grad = Tensor();  // used: its buffer goes back to the pool once no input shares it
   }
   Node& input = nodes_[kInput];
+  if (!input.grad_set && !input_gradient_needed_) return Tensor();
   if (!input.grad_set) {
     throw ConfigError(node_label(nodes_[start]) + ": does not depend on the input");
   }
@@ -340,6 +343,16 @@ size_t Net::activation_bytes() const {
     bytes += output.layout().bytes();
   }
   return bytes;
+}
+
+void Net::set_input_gradient_needed(bool needed) {
+  input_gradient_needed_ = needed;
+  for (auto& node : nodes_) {
+    if (!node.layer) continue;
+    const bool reads_only_the_batch =
+        std::all_of(node.inputs.begin(), node.inputs.end(), [](NodeId id) { return id == kInput; });
+    if (reads_only_the_batch) node.layer->set_input_gradient_needed(needed);
+  }
 }
 
 int Net::set_in_place_adds(bool enabled) {

@@ -53,10 +53,11 @@ class Net {
   void finalize();
 
   Tensor forward(const Tensor& input, Mode mode);
-  // Returns the gradient with respect to the input batch. Gradients w.r.t. inner nodes live
+  // Returns the gradient with respect to the input batch (if asked for, see below). Gradients w.r.t. inner nodes live
   // only while needed: a node's is dropped once its layer's backward used it, and the buffer
   // is recycled (see GradientBufferPool), so at most a few activation-sized gradients exist
   // at once, as in PyTorch.
+  // Without set_input_gradient_needed(true), returns an empty tensor.
   Tensor backward(const Tensor& output_grad, const GradientsReadyCallback& on_ready = {});
   // Gradient with respect to the input batch of a gradient placed on the named node's output
   // (after a forward): backward through that node and the nodes feeding it only. Nodes after
@@ -125,6 +126,11 @@ class Net {
   // and last_forward_inputs() refuse to hand them out; tools that read hidden activations
   // (health statistics, gradient checks, pictures) turn it off. Returns how many Adds do it.
   int set_in_place_adds(bool enabled);
+  // Whether backward computes the gradient w.r.t. the input batch (default: yes, for gradient
+  // checks and receptive fields). Training never uses it: off, the layers that read only the
+  // batch skip that work (the first convolution's backward-data) and backward returns an empty
+  // tensor.
+  void set_input_gradient_needed(bool needed);
   // Bytes of the distinct buffers holding the last forward's node outputs: the activation
   // memory kept for backward (workspaces and layer-private copies not included).
   size_t activation_bytes() const;
@@ -163,6 +169,7 @@ class Net {
   std::vector<float> values_arena_, grads_arena_;
   // Every layer's input gradients and the fan-out sums come from here (see backward_through).
   GradientBufferPool gradient_buffers_;
+  bool input_gradient_needed_ = true;
   bool finalized_ = false;
   bool profiling_ = false;
 };

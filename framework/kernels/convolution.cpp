@@ -52,6 +52,7 @@ struct Convolution::Impl {
   // Input and output-gradient conversions go to the shared transient buffers instead.
   memory forward_weights, backward_weights_input, destination_scratch, source_grad_scratch,
       weights_grad_scratch, masked_grad, relu_output_scratch;
+  bool masked_grad_current = false;  // backward_data masked this step's gradient already
 };
 
 Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_unique<Impl>()) {
@@ -187,7 +188,10 @@ void Convolution::backward_data(const Memory& destination_grad, const Memory& we
     auto diff_dst = reorder_into_transient_if_needed(dnnl_memory_of(destination_grad),
                                                      descriptor.diff_dst_desc(),
                                                      TransientRole::destination_grad);
-    if (s.config.fuse_relu) diff_dst = mask_relu(s, diff_dst, destination);
+    if (s.config.fuse_relu) {
+      diff_dst = mask_relu(s, diff_dst, destination);
+      s.masked_grad_current = true;
+    }
     auto weights_in = reorder_if_needed(plain_view(s.plain_weights, weights),
                                         descriptor.weights_desc(), s.backward_weights_input);
     auto diff_src_user = dnnl_memory_of(source_grad);
@@ -205,18 +209,21 @@ void Convolution::backward_data(const Memory& destination_grad, const Memory& we
 }
 
 void Convolution::backward_weights(const Memory& source, const Memory& destination_grad,
-                                   const Memory& weights_grad, const Memory& bias_grad) {
+                                   const Memory& weights_grad, const Memory& bias_grad,
+                                   const Memory& destination) {
   auto& s = *impl_;
   const auto& descriptor = s.backward_weights_descriptor;
   guarded("running the convolution backward (weights)", [&] {
     auto src = reorder_into_transient_if_needed(dnnl_memory_of(source), descriptor.src_desc(),
                                                 TransientRole::source);
-    // With a fused ReLU the masked gradient was computed by backward_data, which runs first.
-    auto diff_dst = s.config.fuse_relu
+    // With a fused ReLU, backward_data (when it ran, first) left the masked gradient.
+    auto diff_dst = s.config.fuse_relu && s.masked_grad_current
                         ? s.masked_grad
                         : reorder_into_transient_if_needed(dnnl_memory_of(destination_grad),
                                                            descriptor.diff_dst_desc(),
                                                            TransientRole::destination_grad);
+    if (s.config.fuse_relu && !s.masked_grad_current) diff_dst = mask_relu(s, diff_dst, destination);
+    s.masked_grad_current = false;
     if (diff_dst.get_desc() != descriptor.diff_dst_desc()) {
       memory converted(descriptor.diff_dst_desc(), engine());
       execute_reorder(diff_dst, converted);

@@ -42,8 +42,11 @@ class Convolution {
   // With fuse_relu, `destination` is the forward output, used to mask destination_grad.
   void backward_data(const Memory& destination_grad, const Memory& weights,
                      const Memory& source_grad, const Memory& destination);
+  // `destination` as for backward_data; backward_data may be skipped (the first layer's input
+  // gradient is not needed in training).
   void backward_weights(const Memory& source, const Memory& destination_grad,
-                        const Memory& weights_grad, const Memory& bias_grad);
+                        const Memory& weights_grad, const Memory& bias_grad,
+                        const Memory& destination);
 
   struct Impl;
 

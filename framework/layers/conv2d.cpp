@@ -110,11 +110,14 @@ Tensor Conv2d::forward_impl(const std::vector<Tensor>& inputs, Mode mode) {
 }
 
 std::vector<Tensor> Conv2d::backward_impl(const Tensor& output_grad) {
-  Tensor input_grad = gradient_buffer(kernel_->source_layout());  // (N, C, H, W)
-  kernel_->backward_data(output_grad.memory(), weight_->value.memory(), input_grad.memory(),
-                         output_.memory());
+  Tensor input_grad;
+  if (input_gradient_needed()) {
+    input_grad = gradient_buffer(kernel_->source_layout());  // (N, C, H, W)
+    kernel_->backward_data(output_grad.memory(), weight_->value.memory(), input_grad.memory(),
+                           output_.memory());
+  }
   kernel_->backward_weights(input_.memory(), output_grad.memory(), weight_->grad.memory(),
-                            bias_ ? bias_->grad.memory() : kernels::Memory());
+                            bias_ ? bias_->grad.memory() : kernels::Memory(), output_.memory());
   return {input_grad};
 }
 

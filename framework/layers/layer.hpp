@@ -83,6 +83,12 @@ class Layer {
   // True when the tensor forward returns is the layer's own buffer and its backward never reads
   // it, so the output's single consumer may overwrite it in place (Net::set_in_place_adds).
   virtual bool output_overwritable() const { return false; }
+  // Whether backward must compute the gradients w.r.t. the inputs. The Net turns it off for
+  // layers that read only the image batch when nobody wants the batch's gradient (training,
+  // like PyTorch's requires_grad=False input); a layer that then skips the work (Conv2d's
+  // backward-data) returns empty tensors for its input gradients. Others ignore it.
+  void set_input_gradient_needed(bool needed) { input_gradient_needed_ = needed; }
+  bool input_gradient_needed() const { return input_gradient_needed_; }
 
  protected:
   virtual Shape infer_output_shape(const std::vector<Shape>& input_shapes) const = 0;
@@ -112,6 +118,7 @@ class Layer {
   std::vector<std::unique_ptr<Buffer>> buffers_;
   std::vector<Shape> reshaped_for_;
   bool forward_ran_ = false;
+  bool input_gradient_needed_ = true;
   GradientBufferPool* gradient_buffers_ = nullptr;  // owned by the Net, which owns the layer
 };
 

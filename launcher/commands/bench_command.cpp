@@ -87,6 +87,7 @@ int run_bench(const std::vector<std::string>& arguments) {
       skip_peak ? kernels::PeakThroughput{} : kernels::measure_peak_throughput(compute_type);
 
   auto net = build_model(model_config(config, geometry));
+  net->set_input_gradient_needed(false);  // as in training
   verify_same_model(communicator, *net);
   broadcast_parameters(communicator, net->parameters(), net->buffers());
   std::unique_ptr<Reducer> reducer;

@@ -150,6 +150,7 @@ Trainer::Trainer(RunConfig config) : setup_(std::make_unique<TrainingSetup>()) {
   if (c.max_steps > 0) s.total_steps = std::min(s.total_steps, c.max_steps);
 
   s.net = build_model(model_config(c, s.data.geometry));
+  s.net->set_input_gradient_needed(false);  // nothing reads the image batch's gradient
   verify_same_model(s.communicator, *s.net);
   broadcast_parameters(s.communicator, s.net->parameters(), s.net->buffers());
   s.loss = SoftmaxCrossEntropy(c.label_smoothing);
