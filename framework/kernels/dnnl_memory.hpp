@@ -13,6 +13,7 @@ struct Layout::Impl {
 
 struct Memory::Impl {
   dnnl::memory memory;
+  std::shared_ptr<Impl> owner;  // a view (Memory::view) keeps the buffer it looks into alive
 };
 
 inline Layout to_layout(const dnnl::memory::desc& desc) {

@@ -94,15 +94,27 @@ bool Layout::operator==(const Layout& other) const { return impl_->desc == other
 Memory::Memory() = default;
 
 Memory::Memory(const Layout& layout) : layout_(layout) {
-  impl_ = std::make_shared<Impl>(Impl{dnnl::memory(desc_of(layout), engine())});
+  impl_ = std::make_shared<Impl>(Impl{dnnl::memory(desc_of(layout), engine()), nullptr});
   std::memset(impl_->memory.get_data_handle(), 0, layout.bytes());
 }
 
 Memory::Memory(const Layout& layout, void* external_buffer) : layout_(layout) {
-  impl_ = std::make_shared<Impl>(Impl{dnnl::memory(desc_of(layout), engine(), external_buffer)});
+  impl_ = std::make_shared<Impl>(
+      Impl{dnnl::memory(desc_of(layout), engine(), external_buffer), nullptr});
 }
 
 void* Memory::data() const { return impl_ ? impl_->memory.get_data_handle() : nullptr; }
+
+Memory Memory::view(const Layout& layout) const {
+  if (empty() || layout.bytes() > layout_.bytes()) {
+    throw ShapeError("cannot view " + layout_.describe() + " as " + layout.describe() +
+                     ": the buffer is too small");
+  }
+  Memory result;
+  result.layout_ = layout;
+  result.impl_ = std::make_shared<Impl>(Impl{dnnl::memory(desc_of(layout), engine(), data()), impl_});
+  return result;
+}
 
 void reorder(const Memory& source, const Memory& destination) {
   if (source.layout().dims() != destination.layout().dims()) {

@@ -51,6 +51,9 @@ class Memory {
   const Layout& layout() const { return layout_; }
   void* data() const;
   bool empty() const { return impl_ == nullptr; }
+  // The first layout.bytes() of this buffer seen with another layout. The view keeps the buffer
+  // alive and counts as one of its handles while any copy of the view exists.
+  Memory view(const Layout& layout) const;
   // How many Memory handles share this buffer (a view over an external buffer counts only its
   // own handles). GradientBufferPool reuses a buffer once its own handle is the last one.
   long handle_count() const { return impl_.use_count(); }

@@ -85,6 +85,26 @@ def peer_arguments(recipe, path):
     return arguments
 
 
+def overrides(args, epochs_flag, subset_flag, test_subset_flag):
+    """This script's --epochs/--subset/--test-subset, in one framework's own flag names."""
+    arguments = []
+    for value, flag in ((args.epochs, epochs_flag), (args.subset, subset_flag),
+                        (args.test_subset, test_subset_flag)):
+        if value:
+            arguments += [flag, str(value)]
+    return arguments
+
+
+def run_or_exit(command, environment, **options):
+    """Runs a training command; its failure ends this script with one line (its own error
+    message went to stderr already)."""
+    result = subprocess.run(command, env=environment, check=False, **options)
+    if result.returncode != 0:
+        sys.exit(f"time_to_accuracy: {os.path.basename(command[0])} ... "
+                 f"{' '.join(command[1:4])} ... failed with exit code {result.returncode}")
+    return result
+
+
 def run_convoy(args, recipe_path, run_dir):
     threads = max(1, args.cores // args.ranks)
     environment = dict(os.environ, OMP_NUM_THREADS=str(threads))
@@ -95,15 +115,10 @@ def run_convoy(args, recipe_path, run_dir):
                "--run-dir", run_dir, "--resume", "none", "--threads", str(threads),
                "--eval-every", "1", "--target-accuracy", str(args.target),
                "--precision", args.precision, "--progress", "lines", "--log-every", "1000",
-               "--keep-checkpoints", "1"]
-    if args.epochs:
-        command += ["--epochs", str(args.epochs)]
-    if args.subset:
-        command += ["--train-samples", str(args.subset)]
-    if args.test_subset:
-        command += ["--test-samples", str(args.test_subset)]
+               "--keep-checkpoints", "1",
+               *overrides(args, "--epochs", "--train-samples", "--test-samples")]
     started = time.perf_counter()
-    subprocess.run(command, env=environment, check=True, stdout=subprocess.DEVNULL)
+    run_or_exit(command, environment, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - started
     epochs = []
     with open(os.path.join(run_dir, "metrics.jsonl")) as file:
@@ -118,17 +133,11 @@ def run_convoy(args, recipe_path, run_dir):
 def run_pytorch(args, recipe, recipe_path):
     command = ["/usr/bin/python3", os.path.join(HERE, "pytorch_time_to_accuracy.py"),
                *peer_arguments(recipe, recipe_path), "--threads", str(args.cores),
-               "--target-accuracy", str(args.target), "--precision", args.precision]
-    if args.epochs:
-        command += ["--epochs", str(args.epochs)]
-    if args.subset:
-        command += ["--subset", str(args.subset)]
-    if args.test_subset:
-        command += ["--test-subset", str(args.test_subset)]
+               "--target-accuracy", str(args.target), "--precision", args.precision,
+               *overrides(args, "--epochs", "--subset", "--test-subset")]
     environment = dict(os.environ, OPENBLAS_NUM_THREADS=str(args.cores))
     started = time.perf_counter()
-    output = subprocess.run(command, env=environment, check=True, stdout=subprocess.PIPE,
-                            text=True).stdout
+    output = run_or_exit(command, environment, stdout=subprocess.PIPE, text=True).stdout
     wall = time.perf_counter() - started
     epochs = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     return epochs, wall

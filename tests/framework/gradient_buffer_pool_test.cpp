@@ -28,15 +28,37 @@ TEST(GradientBufferPoolTest, ReusesABufferOnlyOnceNoTensorOutsideThePoolHoldsIt)
   EXPECT_EQ(pool.bytes(), 3 * layout.bytes());
 }
 
-TEST(GradientBufferPoolTest, ReusesOnlyForTheSameLayout) {
+TEST(GradientBufferPoolTest, ReusesTheSmallestFreeBlockThatFitsWhateverTheLayout) {
   GradientBufferPool pool;
-  void* data = pool.acquire(Layout::plain({4, 8})).memory().data();  // released at once
-  Tensor other = pool.acquire(Layout::plain({8, 4}));                // same bytes, other dims
-  EXPECT_NE(other.memory().data(), data);
-  Tensor same = pool.acquire(Layout::plain({4, 8}));
-  EXPECT_EQ(same.memory().data(), data);
-  EXPECT_EQ(same.shape(), (Shape{4, 8}));
+  Tensor small = pool.acquire(Layout::plain({4, 8}));   // 128 bytes
+  Tensor large = pool.acquire(Layout::plain({16, 8}));  // 512 bytes
+  void* small_data = small.memory().data();
+  void* large_data = large.memory().data();
+  small = large = Tensor();
+  // Same bytes, other dims and type: the 128-byte block serves a bf16 (8, 8).
+  Tensor other = pool.acquire(Layout::plain({8, 8}, DataType::bf16));
+  EXPECT_EQ(other.memory().data(), small_data);
+  EXPECT_EQ(other.shape(), (Shape{8, 8}));
+  EXPECT_EQ(other.layout().data_type(), DataType::bf16);
+  // The small block is busy now; the next request that fits only the large one gets it.
+  Tensor next = pool.acquire(Layout::plain({2, 8}));
+  EXPECT_EQ(next.memory().data(), large_data);
   EXPECT_EQ(pool.buffer_count(), 2u);
+  EXPECT_EQ(pool.bytes(), 128u + 512u);
+}
+
+TEST(GradientBufferPoolTest, GrowsTheLargestFreeBlockWhenNoneFits) {
+  GradientBufferPool pool;
+  Tensor a = pool.acquire(Layout::plain({8}));
+  Tensor b = pool.acquire(Layout::plain({16}));
+  Tensor held = pool.acquire(Layout::plain({4}));
+  a = b = Tensor();
+  Tensor big = pool.acquire(Layout::plain({64}));  // 256 bytes: neither free block fits
+  EXPECT_EQ(pool.buffer_count(), 3u) << "the 64-byte block was replaced, not kept beside";
+  EXPECT_EQ(pool.bytes(), 32u + 256u + 16u);
+  EXPECT_EQ(pool.buffers_in_use(), 2u);
+  big.copy_from_plain(std::vector<float>(64, 1.0f));  // the whole view is writable
+  EXPECT_EQ(held.to_plain().size(), 4u);
 }
 
 TEST(GradientBufferPoolTest, HeldOnlyByIsTrueForAPoolBufferWithASingleOutsideHandle) {

@@ -46,4 +46,12 @@ void expect_near(const std::vector<float>& actual, const std::vector<float>& exp
   }
 }
 
+Conv2dOptions same_size_conv(int64_t channels) {
+  Conv2dOptions options;
+  options.in_channels = options.out_channels = channels;
+  options.kernel = 3;
+  options.padding = 1;
+  return options;
+}
+
 }  // namespace convoy::testing

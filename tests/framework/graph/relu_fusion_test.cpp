@@ -50,11 +50,7 @@ INSTANTIATE_TEST_SUITE_P(Architectures, ReluFusion,
 
 TEST(ReluFusionTest, FusesEveryReluWhoseProducerFeedsNothingElse) {
   Net net;
-  Conv2dOptions conv_options;
-  conv_options.in_channels = 2;
-  conv_options.out_channels = 2;
-  conv_options.kernel = 3;
-  conv_options.padding = 1;
+  const Conv2dOptions conv_options = testing::same_size_conv(2);
   BatchNorm2dOptions norm_options;
   norm_options.channels = 2;
   const auto conv = net.add<Conv2d>("conv", conv_options, {Net::kInput});
