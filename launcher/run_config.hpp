@@ -60,7 +60,7 @@ struct RunConfig {
   int threads = 0;  // 0: cores per node / ranks per node
   int64_t log_every = 50;
   std::string progress = "auto";  // bar | lines | auto (bar on a terminal, not under mpirun)
-  int64_t checkpoint_every = 0;  // steps; 0: only at epoch ends and at the end
+  int64_t checkpoint_every = 0;   // steps; 0: only at epoch ends and at the end
   int64_t keep_checkpoints = 3;
   std::string resume = "auto";  // auto | none | PATH
   int64_t max_steps = 0;        // stop after this many global steps (0: all epochs)

@@ -53,11 +53,11 @@ class Net {
   void finalize();
 
   Tensor forward(const Tensor& input, Mode mode);
-  // Returns the gradient with respect to the input batch (if asked for, see below). Gradients w.r.t. inner nodes live
-  // only while needed: a node's is dropped once its layer's backward used it, and the buffer
-  // is recycled (see GradientBufferPool), so at most a few activation-sized gradients exist
-  // at once, as in PyTorch.
-  // Without set_input_gradient_needed(true), returns an empty tensor.
+  // Returns the gradient with respect to the input batch (if asked for, see below). Gradients
+  // w.r.t. inner nodes live only while needed: a node's is dropped once its layer's backward used
+  // it, and the buffer is recycled (see GradientBufferPool), so at most a few activation-sized
+  // gradients exist at once, as in PyTorch. Without set_input_gradient_needed(true), returns an
+  // empty tensor.
   Tensor backward(const Tensor& output_grad, const GradientsReadyCallback& on_ready = {});
   // Gradient with respect to the input batch of a gradient placed on the named node's output
   // (after a forward): backward through that node and the nodes feeding it only. Nodes after
@@ -148,7 +148,7 @@ class Net {
     // Gradient w.r.t. the output during backward; dropped once the node's backward used it.
     Tensor grad;
     bool grad_set = false;
-    bool grad_is_sum = false;  // `grad` is a sum buffer of the Net's (fan-out nodes)
+    bool grad_is_sum = false;   // `grad` is a sum buffer of the Net's (fan-out nodes)
     NodeId overwritten_by = 0;  // the in-place Add that overwrites this output (0: none)
     double forward_seconds = 0, backward_seconds = 0;
     BackwardHook backward_hook;

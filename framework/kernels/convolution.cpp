@@ -222,7 +222,8 @@ void Convolution::backward_weights(const Memory& source, const Memory& destinati
                         : reorder_into_transient_if_needed(dnnl_memory_of(destination_grad),
                                                            descriptor.diff_dst_desc(),
                                                            TransientRole::destination_grad);
-    if (s.config.fuse_relu && !s.masked_grad_current) diff_dst = mask_relu(s, diff_dst, destination);
+    if (s.config.fuse_relu && !s.masked_grad_current)
+      diff_dst = mask_relu(s, diff_dst, destination);
     s.masked_grad_current = false;
     if (diff_dst.get_desc() != descriptor.diff_dst_desc()) {
       memory converted(descriptor.diff_dst_desc(), engine());

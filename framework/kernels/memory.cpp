@@ -112,7 +112,8 @@ Memory Memory::view(const Layout& layout) const {
   }
   Memory result;
   result.layout_ = layout;
-  result.impl_ = std::make_shared<Impl>(Impl{dnnl::memory(desc_of(layout), engine(), data()), impl_});
+  result.impl_ =
+      std::make_shared<Impl>(Impl{dnnl::memory(desc_of(layout), engine(), data()), impl_});
   return result;
 }
 

@@ -45,7 +45,7 @@ class Layout {
 class Memory {
  public:
   Memory();
-  explicit Memory(const Layout& layout);               // allocates, zero-filled
+  explicit Memory(const Layout& layout);                // allocates, zero-filled
   Memory(const Layout& layout, void* external_buffer);  // view; caller keeps the buffer alive
 
   const Layout& layout() const { return layout_; }

@@ -77,7 +77,7 @@ class BatchNorm2d : public Layer {
   Tensor batch_mean_;      // plain, filled by the oneDNN training forward // (C)
   Tensor batch_variance_;  // biased // (C)
   // Plain copies for the hand-written paths (synchronized training, frozen backward).
-  Tensor plain_input_, plain_output_;  // (N, C, H, W)
+  Tensor plain_input_, plain_output_;       // (N, C, H, W)
   std::vector<double> mean_, inverse_std_;  // statistics the plain paths normalized with // (C)
   double global_count_ = 0;                 // N * H * W summed over ranks
 };

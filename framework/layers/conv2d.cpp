@@ -54,7 +54,8 @@ void Conv2d::reset_parameters(std::mt19937_64& generator) {
   // torch.nn.Conv2d default: kaiming_uniform(a=sqrt(5)) = U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
   const auto& o = options_;
   const double fan_in = static_cast<double>(o.in_channels / o.groups * o.kernel * o.kernel);
-  std::uniform_real_distribution<float> uniform(-1.0f / std::sqrt(fan_in), 1.0f / std::sqrt(fan_in));
+  std::uniform_real_distribution<float> uniform(-1.0f / std::sqrt(fan_in),
+                                                1.0f / std::sqrt(fan_in));
   for (auto* parameter : parameters()) {
     float* values = parameter->value.plain_data();
     for (int64_t i = 0; i < parameter->value.element_count(); ++i) values[i] = uniform(generator);

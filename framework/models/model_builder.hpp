@@ -17,8 +17,8 @@ struct ModelConfig {
   std::string variant = "cifar";
   int64_t in_channels = 3;
   int64_t num_classes = 10;
-  double dropout = 0.5;  // VGG imagenet classifier
-  uint64_t seed = 0;     // initial weights
+  double dropout = 0.5;                   // VGG imagenet classifier
+  uint64_t seed = 0;                      // initial weights
   DataType compute_type = DataType::f32;  // bf16: mixed precision (Net::set_compute_type)
   bool fuse_relus = true;                 // Net::fuse_relus: same results, fewer passes
   // Net::set_in_place_adds: same results, less memory, but hidden activations are not kept.

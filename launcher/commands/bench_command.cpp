@@ -218,9 +218,10 @@ int run_bench(const std::vector<std::string>& arguments) {
   std::printf("images/s %.1f (median of %lld steps), %.2f ms/step, peak RSS %.0f MB%s\n",
               global_batch / step_median, static_cast<long long>(steps), step_median * 1e3,
               peak_rss_mb, ranks > 1 ? " (largest rank)" : "");
-  std::printf("activations kept for backward: %.0f MB; gradient buffers: %zu recycled through "
-              "backward, %.0f MB\n",
-              activation_mb, net->gradient_buffers().buffer_count(), gradient_buffer_mb);
+  std::printf(
+      "activations kept for backward: %.0f MB; gradient buffers: %zu recycled through "
+      "backward, %.0f MB\n",
+      activation_mb, net->gradient_buffers().buffer_count(), gradient_buffer_mb);
   if (reducer) {
     std::printf(
         "allreduce: %zu bucket(s), %.2f ms/step in flight, %.2f ms/step exposed: %.0f %% hidden "

@@ -89,18 +89,18 @@ void resume_if_asked(TrainingSetup& s) {
 double run_evaluation(TrainingSetup& s) {
   EvaluationResult result = evaluate(*s.net, *s.data.test, s.data.eval_transform, s.communicator,
                                      std::max<int64_t>(s.per_rank_batch, 64));
-  s.last_evaluation = {{"kind", "eval"},
-                       {"step", s.step},
-                       {"epoch", static_cast<double>(s.step) / s.steps_per_epoch},
-                       {"loss", result.loss()},
-                       {"accuracy", result.top1_accuracy()},
-                       {"top5", result.top5_accuracy()},
-                       {"samples", result.samples},
-                       // Wall time since this process started training, evaluations included:
-                       // what a time-to-accuracy comparison reads.
-                       {"seconds", std::chrono::duration<double>(
-                                       std::chrono::steady_clock::now() - s.started)
-                                       .count()}};
+  s.last_evaluation = {
+      {"kind", "eval"},
+      {"step", s.step},
+      {"epoch", static_cast<double>(s.step) / s.steps_per_epoch},
+      {"loss", result.loss()},
+      {"accuracy", result.top1_accuracy()},
+      {"top5", result.top5_accuracy()},
+      {"samples", result.samples},
+      // Wall time since this process started training, evaluations included:
+      // what a time-to-accuracy comparison reads.
+      {"seconds",
+       std::chrono::duration<double>(std::chrono::steady_clock::now() - s.started).count()}};
   char line[160];
   std::snprintf(
       line, sizeof line,

@@ -47,7 +47,7 @@ struct TrainingSetup {
   int64_t steps_this_process = 0;
   nlohmann::json last_evaluation;
   std::chrono::steady_clock::time_point started;  // this process's first training step
-  Tensor input;  // (per_rank_batch, C, H, W), reused every step
+  Tensor input;                                   // (per_rank_batch, C, H, W), reused every step
 };
 
 // Restores model, optimizer and position from --resume (auto: newest valid checkpoint).

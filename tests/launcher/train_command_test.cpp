@@ -136,8 +136,8 @@ TEST(TrainCommandTest, StopsAfterTheFirstEvaluationReachingTheTargetAccuracy) {
   EXPECT_EQ(metrics(reached, "train").size(), 16u);
 
   const std::string unreached = fresh_directory("target-unreached");
-  auto full = run_convoy(kSmallRunWithoutEpochs + "--epochs 2 --target-accuracy 1 " +
-                         "--run-dir " + unreached);
+  auto full = run_convoy(kSmallRunWithoutEpochs + "--epochs 2 --target-accuracy 1 " + "--run-dir " +
+                         unreached);
   ASSERT_EQ(full.exit_code, 0) << full.output;
   const auto all = metrics(unreached, "eval");
   ASSERT_EQ(all.size(), 2u);

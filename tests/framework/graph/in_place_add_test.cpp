@@ -91,12 +91,13 @@ TEST_P(InPlaceAdd, SameBitsAndOneActivationFewerPerBlock) {
   EXPECT_EQ(separate.activation_bytes - in_place.activation_bytes, add_bytes);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Architectures, InPlaceAdd,
-    ::testing::Values(Case{"resnet20", "cifar", 9, {4, 3, 16, 16}},
-                      Case{"resnet18", "cifar", 8, {2, 3, 16, 16}},
-                      Case{"resnet50", "imagenet", 16, {2, 3, 32, 32}}),
-    [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.architecture); });
+INSTANTIATE_TEST_SUITE_P(Architectures, InPlaceAdd,
+                         ::testing::Values(Case{"resnet20", "cifar", 9, {4, 3, 16, 16}},
+                                           Case{"resnet18", "cifar", 8, {2, 3, 16, 16}},
+                                           Case{"resnet50", "imagenet", 16, {2, 3, 32, 32}}),
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           return std::string(info.param.architecture);
+                         });
 
 TEST(InPlaceAddTest, OverwrittenActivationsAreRefusedByName) {
   auto net = resnet("resnet20", "cifar", true);
