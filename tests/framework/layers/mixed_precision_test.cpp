@@ -97,8 +97,12 @@ Conv2dOptions bf16_conv_options(const ConvolutionReference& r) {
 class MixedPrecisionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(kernels::cpu_has_bf16())
-        << "this machine kind has AVX512-BF16; without it --precision bf16 is refused";
+    // oneDNN 2.6 runs no bf16 primitive below AVX-512; such CPUs are refused by name, which
+    // TrainCommandTest.Bf16TrainsWhereTheCpuHasItAndIsRefusedByNameElsewhere checks.
+    if (!kernels::cpu_has_bf16()) {
+      GTEST_SKIP() << "this CPU's best ISA is " << kernels::cpu_isa_name()
+                   << ", without AVX512-BF16 or AMX: bf16 arithmetic cannot be checked here";
+    }
   }
 };
 
