@@ -3,6 +3,7 @@
 // created once and executed every step. Weights come and go in plain OIHW.
 
 #include <memory>
+#include <string>
 
 #include "framework/kernels/memory.hpp"
 
@@ -25,6 +26,11 @@ struct ConvolutionConfig {
   Shape output_shape() const;
 };
 
+// oneDNN's names for the implementations it chose, e.g. "jit:avx2", "gemm:jit" or "ref:any".
+struct ConvolutionImplementations {
+  std::string forward, backward_data, backward_weights;
+};
+
 class Convolution {
  public:
   explicit Convolution(const ConvolutionConfig& config);
@@ -35,6 +41,7 @@ class Convolution {
   // Layouts the primitive chose for its output (allocate the layer output with it) and input.
   Layout destination_layout() const;
   Layout source_layout() const;
+  ConvolutionImplementations implementations() const;
 
   // weights: plain (O, C/groups, KH, KW); bias: plain (O) or empty.
   void forward(const Memory& source, const Memory& weights, const Memory& bias,

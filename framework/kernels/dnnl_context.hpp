@@ -22,6 +22,13 @@ auto guarded(const std::string& what, Function&& function) -> decltype(function(
   }
 }
 
+// True when oneDNN fell back to its reference loop (implementation "ref:..."): correct, but
+// orders of magnitude slower than its jit and gemm implementations.
+template <typename PrimitiveDescriptor>
+bool is_reference(const PrimitiveDescriptor& descriptor) {
+  return std::string(descriptor.impl_info_str()).rfind("ref", 0) == 0;
+}
+
 enum class PrimitiveKind { compute, reorder };
 
 // Runs `primitive` on the shared stream and waits; every primitive in framework/kernels/ runs
