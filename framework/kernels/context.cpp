@@ -64,6 +64,13 @@ void execute(dnnl::primitive& primitive, const std::unordered_map<int, dnnl::mem
   } else {
     timing_totals.compute_seconds += seconds;
     ++timing_totals.compute_calls;
+    const char* implementation = nullptr;
+    dnnl_primitive_desc_query(primitive.get_primitive_desc(), dnnl_query_impl_info_str, 0,
+                              &implementation);
+    if (is_reference_implementation(implementation)) {
+      timing_totals.reference_seconds += seconds;
+      ++timing_totals.reference_calls;
+    }
   }
 }
 
@@ -73,7 +80,8 @@ void execute_reorder(dnnl::memory& source, dnnl::memory& destination) {
 }
 
 void set_thread_count(int threads) {
-  if (threads < 1) throw ConfigError("thread count must be at least 1, got " + std::to_string(threads));
+  if (threads < 1)
+    throw ConfigError("thread count must be at least 1, got " + std::to_string(threads));
   omp_set_num_threads(threads);
 }
 
@@ -81,15 +89,24 @@ int thread_count() { return omp_get_max_threads(); }
 
 const char* cpu_isa_name() {
   switch (dnnl::get_effective_cpu_isa()) {
-    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
-    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
-    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
-    case dnnl::cpu_isa::avx512_core: return "avx512_core";
-    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
-    case dnnl::cpu_isa::avx2: return "avx2";
-    case dnnl::cpu_isa::avx: return "avx";
-    case dnnl::cpu_isa::sse41: return "sse41";
-    default: return "other";
+    case dnnl::cpu_isa::avx512_core_amx:
+      return "avx512_core_amx";
+    case dnnl::cpu_isa::avx512_core_bf16:
+      return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_vnni:
+      return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core:
+      return "avx512_core";
+    case dnnl::cpu_isa::avx2_vnni:
+      return "avx2_vnni";
+    case dnnl::cpu_isa::avx2:
+      return "avx2";
+    case dnnl::cpu_isa::avx:
+      return "avx";
+    case dnnl::cpu_isa::sse41:
+      return "sse41";
+    default:
+      return "other";
   }
 }
 

@@ -24,9 +24,12 @@ auto guarded(const std::string& what, Function&& function) -> decltype(function(
 
 // True when oneDNN fell back to its reference loop (implementation "ref:..."): correct, but
 // orders of magnitude slower than its jit and gemm implementations.
+inline bool is_reference_implementation(const char* name) {
+  return name != nullptr && std::string(name).rfind("ref", 0) == 0;
+}
 template <typename PrimitiveDescriptor>
 bool is_reference(const PrimitiveDescriptor& descriptor) {
-  return std::string(descriptor.impl_info_str()).rfind("ref", 0) == 0;
+  return is_reference_implementation(descriptor.impl_info_str());
 }
 
 enum class PrimitiveKind { compute, reorder };

@@ -158,6 +158,7 @@ int run_bench(const std::vector<std::string>& arguments) {
       kernel.compute_seconds + kernel.reorder_seconds + communication.exposed_seconds;
   const double overhead_share = std::max(0.0, 1.0 - inside / total_seconds);
   const double reorder_share = kernel.reorder_seconds / total_seconds;
+  const double reference_share = kernel.reference_seconds / total_seconds;
   // Every rank measured its own peak with its own threads at the same time: the job's peak is
   // their sum. Memory: the largest rank.
   std::array<double, 1> peak_sum{peak.gflops};
@@ -198,7 +199,8 @@ int run_bench(const std::vector<std::string>& arguments) {
       {"allreduce_hidden_fraction", communication.hidden_fraction()},
       {"buckets", reducer ? reducer->buckets().size() : 0},
       {"framework_overhead_share", overhead_share},
-      {"reorder_share", reorder_share}};
+      {"reorder_share", reorder_share},
+      {"reference_loop_share", reference_share}};
   if (json) {
     nlohmann::json rows = nlohmann::json::array();
     for (const auto& layer : layers) {
@@ -234,6 +236,13 @@ int run_bench(const std::vector<std::string>& arguments) {
       "overhead %.1f %%, reorders %.1f %% of the step\n",
       achieved, peak_gflops, peak_gflops > 0 ? 100 * achieved / peak_gflops : 0.0,
       100 * overhead_share, 100 * reorder_share);
+  if (kernel.reference_calls > 0) {
+    std::printf(
+        "warning: %.1f %% of the step ran in oneDNN's unoptimized reference loops (%lld calls): "
+        "no optimized implementation for some shape on ISA %s; ONEDNN_VERBOSE=1 names them\n",
+        100 * reference_share, static_cast<long long>(kernel.reference_calls),
+        kernels::cpu_isa_name());
+  }
   auto sorted = layers;
   std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
     return a.forward_seconds + a.backward_seconds > b.forward_seconds + b.backward_seconds;
