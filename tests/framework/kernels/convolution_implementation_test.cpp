@@ -52,8 +52,39 @@ TEST(ConvolutionImplementationTest, BenchmarkedShapesNeverFallBackToTheReference
   }
 }
 
-// The gradients on those small maps are checked against finite differences in conv2d_test.cpp
-// (TwoByTwoMap, OneByOneMap).
+// Where every output's window covers the whole input map, the three passes run as matmuls
+// (WholeMapConvolution); elsewhere the convolution primitives run.
+TEST(ConvolutionImplementationTest, WholeMapShapesRunAsMatmulsAndOthersAsConvolutions) {
+  const Case whole_map[] = {
+      {"vgg11_bn features.22 (512 channels, 2x2)", {128, 512, 2, 2}, 512, 3, 1, 1, true},
+      {"a 1x1 map under a 3x3 kernel", {4, 8, 1, 1}, 16, 3, 1, 1},
+      {"an unpadded kernel as large as the map", {4, 16, 3, 3}, 24, 3, 1, 0},
+      {"a 5x5 kernel, padding 2, on a 3x3 map", {2, 16, 3, 3}, 8, 5, 1, 2},
+  };
+  const Case convolution[] = {
+      {"resnet18 layer4 (4x4): corners miss each other", {128, 512, 4, 4}, 512, 3, 1, 1},
+      {"stride 2 on a 3x3 map: the second output misses the first row", {4, 16, 3, 3}, 16, 3, 2, 1},
+      {"a 1x1 kernel on a 2x2 map", {4, 16, 2, 2}, 16, 1, 1, 0},
+  };
+  for (const auto& c : whole_map) {
+    const auto chosen = kernels::Convolution(config_of(c)).implementations();
+    EXPECT_EQ(chosen.forward.rfind("whole-map matmul", 0), 0u) << c.name << ": " << chosen.forward;
+    EXPECT_EQ(chosen.backward_weights, chosen.forward) << c.name;
+    auto bf16 = config_of(c);
+    bf16.compute_type = kernels::DataType::bf16;
+    if (kernels::cpu_has_bf16()) {
+      EXPECT_NE(kernels::Convolution(bf16).implementations().forward.rfind("whole-map", 0), 0u)
+          << c.name << " in bf16 (the whole-map path is f32 only)";
+    }
+  }
+  for (const auto& c : convolution) {
+    const auto chosen = kernels::Convolution(config_of(c)).implementations();
+    EXPECT_NE(chosen.forward.rfind("whole-map", 0), 0u) << c.name << ": " << chosen.forward;
+  }
+}
+
+// The forward and gradients of both paths on these maps are checked against the reference loop
+// and finite differences in conv2d_test.cpp (TwoByTwoMap, OneByOneMap, Kernel5OnThreeByThreeMap).
 
 }  // namespace
 }  // namespace convoy::testing

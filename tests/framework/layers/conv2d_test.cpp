@@ -101,7 +101,14 @@ INSTANTIATE_TEST_SUITE_P(
         // has no optimized backward-weights for the forward's layout here.
         Conv2dCase{"TwoByTwoMap", {4, 8, 2, 2}, make(8, 8, 3, 1, 1)},
         Conv2dCase{"TwoByTwoMapFusedRelu", {4, 16, 2, 2}, make(16, 16, 3, 1, 1, 1, 1, true, true)},
-        Conv2dCase{"OneByOneMap", {4, 8, 1, 1}, make(8, 16, 3, 1, 1)}),
+        Conv2dCase{"OneByOneMap", {4, 8, 1, 1}, make(8, 16, 3, 1, 1)},
+        // Every output's window covers the whole map: these run as matmuls (WholeMapConvolution)
+        // with activations in blocked layouts and the weights expanded and folded back.
+        Conv2dCase{"TwoByTwoMapNoBias", {3, 16, 2, 2}, make(16, 24, 3, 1, 1, 1, 1, false)},
+        Conv2dCase{"Kernel5OnThreeByThreeMap", {2, 16, 3, 3}, make(16, 8, 5, 1, 2)},
+        Conv2dCase{"UnpaddedKernelAsLargeAsTheMap", {3, 16, 3, 3}, make(16, 24, 3, 1, 0)},
+        // Channel counts that leave padding in the blocked layouts: the convolution primitives run.
+        Conv2dCase{"TwoByTwoMapPaddedChannelBlocks", {2, 3, 2, 2}, make(3, 5, 3, 1, 1)}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Conv2dTest, ShiftingTheInputShiftsTheOutputAwayFromBorders) {
