@@ -18,12 +18,7 @@ BinaryAdd::BinaryAdd(const BinaryAddConfig& config) : impl_(std::make_unique<Imp
   s.config = config;
   const auto& desc = desc_of(config.first);
   guarded("creating the residual addition for " + config.first.describe(), [&] {
-    dnnl::primitive_attr attributes;
-    if (config.fuse_relu) {
-      dnnl::post_ops post_ops;
-      post_ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
-      attributes.set_post_ops(post_ops);
-    }
+    const auto attributes = relu_post_op_if(config.fuse_relu);
     s.descriptor = dnnl::binary::primitive_desc(
         dnnl::binary::desc(dnnl::algorithm::binary_add, desc, desc, desc), attributes, engine());
     s.primitive = dnnl::binary(s.descriptor);

@@ -102,12 +102,7 @@ Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_uniq
   memory::dims padding{c.padding_h, c.padding_w};
 
   guarded("creating the convolution for input " + to_string(c.input), [&] {
-    dnnl::primitive_attr attributes;
-    if (c.fuse_relu) {
-      dnnl::post_ops post_ops;
-      post_ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
-      attributes.set_post_ops(post_ops);
-    }
+    const auto attributes = relu_post_op_if(c.fuse_relu);
     impl_->forward_descriptor = dnnl::convolution_forward::primitive_desc(
         dnnl::convolution_forward::desc(
             dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, source_any,

@@ -32,6 +32,17 @@ bool is_reference(const PrimitiveDescriptor& descriptor) {
   return is_reference_implementation(descriptor.impl_info_str());
 }
 
+// Attributes that apply ReLU to a primitive's output (a post-op) when `fuse_relu`, none otherwise.
+inline dnnl::primitive_attr relu_post_op_if(bool fuse_relu) {
+  dnnl::primitive_attr attributes;
+  if (fuse_relu) {
+    dnnl::post_ops post_ops;
+    post_ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+    attributes.set_post_ops(post_ops);
+  }
+  return attributes;
+}
+
 enum class PrimitiveKind { compute, reorder };
 
 // Runs `primitive` on the shared stream and waits; every primitive in framework/kernels/ runs

@@ -21,15 +21,17 @@ PeakThroughput measure_peak_throughput(DataType type, int64_t n, int repetitions
     memory b_memory(descriptor.weights_desc(), engine());
     memory c_memory(descriptor.dst_desc(), engine());
     // Values do not change the speed of a matmul; zeros avoid denormal slow paths.
-    std::fill_n(static_cast<char*>(a_memory.get_data_handle()), descriptor.src_desc().get_size(), 0);
-    std::fill_n(static_cast<char*>(b_memory.get_data_handle()), descriptor.weights_desc().get_size(), 0);
+    std::fill_n(static_cast<char*>(a_memory.get_data_handle()), descriptor.src_desc().get_size(),
+                0);
+    std::fill_n(static_cast<char*>(b_memory.get_data_handle()),
+                descriptor.weights_desc().get_size(), 0);
     dnnl::matmul matmul(descriptor);
     std::vector<double> seconds;
     for (int i = 0; i < repetitions + 1; ++i) {
       auto start = std::chrono::steady_clock::now();
-      matmul.execute(stream(), {{DNNL_ARG_SRC, a_memory},
-                                {DNNL_ARG_WEIGHTS, b_memory},
-                                {DNNL_ARG_DST, c_memory}});
+      matmul.execute(
+          stream(),
+          {{DNNL_ARG_SRC, a_memory}, {DNNL_ARG_WEIGHTS, b_memory}, {DNNL_ARG_DST, c_memory}});
       stream().wait();
       std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
       if (i > 0) seconds.push_back(elapsed.count());  // the first run warms caches and JIT

@@ -109,14 +109,8 @@ std::optional<WholeMapConvolution> WholeMapConvolution::create(const Convolution
 
   const bool built =
       guarded("creating the whole-map convolution for input " + to_string(c.input), [&] {
-        dnnl::primitive_attr attributes;
-        if (c.fuse_relu) {
-          dnnl::post_ops post_ops;
-          post_ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
-          attributes.set_post_ops(post_ops);
-        }
-        // forward: y = x . E^T (+ bias); backward data: dx = dy . E; backward weights: dE = dy^T .
-        // x
+        const auto attributes = relu_post_op_if(c.fuse_relu);
+        // forward y = x E^T (+ bias), backward data dx = dy E, backward weights dE = dy^T x
         dnnl::matmul::primitive_desc forward(
             dnnl::matmul::desc(samples, expanded_transposed, bias, results), attributes, engine());
         dnnl::matmul::primitive_desc backward_data(dnnl::matmul::desc(results, expanded, samples),
