@@ -114,21 +114,29 @@ Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_uniq
                                               weights_any, destination_grad_any, strides, dilates,
                                               padding, padding),
         engine(), forward);
-    auto backward_weights_for = [&](const memory::desc& source) {
-      return dnnl::convolution_backward_weights::primitive_desc(
-          dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, source,
-                                                   weights_grad_any, bias_any, destination_grad_any,
-                                                   strides, dilates, padding, padding),
-          engine(), forward);
-    };
-    impl_->backward_weights_descriptor = backward_weights_for(forward.src_desc());
-    if (is_reference(impl_->backward_weights_descriptor)) {
-      impl_->backward_weights_descriptor = backward_weights_for(source_any);
+    // The whole-map path reads and writes activations and their gradients in one layout each;
+    // where it runs, the convolution primitives serve only to choose those layouts.
+    if (impl_->backward_data_descriptor.diff_src_desc() == forward.src_desc() &&
+        impl_->backward_data_descriptor.diff_dst_desc() == forward.dst_desc()) {
+      impl_->whole_map = WholeMapConvolution::create(c, forward.src_desc(), forward.dst_desc());
     }
-    impl_->forward = dnnl::convolution_forward(forward);
-    impl_->backward_data = dnnl::convolution_backward_data(impl_->backward_data_descriptor);
-    impl_->backward_weights =
-        dnnl::convolution_backward_weights(impl_->backward_weights_descriptor);
+    if (!impl_->whole_map) {
+      auto backward_weights_for = [&](const memory::desc& source) {
+        return dnnl::convolution_backward_weights::primitive_desc(
+            dnnl::convolution_backward_weights::desc(
+                dnnl::algorithm::convolution_direct, source, weights_grad_any, bias_any,
+                destination_grad_any, strides, dilates, padding, padding),
+            engine(), forward);
+      };
+      impl_->backward_weights_descriptor = backward_weights_for(forward.src_desc());
+      if (is_reference(impl_->backward_weights_descriptor)) {
+        impl_->backward_weights_descriptor = backward_weights_for(source_any);
+      }
+      impl_->forward = dnnl::convolution_forward(forward);
+      impl_->backward_data = dnnl::convolution_backward_data(impl_->backward_data_descriptor);
+      impl_->backward_weights =
+          dnnl::convolution_backward_weights(impl_->backward_weights_descriptor);
+    }
     if (c.fuse_relu) {
       // use_dst_for_bwd: the mask comes from the saved output, so the pre-activation is not kept.
       auto dst = forward.dst_desc();
@@ -142,11 +150,6 @@ Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_uniq
                                           0.0f),
               engine()));
       impl_->relu_backward = dnnl::eltwise_backward(impl_->relu_backward_descriptor);
-    }
-    // The whole-map path reads and writes activations and their gradients in one layout each.
-    if (impl_->backward_data_descriptor.diff_src_desc() == forward.src_desc() &&
-        impl_->backward_data_descriptor.diff_dst_desc() == forward.dst_desc()) {
-      impl_->whole_map = WholeMapConvolution::create(c, forward.src_desc(), forward.dst_desc());
     }
   });
 }
