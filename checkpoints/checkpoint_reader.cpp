@@ -80,12 +80,7 @@ void read_attributes(hid_t file, const std::string& path, CheckpointAttributes& 
 }
 
 Shape dataset_shape(hid_t dataset, const Place& place) {
-  Handle space = checked([&] { return H5Dget_space(dataset); }, H5Sclose, place, "H5Dget_space");
-  const int rank = static_cast<int>(
-      check(H5Sget_simple_extent_ndims(space.get()), place, "H5Sget_simple_extent_ndims"));
-  std::vector<hsize_t> dims(static_cast<size_t>(rank));
-  check(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr), place,
-        "H5Sget_simple_extent_dims");
+  const auto dims = hdf5::dataset_dimensions(dataset, place);
   return Shape(dims.begin(), dims.end());
 }
 

@@ -24,16 +24,6 @@ std::unique_lock<std::mutex> lock_if_not_threadsafe() {
 #endif
 }
 
-std::vector<hsize_t> dimensions_of(hid_t dataset, const Place& place) {
-  Handle space = checked([&] { return H5Dget_space(dataset); }, H5Sclose, place, "H5Dget_space");
-  const int rank = static_cast<int>(
-      check(H5Sget_simple_extent_ndims(space.get()), place, "H5Sget_simple_extent_ndims"));
-  std::vector<hsize_t> dims(static_cast<size_t>(rank));
-  check(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr), place,
-        "H5Sget_simple_extent_dims");
-  return dims;
-}
-
 void expect_type(hid_t dataset, hid_t expected, const Place& place, const char* what) {
   Handle type = checked([&] { return H5Dget_type(dataset); }, H5Tclose, place, "H5Dget_type");
   // Compare class, size and sign rather than exact identity so a big-endian file still reads
@@ -103,8 +93,8 @@ Hdf5Dataset::Hdf5Dataset(const std::string& path)
                           labels_place, "H5Dopen2");
   expect_type(handles_->images.get(), H5T_NATIVE_UINT8, images_place, "uint8 pixels");
   expect_type(labels.get(), H5T_NATIVE_INT32, labels_place, "int32 labels");
-  const std::vector<hsize_t> image_dims = dimensions_of(handles_->images.get(), images_place);
-  const std::vector<hsize_t> label_dims = dimensions_of(labels.get(), labels_place);
+  const std::vector<hsize_t> image_dims = hdf5::dataset_dimensions(handles_->images.get(), images_place);
+  const std::vector<hsize_t> label_dims = hdf5::dataset_dimensions(labels.get(), labels_place);
   if (image_dims.size() != 4 || image_dims[1] == 0 || image_dims[2] == 0 || image_dims[3] == 0) {
     throw FileError("HDF5 file '" + path + "': dataset 'images' has " +
                     std::to_string(image_dims.size()) +

@@ -114,4 +114,14 @@ std::vector<std::string> member_names(hid_t group, const Place& place) {
   return names;
 }
 
+std::vector<hsize_t> dataset_dimensions(hid_t dataset, const Place& place) {
+  Handle space = checked([&] { return H5Dget_space(dataset); }, H5Sclose, place, "H5Dget_space");
+  const int rank = static_cast<int>(
+      check(H5Sget_simple_extent_ndims(space.get()), place, "H5Sget_simple_extent_ndims"));
+  std::vector<hsize_t> dims(static_cast<size_t>(rank));
+  check(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr), place,
+        "H5Sget_simple_extent_dims");
+  return dims;
+}
+
 }  // namespace convoy::hdf5

@@ -77,5 +77,7 @@ double read_double_attribute(hid_t object, const std::string& name, const Place&
 // Names of an object's attributes, or of a group's members, in name order.
 std::vector<std::string> attribute_names(hid_t object, const Place& place);
 std::vector<std::string> member_names(hid_t group, const Place& place);
+// A dataset's extent, one entry per dimension.
+std::vector<hsize_t> dataset_dimensions(hid_t dataset, const Place& place);
 
 }  // namespace convoy::hdf5

@@ -82,6 +82,21 @@ static memory channel_view(const BatchNormalization::Impl& s, const Memory& tens
   return memory(s.channel_desc, engine(), tensor.data());
 }
 
+// The per-channel arguments every batch normalization primitive takes; callers add the data.
+static std::unordered_map<int, memory> channel_arguments(const BatchNormalization::Impl& s,
+                                                         const Memory& mean,
+                                                         const Memory& variance,
+                                                         const Memory& scale,
+                                                         const Memory& shift) {
+  std::unordered_map<int, memory> args{{DNNL_ARG_MEAN, channel_view(s, mean)},
+                                       {DNNL_ARG_VARIANCE, channel_view(s, variance)}};
+  if (s.config.affine) {
+    args[DNNL_ARG_SCALE] = channel_view(s, scale);
+    args[DNNL_ARG_SHIFT] = channel_view(s, shift);
+  }
+  return args;
+}
+
 // The destination itself when its layout matches, otherwise a reorder after the call.
 template <typename Run>
 static void run_into(const memory::desc& wanted, const Memory& destination, Run&& run) {
@@ -103,14 +118,9 @@ void BatchNormalization::forward_training(const Memory& source, const Memory& sc
   guarded("running the batch normalization forward (training)", [&] {
     auto src = reorder_if_needed(dnnl_memory_of(source), descriptor.src_desc(), s.source_scratch);
     run_into(descriptor.dst_desc(), destination, [&](const memory& dst) {
-      std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src},
-                                           {DNNL_ARG_DST, dst},
-                                           {DNNL_ARG_MEAN, channel_view(s, mean)},
-                                           {DNNL_ARG_VARIANCE, channel_view(s, variance)}};
-      if (s.config.affine) {
-        args[DNNL_ARG_SCALE] = channel_view(s, scale);
-        args[DNNL_ARG_SHIFT] = channel_view(s, shift);
-      }
+      auto args = channel_arguments(s, mean, variance, scale, shift);
+      args[DNNL_ARG_SRC] = src;
+      args[DNNL_ARG_DST] = dst;
       if (s.config.fuse_relu) args[DNNL_ARG_WORKSPACE] = s.workspace;
       execute(s.training, args);
     });
@@ -125,14 +135,9 @@ void BatchNormalization::forward_inference(const Memory& source, const Memory& s
   guarded("running the batch normalization forward (inference)", [&] {
     auto src = reorder_if_needed(dnnl_memory_of(source), descriptor.src_desc(), s.source_scratch);
     run_into(descriptor.dst_desc(), destination, [&](const memory& dst) {
-      std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src},
-                                           {DNNL_ARG_DST, dst},
-                                           {DNNL_ARG_MEAN, channel_view(s, mean)},
-                                           {DNNL_ARG_VARIANCE, channel_view(s, variance)}};
-      if (s.config.affine) {
-        args[DNNL_ARG_SCALE] = channel_view(s, scale);
-        args[DNNL_ARG_SHIFT] = channel_view(s, shift);
-      }
+      auto args = channel_arguments(s, mean, variance, scale, shift);
+      args[DNNL_ARG_SRC] = src;
+      args[DNNL_ARG_DST] = dst;
       execute(s.inference, args);
     });
   });
@@ -149,14 +154,11 @@ void BatchNormalization::backward(const Memory& source, const Memory& destinatio
     auto diff_dst = reorder_if_needed(dnnl_memory_of(destination_grad), descriptor.diff_dst_desc(),
                                       s.destination_grad_scratch);
     run_into(descriptor.diff_src_desc(), source_grad, [&](const memory& diff_src) {
-      std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src},
-                                           {DNNL_ARG_DIFF_DST, diff_dst},
-                                           {DNNL_ARG_DIFF_SRC, diff_src},
-                                           {DNNL_ARG_MEAN, channel_view(s, mean)},
-                                           {DNNL_ARG_VARIANCE, channel_view(s, variance)}};
+      auto args = channel_arguments(s, mean, variance, scale, shift);
+      args[DNNL_ARG_SRC] = src;
+      args[DNNL_ARG_DIFF_DST] = diff_dst;
+      args[DNNL_ARG_DIFF_SRC] = diff_src;
       if (s.config.affine) {
-        args[DNNL_ARG_SCALE] = channel_view(s, scale);
-        args[DNNL_ARG_SHIFT] = channel_view(s, shift);
         args[DNNL_ARG_DIFF_SCALE] = channel_view(s, scale_grad);
         args[DNNL_ARG_DIFF_SHIFT] = channel_view(s, shift_grad);
       }
