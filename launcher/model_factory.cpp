@@ -47,6 +47,7 @@ ModelConfig model_config(const RunConfig& config, const ModelGeometry& geometry)
   model.seed = config.seed;
   model.compute_type = compute_type_of(config.precision);
   model.fuse_relus = config.fuse_relu;
+  model.whole_map_matmuls = config.whole_map_matmul;
   // Health statistics read every hidden activation, which in-place sums overwrite.
   model.in_place_adds = config.in_place_add && config.health_every == 0;
   return model;
@@ -82,6 +83,16 @@ Shape parse_shape(const std::string& text, const std::string& option) {
   }
   if (shape.size() != 3) throw UsageError(option + ": '" + text + "' is not a shape like 3x32x32");
   return shape;
+}
+
+void override_geometry(ModelGeometry& geometry, const std::string& input_text, int64_t classes) {
+  if (!input_text.empty()) {
+    const Shape input = parse_shape(input_text, "--input");
+    geometry.channels = input[0];
+    geometry.height = input[1];
+    geometry.width = input[2];
+  }
+  if (classes > 0) geometry.classes = classes;
 }
 
 }  // namespace convoy::launcher

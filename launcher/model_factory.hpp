@@ -21,5 +21,8 @@ ModelConfig model_config(const RunConfig& config, const ModelGeometry& geometry)
 DataType compute_type_of(const std::string& precision);
 // "3x32x32" -> (3, 32, 32); a bad value is a UsageError naming the option.
 Shape parse_shape(const std::string& text, const std::string& option);
+// The --input CxHxW and --classes options of bench, summary and gradcheck over a geometry
+// (empty and 0 keep what it has).
+void override_geometry(ModelGeometry& geometry, const std::string& input_text, int64_t classes);
 
 }  // namespace convoy::launcher

@@ -69,7 +69,8 @@ std::string RunConfig::to_text() const {
       << "\nlabel-smoothing = " << label_smoothing << "\nclip-grad-norm = " << clip_grad_norm
       << "\nseed = " << seed << "\nsync-bn = " << sync_batch_norm
       << "\nbucket-mb = " << bucket_megabytes << "\ncompress-bf16 = " << compress_bf16
-      << "\nprecision = " << precision << "\nfuse-relu = " << fuse_relu << "\n";
+      << "\nprecision = " << precision << "\nfuse-relu = " << fuse_relu
+      << "\nwhole-map-matmul = " << whole_map_matmul << "\n";
   return out.str();
 }
 
@@ -188,6 +189,9 @@ void add_run_options(po::options_description& options, RunConfig& c) {
       "fold each ReLU into the convolution, BatchNorm or Add before it (same results)")(
       "in-place-add", po::value(&c.in_place_add)->default_value(c.in_place_add),
       "residual sums overwrite their main branch's output (same results, less memory)")(
+      "whole-map-matmul", po::value(&c.whole_map_matmul)->default_value(c.whole_map_matmul),
+      "convolutions whose every window covers the whole input map (VGG's 2x2 maps) run as "
+      "matmuls (faster; other rounding than the convolution primitives)")(
       "health-every", po::value(&c.health_every)->default_value(c.health_every),
       "log per-layer training-health statistics every N steps (0: off)");
   po::options_description testing("Testing (fault injection)");

@@ -75,6 +75,7 @@ struct RunConfig {
   std::string precision = "fp32";
   bool fuse_relu = true;
   bool in_place_add = true;
+  bool whole_map_matmul = true;
   int64_t health_every = 0;
   // Fault injection for the tests of the failure paths: at this global step, rank
   // fail_rank throws (failure "throw") or stops responding (failure "hang").

@@ -80,6 +80,7 @@ class Net {
     std::string description;
     double forward_seconds = 0, backward_seconds = 0;
     int64_t forward_flops = 0;  // of one forward at the last input shape
+    std::string implementation;  // Layer::implementation
   };
   void set_profiling(bool enabled);
 

@@ -116,7 +116,8 @@ Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_uniq
         engine(), forward);
     // The whole-map path reads and writes activations and their gradients in one layout each;
     // where it runs, the convolution primitives serve only to choose those layouts.
-    if (impl_->backward_data_descriptor.diff_src_desc() == forward.src_desc() &&
+    if (c.whole_map_matmul &&
+        impl_->backward_data_descriptor.diff_src_desc() == forward.src_desc() &&
         impl_->backward_data_descriptor.diff_dst_desc() == forward.dst_desc()) {
       impl_->whole_map = WholeMapConvolution::create(c, forward.src_desc(), forward.dst_desc());
     }

@@ -21,6 +21,9 @@ struct ConvolutionConfig {
   bool fuse_relu = false;  // forward computes relu(conv(x)); backward expects the relu'd output
   // bf16: bf16 activations and activation gradients, f32 weights and weight gradients outside
   DataType compute_type = DataType::f32;
+  // Where every output's window covers the whole input map, run matmuls (WholeMapConvolution);
+  // off, the convolution primitives run for every shape (to measure or rule out the path).
+  bool whole_map_matmul = true;
 
   // H_out = floor((H + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1
   Shape output_shape() const;

@@ -40,12 +40,30 @@ Layer::Window Conv2d::window() const {
 
 void Conv2d::set_fuse_relu(bool fuse) {
   options_.fuse_relu = fuse;
-  kernel_.reset();
-  if (!input_.empty()) reshape({input_.shape()});
+  rebuild_kernel();
 }
 
 void Conv2d::set_compute_type(DataType type) {
   options_.compute_type = type;
+  rebuild_kernel();
+}
+
+void Conv2d::set_whole_map_matmul(bool enabled) {
+  options_.whole_map_matmul = enabled;
+  rebuild_kernel();
+}
+
+std::string Conv2d::implementation() const {
+  if (!kernel_) return "";
+  const auto chosen = kernel_->implementations();
+  if (chosen.backward_data == chosen.forward && chosen.backward_weights == chosen.forward) {
+    return chosen.forward;
+  }
+  return chosen.forward + " | " + chosen.backward_data + " | " + chosen.backward_weights;
+}
+
+// The kernel is built for one set of options; a shape seen already gets a new one at once.
+void Conv2d::rebuild_kernel() {
   kernel_.reset();
   if (!input_.empty()) reshape({input_.shape()});
 }
@@ -75,6 +93,7 @@ kernels::ConvolutionConfig Conv2d::kernel_config(const Shape& input) const {
   config.bias = o.bias;
   config.fuse_relu = o.fuse_relu;
   config.compute_type = o.compute_type;
+  config.whole_map_matmul = o.whole_map_matmul;
   return config;
 }
 

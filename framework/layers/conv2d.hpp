@@ -21,6 +21,8 @@ struct Conv2dOptions {
   // Computes relu(conv(x)) in one primitive; the Net sets it when a ReLU follows (performance).
   bool fuse_relu = false;
   DataType compute_type = DataType::f32;  // see Layer::set_compute_type
+  // Shapes whose every window covers the whole map run as matmuls (kernels::ConvolutionConfig).
+  bool whole_map_matmul = true;
 };
 
 class Conv2d : public Layer {
@@ -30,6 +32,8 @@ class Conv2d : public Layer {
   std::string describe() const override;
   int64_t forward_flops(const std::vector<Shape>& input_shapes) const override;
   Window window() const override;
+  // "jit:avx2", or "forward | backward-data | backward-weights" where they differ.
+  std::string implementation() const override;
   void reset_parameters(std::mt19937_64& generator) override;
   const Conv2dOptions& options() const { return options_; }
   Parameter& weight() { return *weight_; }
@@ -40,6 +44,7 @@ class Conv2d : public Layer {
     return true;
   }
   void set_compute_type(DataType type) override;
+  void set_whole_map_matmul(bool enabled);
 
   // Backward reads the output only to mask a fused ReLU's gradient.
   bool output_overwritable() const override { return !options_.fuse_relu; }
@@ -52,6 +57,7 @@ class Conv2d : public Layer {
 
  private:
   kernels::ConvolutionConfig kernel_config(const Shape& input) const;
+  void rebuild_kernel();
 
   Conv2dOptions options_;
   Parameter* weight_ = nullptr;

@@ -66,6 +66,9 @@ class Layer {
     int64_t kernel = 1, stride = 1, padding = 0, dilation = 1;
   };
   virtual Window window() const { return {}; }
+  // The kernels running this layer as oneDNN names them (e.g. "jit:avx2"; convoy bench shows
+  // them); empty for layers that do not report one, and before the first forward.
+  virtual std::string implementation() const { return ""; }
 
   std::vector<Parameter*> parameters();
   std::vector<Buffer*> buffers();

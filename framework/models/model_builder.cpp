@@ -3,6 +3,7 @@
 #include <random>
 
 #include "framework/common/error.hpp"
+#include "framework/layers/conv2d.hpp"
 #include "framework/models/net_blocks.hpp"
 
 namespace convoy {
@@ -67,6 +68,11 @@ std::unique_ptr<Net> build_model(const ModelConfig& config) {
   // After fusion: an output that now carries a fused ReLU is read by its backward.
   if (config.in_place_adds) net->set_in_place_adds(true);
   if (config.compute_type != DataType::f32) net->set_compute_type(config.compute_type);
+  if (!config.whole_map_matmuls) {
+    for (const auto& [name, layer] : net->layers()) {
+      if (auto* conv = dynamic_cast<Conv2d*>(layer)) conv->set_whole_map_matmul(false);
+    }
+  }
   return net;
 }
 

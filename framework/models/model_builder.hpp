@@ -23,6 +23,9 @@ struct ModelConfig {
   bool fuse_relus = true;                 // Net::fuse_relus: same results, fewer passes
   // Net::set_in_place_adds: same results, less memory, but hidden activations are not kept.
   bool in_place_adds = true;
+  // Conv2d::set_whole_map_matmul: VGG's convolutions on 2x2 maps as matmuls (faster, other
+  // rounding); off, every convolution runs oneDNN's convolution primitives.
+  bool whole_map_matmuls = true;
 };
 
 // Builds, initializes (torchvision's init) and finalizes the network.

@@ -68,13 +68,7 @@ int run_bench(const std::vector<std::string>& arguments) {
   kernels::set_thread_count(config.threads > 0 ? config.threads
                                                : communicator.recommended_threads());
   ModelGeometry geometry = model_geometry(config);
-  if (!input_text.empty()) {
-    Shape input = parse_shape(input_text, "--input");
-    geometry.channels = input[0];
-    geometry.height = input[1];
-    geometry.width = input[2];
-  }
-  if (classes > 0) geometry.classes = classes;
+  override_geometry(geometry, input_text, classes);
   if (batch <= 0) batch = config.batch_size;
   if (batch % ranks != 0) {
     throw UsageError("--batch " + std::to_string(batch) + " is the global batch and must be " +
@@ -206,7 +200,8 @@ int run_bench(const std::vector<std::string>& arguments) {
     for (const auto& layer : layers) {
       rows.push_back({{"name", layer.name},
                       {"forward_ms", layer.forward_seconds / steps * 1e3},
-                      {"backward_ms", layer.backward_seconds / steps * 1e3}});
+                      {"backward_ms", layer.backward_seconds / steps * 1e3},
+                      {"implementation", layer.implementation}});
     }
     report["layers"] = rows;
     std::cout << report.dump() << std::endl;
@@ -247,16 +242,17 @@ int run_bench(const std::vector<std::string>& arguments) {
   std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
     return a.forward_seconds + a.backward_seconds > b.forward_seconds + b.backward_seconds;
   });
-  std::printf("\n%-28s %-40s %10s %10s %9s %7s\n", "layer", "type", "fwd ms", "bwd ms", "GFLOP/s",
-              "share");
+  std::printf("\n%-28s %-40s %10s %10s %9s %7s  %s\n", "layer", "type", "fwd ms", "bwd ms",
+              "GFLOP/s", "share", "oneDNN implementation");
   for (const auto& layer : sorted) {
     const double seconds = (layer.forward_seconds + layer.backward_seconds) / steps;
     const double gflops = seconds > 0 ? 3.0 * 2.0 * layer.forward_flops / 1e9 / seconds : 0.0;
     const std::string description = layer.description.substr(0, 40);
-    std::printf("%-28s %-40s %10.3f %10.3f %9.1f %6.1f%%\n", layer.name.c_str(),
+    std::printf("%-28s %-40s %10.3f %10.3f %9.1f %6.1f%%%s%s\n", layer.name.c_str(),
                 description.c_str(), layer.forward_seconds / steps * 1e3,
                 layer.backward_seconds / steps * 1e3, gflops,
-                100 * seconds * steps / total_seconds);
+                100 * seconds * steps / total_seconds, layer.implementation.empty() ? "" : "  ",
+                layer.implementation.c_str());
   }
   return kExitSuccess;
 }

@@ -54,17 +54,12 @@ int run_gradcheck(const std::vector<std::string>& arguments) {
   }
   kernels::set_thread_count(config.threads > 0 ? config.threads : 1);
   ModelGeometry geometry = model_geometry(config);
-  if (!input_text.empty()) {
-    Shape input = parse_shape(input_text, "--input");
-    geometry.channels = input[0];
-    geometry.height = input[1];
-    geometry.width = input[2];
-  } else {
+  if (input_text.empty()) {
     // Small enough to be quick, large enough for every down-sampling stage.
     const bool deep_stride = config.variant == "imagenet" || config.architecture.starts_with("vgg");
     geometry.height = geometry.width = deep_stride ? 32 : 8;
   }
-  if (classes > 0) geometry.classes = classes;
+  override_geometry(geometry, input_text, classes);
   check.max_elements_per_tensor = samples;
   check.kink = 0.0;
   check.kink_range = 2 * check.step;

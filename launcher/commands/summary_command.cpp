@@ -27,13 +27,7 @@ int run_summary(const std::vector<std::string>& arguments) {
     return kExitSuccess;
   }
   ModelGeometry geometry = model_geometry(config);
-  if (!input_text.empty()) {
-    Shape input = parse_shape(input_text, "--input");
-    geometry.channels = input[0];
-    geometry.height = input[1];
-    geometry.width = input[2];
-  }
-  if (classes > 0) geometry.classes = classes;
+  override_geometry(geometry, input_text, classes);
   auto net = build_model(model_config(config, geometry));
   const Shape input{1, geometry.channels, geometry.height, geometry.width};
   auto rows = net->summarize(input);

@@ -34,16 +34,35 @@ TEST(BenchCommandTest, OneProcessReportsSpeedMemoryAndEveryLayer) {
   EXPECT_EQ(report["layers"].size(), 73u);
 }
 
+std::string implementation_of(const nlohmann::json& report, const std::string& layer) {
+  for (const auto& row : report["layers"]) {
+    if (row["name"] == layer) return row["implementation"].get<std::string>();
+  }
+  ADD_FAILURE() << "no layer " << layer << " in the report";
+  return "";
+}
+
 // VGG's last convolutions see 2x2 maps, where oneDNN 2.6 on AVX2 picked its reference loop for
 // backward-weights until the kernel layer learned to avoid it: the bench reports such time.
+// They run as matmuls by default; --whole-map-matmul false puts them back on the convolution
+// primitives, which must not fall back to the reference loop either. The per-layer rows name
+// the implementation, so the switch is seen to act.
 TEST(BenchCommandTest, NoStepTimeRunsInOneDnnReferenceLoops) {
-  auto result = run_convoy(
+  const std::string vgg =
       "bench --architecture vgg11_bn --variant cifar --batch 4 --input 3x32x32 --classes 10 "
-      "--steps 2 --warmup 1 --json --no-peak --threads 1");
-  ASSERT_EQ(result.exit_code, 0) << result.output;
-  auto report = last_json_line(result.output);
-  ASSERT_TRUE(report.contains("reference_loop_share")) << result.output;
-  EXPECT_EQ(report["reference_loop_share"].get<double>(), 0.0) << "on ISA " << report["isa"];
+      "--steps 2 --warmup 1 --json --no-peak --threads 1";
+  for (const bool whole_map : {true, false}) {
+    auto result = run_convoy(vgg + " --whole-map-matmul " + (whole_map ? "true" : "false"));
+    ASSERT_EQ(result.exit_code, 0) << result.output;
+    auto report = last_json_line(result.output);
+    ASSERT_TRUE(report.contains("reference_loop_share")) << result.output;
+    EXPECT_EQ(report["reference_loop_share"].get<double>(), 0.0)
+        << "on ISA " << report["isa"] << ", whole-map matmul " << whole_map;
+    const std::string chosen = implementation_of(report, "features.22");
+    EXPECT_EQ(chosen.rfind("whole-map matmul", 0) == 0, whole_map) << chosen;
+    EXPECT_EQ(implementation_of(report, "features.0").find("ref"), std::string::npos);
+    EXPECT_NE(implementation_of(report, "features.0"), "");
+  }
 }
 
 TEST(BenchCommandTest, TwoRanksShareTheGlobalBatchAndMeasureTheAllreduce) {

@@ -70,6 +70,11 @@ TEST(ConvolutionImplementationTest, WholeMapShapesRunAsMatmulsAndOthersAsConvolu
     const auto chosen = kernels::Convolution(config_of(c)).implementations();
     EXPECT_EQ(chosen.forward.rfind("whole-map matmul", 0), 0u) << c.name << ": " << chosen.forward;
     EXPECT_EQ(chosen.backward_weights, chosen.forward) << c.name;
+    auto switched_off = config_of(c);
+    switched_off.whole_map_matmul = false;
+    EXPECT_NE(kernels::Convolution(switched_off).implementations().forward.rfind("whole-map", 0),
+              0u)
+        << c.name << " with whole_map_matmul off";
     auto bf16 = config_of(c);
     bf16.compute_type = kernels::DataType::bf16;
     if (kernels::cpu_has_bf16()) {

@@ -85,6 +85,11 @@ Conv2dOptions make(int64_t in, int64_t out, int64_t kernel, int64_t stride, int6
   return {in, out, kernel, stride, padding, dilation, groups, bias, fuse_relu};
 }
 
+Conv2dOptions primitives(Conv2dOptions options) {
+  options.whole_map_matmul = false;
+  return options;
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Shapes, Conv2dCases,
     ::testing::Values(
@@ -107,6 +112,11 @@ INSTANTIATE_TEST_SUITE_P(
         Conv2dCase{"TwoByTwoMapNoBias", {3, 16, 2, 2}, make(16, 24, 3, 1, 1, 1, 1, false)},
         Conv2dCase{"Kernel5OnThreeByThreeMap", {2, 16, 3, 3}, make(16, 8, 5, 1, 2)},
         Conv2dCase{"UnpaddedKernelAsLargeAsTheMap", {3, 16, 3, 3}, make(16, 24, 3, 1, 0)},
+        // The same maps with the whole-map path switched off: the convolution primitives.
+        Conv2dCase{"TwoByTwoMapAsConvolution", {4, 8, 2, 2}, primitives(make(8, 8, 3, 1, 1))},
+        Conv2dCase{"TwoByTwoMapFusedReluAsConvolution", {4, 16, 2, 2},
+                   primitives(make(16, 16, 3, 1, 1, 1, 1, true, true))},
+        Conv2dCase{"OneByOneMapAsConvolution", {4, 8, 1, 1}, primitives(make(8, 16, 3, 1, 1))},
         // Channel counts that leave padding in the blocked layouts: the convolution primitives run.
         Conv2dCase{"TwoByTwoMapPaddedChannelBlocks", {2, 3, 2, 2}, make(3, 5, 3, 1, 1)}),
     [](const auto& info) { return std::string(info.param.name); });

@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "framework/common/error.hpp"
+#include "framework/layers/conv2d.hpp"
+#include "support/layer_testing.hpp"
 
 namespace convoy {
 namespace {
@@ -112,6 +115,65 @@ TEST(ModelBuilderTest, SameSeedGivesSameWeightsAndAnotherSeedDiffers) {
   std::vector<float> vc(c->parameter_values().begin(), c->parameter_values().end());
   EXPECT_EQ(va, vb);
   EXPECT_NE(va, vc);
+}
+
+// ||a - b|| / ||b||, after checking that b is not all zeros (a test comparing zeros proves nothing).
+double relative_difference(std::span<const float> a, std::span<const float> b) {
+  if (a.size() != b.size() || b.empty()) {
+    ADD_FAILURE() << "comparing " << a.size() << " values with " << b.size();
+    return INFINITY;
+  }
+  double difference = 0, norm = 0;
+  for (size_t i = 0; i < b.size(); ++i) {
+    difference += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+    norm += double(b[i]) * b[i];
+  }
+  EXPECT_GT(norm, 0.0);
+  return std::sqrt(difference / norm);
+}
+
+std::vector<float> gradient_of(const Net& net, const std::string& name) {
+  for (const auto& named : net.parameters()) {
+    if (named.name == name) return named.parameter->grad.to_plain();
+  }
+  ADD_FAILURE() << "no parameter " << name;
+  return {};
+}
+
+// whole_map_matmuls = false turns VGG's 2x2-map convolutions back into convolution primitives
+// (for measuring the matmul path): every Conv2d gets the option, and both nets compute the same
+// logits and gradients up to rounding, the whole-map layers' weight gradients included.
+TEST(ModelBuilderTest, WholeMapMatmulsOffRunsTheSameFunctionThroughConvolutionPrimitives) {
+  ModelConfig config;
+  config.architecture = "vgg11_bn";
+  auto matmuls = build_model(config);
+  config.whole_map_matmuls = false;
+  auto primitives = build_model(config);
+  int convolutions = 0;
+  for (const auto& [name, layer] : primitives->layers()) {
+    if (auto* conv = dynamic_cast<Conv2d*>(layer)) {
+      EXPECT_FALSE(conv->options().whole_map_matmul) << name;
+      ++convolutions;
+    }
+  }
+  EXPECT_EQ(convolutions, 8);
+
+  const Tensor images = testing::random_tensor({4, 3, 32, 32}, 17);
+  const Tensor logits_grad = testing::random_tensor({4, 10}, 18);
+  const auto a = matmuls->forward(images, Mode::train).to_plain();
+  const auto b = primitives->forward(images, Mode::train).to_plain();
+  EXPECT_LT(relative_difference(a, b), 1e-5);
+  const auto path_of = [](Net& net) { return net.layer("features.22").implementation(); };
+  EXPECT_EQ(path_of(*matmuls).rfind("whole-map matmul", 0), 0u) << path_of(*matmuls);
+  EXPECT_NE(path_of(*primitives).rfind("whole-map", 0), 0u) << path_of(*primitives);
+  matmuls->backward(logits_grad);
+  primitives->backward(logits_grad);
+  EXPECT_LT(relative_difference(matmuls->parameter_grads(), primitives->parameter_grads()), 1e-4);
+  for (const char* name : {"features.22.weight", "features.25.weight"}) {
+    EXPECT_LT(relative_difference(gradient_of(*matmuls, name), gradient_of(*primitives, name)),
+              1e-4)
+        << name;
+  }
 }
 
 TEST(ModelBuilderTest, RejectsUnknownArchitecturesListingTheKnownOnes) {
