@@ -70,6 +70,10 @@ BatchNormalization::BatchNormalization(BatchNormalization&&) noexcept = default;
 BatchNormalization& BatchNormalization::operator=(BatchNormalization&&) noexcept = default;
 
 const BatchNormalizationConfig& BatchNormalization::config() const { return impl_->config; }
+std::string BatchNormalization::implementation() const {
+  return joined_implementations(
+      {impl_->training_descriptor.impl_info_str(), impl_->backward_descriptor.impl_info_str()});
+}
 Layout BatchNormalization::destination_layout() const {
   return to_layout(impl_->training_descriptor.dst_desc());
 }

@@ -26,6 +26,8 @@ class BatchNormalization {
   BatchNormalization& operator=(BatchNormalization&&) noexcept;
 
   const BatchNormalizationConfig& config() const;
+  // oneDNN's implementations, "forward training | backward" where they differ.
+  std::string implementation() const;
   Layout destination_layout() const;
   Layout source_grad_layout() const;
 

@@ -155,6 +155,11 @@ Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_uniq
   });
 }
 
+std::string Convolution::implementation() const {
+  const auto chosen = implementations();
+  return joined_implementations({chosen.forward, chosen.backward_data, chosen.backward_weights});
+}
+
 ConvolutionImplementations Convolution::implementations() const {
   if (impl_->whole_map) {
     const auto name = impl_->whole_map->implementation();

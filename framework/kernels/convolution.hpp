@@ -45,6 +45,8 @@ class Convolution {
   Layout destination_layout() const;
   Layout source_layout() const;
   ConvolutionImplementations implementations() const;
+  // The three in one line: "jit:avx2", or "forward | backward-data | backward-weights".
+  std::string implementation() const;
 
   // weights: plain (O, C/groups, KH, KW); bias: plain (O) or empty.
   void forward(const Memory& source, const Memory& weights, const Memory& bias,

@@ -2,6 +2,7 @@
 // Private to framework/kernels/: the shared oneDNN engine and stream and the error bridge.
 
 #include <dnnl.hpp>
+#include <initializer_list>
 #include <string>
 #include <unordered_map>
 
@@ -30,6 +31,18 @@ inline bool is_reference_implementation(const char* name) {
 template <typename PrimitiveDescriptor>
 bool is_reference(const PrimitiveDescriptor& descriptor) {
   return is_reference_implementation(descriptor.impl_info_str());
+}
+
+// One name when every pass runs the same implementation, else the passes' names in order,
+// "forward | backward" (convoy bench's per-layer column).
+inline std::string joined_implementations(std::initializer_list<std::string> names) {
+  std::string joined;
+  bool all_same = true;
+  for (const auto& name : names) {
+    all_same = all_same && name == *names.begin();
+    joined += (joined.empty() ? "" : " | ") + name;
+  }
+  return all_same ? *names.begin() : joined;
 }
 
 // Attributes that apply ReLU to a primitive's output (a post-op) when `fuse_relu`, none otherwise.

@@ -67,6 +67,12 @@ InnerProduct::~InnerProduct() = default;
 InnerProduct::InnerProduct(InnerProduct&&) noexcept = default;
 InnerProduct& InnerProduct::operator=(InnerProduct&&) noexcept = default;
 
+std::string InnerProduct::implementation() const {
+  return joined_implementations({impl_->forward_descriptor.impl_info_str(),
+                                 impl_->backward_data_descriptor.impl_info_str(),
+                                 impl_->backward_weights_descriptor.impl_info_str()});
+}
+
 Layout InnerProduct::destination_layout() const {
   return to_layout(impl_->forward_descriptor.dst_desc());
 }

@@ -25,6 +25,8 @@ class InnerProduct {
 
   Layout destination_layout() const;
   Layout source_layout() const;
+  // oneDNN's implementations, "forward | backward-data | backward-weights" where they differ.
+  std::string implementation() const;
 
   void forward(const Memory& source, const Memory& weights, const Memory& bias,
                const Memory& destination);

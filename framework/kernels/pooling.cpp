@@ -115,6 +115,10 @@ Pooling::Pooling(Pooling&&) noexcept = default;
 Pooling& Pooling::operator=(Pooling&&) noexcept = default;
 
 const PoolingConfig& Pooling::config() const { return impl_->config; }
+std::string Pooling::implementation() const {
+  return joined_implementations(
+      {impl_->forward_descriptor.impl_info_str(), impl_->backward_descriptor.impl_info_str()});
+}
 
 Layout Pooling::destination_layout() const {
   return to_layout(impl_->forward_descriptor.dst_desc());

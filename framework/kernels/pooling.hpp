@@ -40,6 +40,8 @@ class Pooling {
   Pooling& operator=(Pooling&&) noexcept;
 
   const PoolingConfig& config() const;
+  // oneDNN's implementations, "forward | backward" where they differ.
+  std::string implementation() const;
   // Layouts of the output (allocate the layer output with it) and of the input gradient.
   Layout destination_layout() const;
   Layout source_layout() const;

@@ -48,6 +48,10 @@ std::string BatchNorm2d::describe() const {
   return text + ")";
 }
 
+std::string BatchNorm2d::implementation() const {
+  return kernel_ ? kernel_->implementation() : "";
+}
+
 int64_t BatchNorm2d::forward_flops(const std::vector<Shape>& input_shapes) const {
   return element_count(infer_output_shape(input_shapes));  // one multiply-add per element
 }

@@ -29,6 +29,7 @@ class BatchNorm2d : public Layer {
 
   std::string describe() const override;
   int64_t forward_flops(const std::vector<Shape>& input_shapes) const override;
+  std::string implementation() const override;
   // weight = 1, bias = 0, running statistics back to (0, 1, 0), as torch's reset_parameters.
   void reset_parameters(std::mt19937_64& generator) override;
   const BatchNorm2dOptions& options() const { return options_; }

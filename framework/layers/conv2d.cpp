@@ -54,12 +54,7 @@ void Conv2d::set_whole_map_matmul(bool enabled) {
 }
 
 std::string Conv2d::implementation() const {
-  if (!kernel_) return "";
-  const auto chosen = kernel_->implementations();
-  if (chosen.backward_data == chosen.forward && chosen.backward_weights == chosen.forward) {
-    return chosen.forward;
-  }
-  return chosen.forward + " | " + chosen.backward_data + " | " + chosen.backward_weights;
+  return kernel_ ? kernel_->implementation() : "";
 }
 
 // The kernel is built for one set of options; a shape seen already gets a new one at once.

@@ -32,7 +32,6 @@ class Conv2d : public Layer {
   std::string describe() const override;
   int64_t forward_flops(const std::vector<Shape>& input_shapes) const override;
   Window window() const override;
-  // "jit:avx2", or "forward | backward-data | backward-weights" where they differ.
   std::string implementation() const override;
   void reset_parameters(std::mt19937_64& generator) override;
   const Conv2dOptions& options() const { return options_; }

@@ -17,6 +17,10 @@ std::string Linear::describe() const {
          std::to_string(options_.out_features) + (options_.bias ? ")" : ", bias=false)");
 }
 
+std::string Linear::implementation() const {
+  return kernel_ ? kernel_->implementation() : "";
+}
+
 int64_t Linear::forward_flops(const std::vector<Shape>& input_shapes) const {
   return input_shapes[0][0] * options_.in_features * options_.out_features;
 }

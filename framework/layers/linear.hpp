@@ -21,6 +21,7 @@ class Linear : public Layer {
 
   std::string describe() const override;
   int64_t forward_flops(const std::vector<Shape>& input_shapes) const override;
+  std::string implementation() const override;
   void reset_parameters(std::mt19937_64& generator) override;
   void set_compute_type(DataType type) override;
   const LinearOptions& options() const { return options_; }

@@ -2,6 +2,10 @@
 
 namespace convoy {
 
+std::string Pool2d::implementation() const {
+  return kernel_ ? kernel_->implementation() : "";
+}
+
 Shape Pool2d::infer_output_shape(const std::vector<Shape>& input_shapes) const {
   const Shape& input = input_shapes[0];
   if (input.size() != 4) fail("expects an (N, C, H, W) input, got " + to_string(input));

@@ -10,6 +10,9 @@
 namespace convoy {
 
 class Pool2d : public Layer {
+ public:
+  std::string implementation() const override;
+
  protected:
   using Layer::Layer;
 
