@@ -300,12 +300,11 @@ std::vector<Net::LayerTiming> Net::layer_timings() const {
   std::vector<LayerTiming> timings;
   for (size_t i = 1; i < nodes_.size(); ++i) {
     const Node& node = nodes_[i];
-    LayerTiming timing{node.name,
-                       node.layer->describe(),
-                       node.forward_seconds,
-                       node.backward_seconds,
-                       0,
-                       node.layer->implementation()};
+    LayerTiming timing{.name = node.name,
+                       .description = node.layer->describe(),
+                       .forward_seconds = node.forward_seconds,
+                       .backward_seconds = node.backward_seconds,
+                       .implementation = node.layer->implementation()};
     std::vector<Shape> inputs;
     for (NodeId id : node.inputs) {
       if (nodes_[id].output.empty()) break;

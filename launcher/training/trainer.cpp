@@ -32,6 +32,7 @@
 #include "launcher/training/optimization_setup.hpp"
 #include "launcher/training/preemption.hpp"
 #include "launcher/training/progress_log.hpp"
+#include "launcher/training/throughput_meter.hpp"
 
 namespace convoy::launcher {
 
@@ -198,14 +199,13 @@ int Trainer::run() {
 
   const auto started = Clock::now();
   s.started = started;
-  int64_t images_since = 0;
-  auto window_start = Clock::now();
-  double images_per_second = 0;
+  ThroughputMeter throughput;
   while (s.step < s.total_steps) {
     const int64_t epoch = s.step / s.steps_per_epoch;
     const int64_t first = s.step % s.steps_per_epoch;
     const int64_t last = std::min(s.steps_per_epoch, first + (s.total_steps - s.step));
     s.loader->start_epoch(epoch, first);
+    throughput.restart();  // the evaluation and checkpoint before this are not training time
     for (int64_t step_in_epoch = first; step_in_epoch < last; ++step_in_epoch) {
       std::optional<data::Batch> next = s.loader->next();
       if (!next) throw Error("the data loader ended epoch " + std::to_string(epoch) + " early");
@@ -214,17 +214,11 @@ int Trainer::run() {
       StepResult result = train_step(s, batch);
       s.hang_detector->step_finished();
       ++s.step;
-      images_since += c.batch_size;
-      const double window = std::chrono::duration<double>(Clock::now() - window_start).count();
-      if (window > 2.0 || step_in_epoch + 1 == last) {
-        images_per_second = images_since / window;
-        images_since = 0;
-        window_start = Clock::now();
-      }
+      throughput.step_finished(c.batch_size, step_in_epoch + 1 == last);
       const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
       s.log->step({s.step, epoch + 1, step_in_epoch + 1, s.steps_per_epoch, s.total_steps,
                    s.schedule->learning_rate(s.step - 1), result.loss, result.accuracy,
-                   images_per_second,
+                   throughput.images_per_second(),
                    elapsed / std::max<int64_t>(1, s.step) * (s.total_steps - s.step)});
       if (result.stop_requested) {
         save_checkpoint(s, "preempted");
