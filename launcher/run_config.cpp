@@ -57,7 +57,8 @@ std::string RunConfig::to_text() const {
       << "\nnormalize-std = " << join(normalize_std) << "\nworkers = " << workers
       << "\ndrop-last = " << drop_last << "\ntrain-samples = " << train_samples
       << "\ntest-samples = " << test_samples << "\nepochs = " << epochs
-      << "\nbatch-size = " << batch_size << "\noptimizer = " << optimizer
+      << "\nbatch-size = " << batch_size << "\naccumulation-steps = " << accumulation_steps
+      << "\noptimizer = " << optimizer
       << "\nlr = " << learning_rate << "\nlr-reference-batch = " << lr_reference_batch
       << "\nmomentum = " << momentum << "\nnesterov = " << nesterov
       << "\nweight-decay = " << weight_decay << "\nno-decay-bias-norm = " << no_decay_bias_norm
@@ -118,6 +119,10 @@ void add_run_options(po::options_description& options, RunConfig& c) {
                              "training epochs")(
       "batch-size", po::value(&c.batch_size)->default_value(c.batch_size),
       "GLOBAL batch size (per-rank batch = batch-size / ranks)")(
+      "accumulation-steps",
+      po::value(&c.accumulation_steps)->default_value(c.accumulation_steps),
+      "run each rank's batch as this many micro-batches, gradients summed locally and "
+      "allreduced once per step (less memory; BatchNorm sees micro-batches)")(
       "optimizer", po::value(&c.optimizer)->default_value(c.optimizer), "sgd or adamw")(
       "lr", po::value(&c.learning_rate)->default_value(c.learning_rate), "base learning rate")(
       "lr-reference-batch", po::value(&c.lr_reference_batch)->default_value(c.lr_reference_batch),

@@ -37,6 +37,8 @@ struct RunConfig {
   // Optimization
   int64_t epochs = 1;
   int64_t batch_size = 128;  // global: per-rank batch = batch_size / world size
+  // Forward/backward passes per optimizer step on each rank (gradient accumulation).
+  int64_t accumulation_steps = 1;
   std::string optimizer = "sgd";
   double learning_rate = 0.1;
   int64_t lr_reference_batch = 0;  // linear scaling: lr * batch_size / reference (0 = off)

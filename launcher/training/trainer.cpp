@@ -15,6 +15,7 @@
 #include "framework/common/error.hpp"
 #include "framework/distributed/communicator.hpp"
 #include "framework/distributed/faults.hpp"
+#include "framework/distributed/gradient_accumulator.hpp"
 #include "framework/distributed/model_consistency.hpp"
 #include "framework/distributed/reducer.hpp"
 #include "framework/distributed/sync_batch_norm.hpp"
@@ -42,7 +43,8 @@ namespace convoy::launcher {
 //    correct count and the stop request. Agreeing on "stop" inside that allreduce means a
 //    signal on any rank stops all ranks after the same step, with no extra latency.
 // 2. The loss is scaled by 1/global_batch on every rank, so the SUM allreduce of gradients is
-//    the global-batch mean gradient: np=2 with batch B equals np=1 with batch 2B.
+//    the global-batch mean gradient: np=2 with batch B equals np=1 with batch 2B. Micro-batches
+//    (--accumulation-steps) are scaled the same way, so their local sum is the rank's share.
 // 3. The sample order is a pure function of (seed, epoch, global position) and the sampler
 //    state is global, so a resume, on any number of ranks, continues the same sequence.
 
@@ -69,21 +71,49 @@ void inject_failure_if_asked(const TrainingSetup& s) {
                       " (--inject-failure-step)");
 }
 
-// One training step, top to bottom.
+// " (2 micro-batches of 32 per rank and step)" when gradients are accumulated.
+std::string micro_batch_note(const TrainingSetup& s) {
+  if (s.config.accumulation_steps == 1) return "";
+  return " (" + std::to_string(s.config.accumulation_steps) + " micro-batches of " +
+         std::to_string(s.micro_batch) + " per rank and step)";
+}
+
+// One training step, top to bottom. With --accumulation-steps N the rank's batch runs as N
+// micro-batches: forward, loss and backward each, gradients summed locally, and only the last
+// backward feeds the allreduce (see GradientAccumulator).
 StepResult train_step(TrainingSetup& s, const data::Batch& batch) {
   inject_failure_if_asked(s);
-  // 1. loader output -> input tensor
-  s.input.copy_from_plain(batch.images);
-  // 2. forward
-  Tensor logits = s.net->forward(s.input, Mode::train);
-  // 3. loss, scaled by the GLOBAL batch (see note 2 at the top)
+  // the loss is scaled by the GLOBAL batch (see note 2 at the top)
   const double global_batch = static_cast<double>(s.per_rank_batch * s.communicator.world_size());
-  const double local_loss = s.loss.forward(logits, batch.labels, global_batch);
-  const int64_t local_correct = count_top_k(logits, batch.labels).top1;
-  // 4. backward: the reducer launches each bucket's allreduce as soon as it is full
-  s.reducer->start_step();
-  s.net->backward(s.loss.gradient(),
-                  [&](std::span<const int> indices) { s.reducer->gradients_ready(indices); });
+  const int64_t micro_batches = s.config.accumulation_steps;
+  const auto images = std::span<const float>(batch.images);
+  const auto labels = std::span<const int32_t>(batch.labels);
+  const int64_t image_values = s.input.element_count();
+  double local_loss = 0;
+  int64_t local_correct = 0;
+  if (s.accumulator) s.accumulator->start_step();
+  for (int64_t micro = 0; micro < micro_batches; ++micro) {
+    // 1. loader output -> input tensor (this micro-batch's slice of the rank's batch)
+    s.input.copy_from_plain(images.subspan(micro * image_values, image_values));
+    const auto micro_labels = labels.subspan(micro * s.micro_batch, s.micro_batch);
+    // 2. forward
+    Tensor logits = s.net->forward(s.input, Mode::train);
+    // 3. loss
+    local_loss += s.loss.forward(logits, micro_labels, global_batch);
+    local_correct += count_top_k(logits, micro_labels).top1;
+    // 4. backward: an earlier micro-batch's gradients are kept for the sum; in the last one the
+    //    reducer launches each bucket's allreduce as soon as it is full, the sum folded in first
+    if (micro + 1 < micro_batches) {
+      s.net->backward(s.loss.gradient());
+      s.accumulator->keep();
+      continue;
+    }
+    s.reducer->start_step();
+    s.net->backward(s.loss.gradient(), [&](std::span<const int> indices) {
+      if (s.accumulator) s.accumulator->fold_into(indices);
+      s.reducer->gradients_ready(indices);
+    });
+  }
   // 5. wait for the last buckets; gradients are now the global-batch mean on every rank
   s.reducer->finalize();
   s.communication_seconds += s.reducer->last_timing().communication_seconds;
@@ -131,16 +161,25 @@ Trainer::Trainer(RunConfig config) : setup_(std::make_unique<TrainingSetup>()) {
   const int rank = s.communicator.rank();
   const int ranks = s.communicator.world_size();
   kernels::set_thread_count(c.threads > 0 ? c.threads : s.communicator.recommended_threads());
-  if (c.batch_size % ranks != 0) {
+  if (c.accumulation_steps < 1) {
+    throw ConfigError("--accumulation-steps must be at least 1, got " +
+                      std::to_string(c.accumulation_steps));
+  }
+  if (c.batch_size % (ranks * c.accumulation_steps) != 0) {
     throw ConfigError("--batch-size " + std::to_string(c.batch_size) +
                       " is the global batch and must be divisible by the " + std::to_string(ranks) +
-                      " ranks");
+                      " ranks" +
+                      (c.accumulation_steps > 1
+                           ? " x " + std::to_string(c.accumulation_steps) +
+                                 " micro-batches (--accumulation-steps)"
+                           : std::string()));
   }
   if (c.run_dir.empty()) c.run_dir = "runs/" + (c.recipe.empty() ? c.architecture : c.recipe);
   if (rank == 0) fs::create_directories(c.run_dir);
   s.communicator.barrier();
 
   s.per_rank_batch = c.batch_size / ranks;
+  s.micro_batch = s.per_rank_batch / c.accumulation_steps;
   s.data = open_training_data(c, s.communicator);
   s.steps_per_epoch = s.data.sampler->batches_per_epoch(s.per_rank_batch);
   if (s.steps_per_epoch < 1) {
@@ -161,6 +200,8 @@ Trainer::Trainer(RunConfig config) : setup_(std::make_unique<TrainingSetup>()) {
   reducer_options.bucket_bytes = static_cast<int64_t>(c.bucket_megabytes * 1024 * 1024);
   reducer_options.compress_bf16 = c.compress_bf16;
   s.reducer = std::make_unique<Reducer>(s.communicator, s.net->parameters(), reducer_options);
+  if (c.accumulation_steps > 1)
+    s.accumulator = std::make_unique<GradientAccumulator>(s.net->parameters());
   if (c.sync_batch_norm) s.sync_batch_norm = enable_sync_batch_norm(*s.net, s.communicator);
   data::BatchLoaderOptions loader_options;
   loader_options.workers = c.workers;
@@ -177,7 +218,7 @@ Trainer::Trainer(RunConfig config) : setup_(std::make_unique<TrainingSetup>()) {
                       std::to_string(c.target_accuracy));
   if (c.health_every > 0 && rank == 0) s.health = std::make_unique<HealthRecorder>();
   s.input = Tensor::zeros(
-      {s.per_rank_batch, s.data.geometry.channels, s.data.geometry.height, s.data.geometry.width});
+      {s.micro_batch, s.data.geometry.channels, s.data.geometry.height, s.data.geometry.width});
   s.hang_detector =
       std::make_unique<HangDetector>(s.communicator, c.hang_factor, c.hang_min_seconds);
 }
@@ -194,7 +235,8 @@ int Trainer::run() {
   s.log->message("training " + c.architecture + " on " + c.dataset + ": " +
                  std::to_string(s.communicator.world_size()) + " rank(s) x " +
                  std::to_string(kernels::thread_count()) + " thread(s), global batch " +
-                 std::to_string(c.batch_size) + ", " + std::to_string(s.steps_per_epoch) +
+                 std::to_string(c.batch_size) + micro_batch_note(s) + ", " +
+                 std::to_string(s.steps_per_epoch) +
                  " steps/epoch, " + std::to_string(s.total_steps) + " steps, run dir " + c.run_dir);
 
   const auto started = Clock::now();

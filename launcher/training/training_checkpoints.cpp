@@ -87,8 +87,10 @@ void resume_if_asked(TrainingSetup& s) {
 }
 
 double run_evaluation(TrainingSetup& s) {
-  EvaluationResult result = evaluate(*s.net, *s.data.test, s.data.eval_transform, s.communicator,
-                                     std::max<int64_t>(s.per_rank_batch, 64));
+  // The training forward's batch: evaluation keeps every node's output as training does, so a
+  // larger batch here would raise the run's peak memory above what training needs.
+  EvaluationResult result =
+      evaluate(*s.net, *s.data.test, s.data.eval_transform, s.communicator, s.micro_batch);
   s.last_evaluation = {
       {"kind", "eval"},
       {"step", s.step},

@@ -11,6 +11,7 @@
 #include "datasets/batch_loader.hpp"
 #include "framework/distributed/communicator.hpp"
 #include "framework/distributed/faults.hpp"
+#include "framework/distributed/gradient_accumulator.hpp"
 #include "framework/distributed/reducer.hpp"
 #include "framework/graph/net.hpp"
 #include "framework/layers/statistics_reducer.hpp"
@@ -33,13 +34,16 @@ struct TrainingSetup {
   std::unique_ptr<Optimizer> optimizer;
   std::optional<LearningRateSchedule> schedule;
   std::unique_ptr<Reducer> reducer;
+  std::unique_ptr<GradientAccumulator> accumulator;  // with --accumulation-steps > 1 only
   std::unique_ptr<StatisticsReducer> sync_batch_norm;
   std::unique_ptr<data::BatchLoader> loader;
   std::unique_ptr<HangDetector> hang_detector;
   std::unique_ptr<CheckpointDirectory> checkpoints;
   std::unique_ptr<ProgressLog> log;
   std::unique_ptr<HealthRecorder> health;  // rank 0 with --health-every > 0
-  int64_t per_rank_batch = 0, steps_per_epoch = 0, total_steps = 0;
+  int64_t per_rank_batch = 0;  // this rank's samples per optimizer step
+  int64_t micro_batch = 0;     // per forward/backward: per_rank_batch / accumulation steps
+  int64_t steps_per_epoch = 0, total_steps = 0;
   int64_t step = 0;  // optimizer steps completed (global)
   // Gradient allreduce over this process's steps: total time in flight, and the part backward
   // did not hide (finalize() waiting).
@@ -47,7 +51,7 @@ struct TrainingSetup {
   int64_t steps_this_process = 0;
   nlohmann::json last_evaluation;
   std::chrono::steady_clock::time_point started;  // this process's first training step
-  Tensor input;                                   // (per_rank_batch, C, H, W), reused every step
+  Tensor input;                                   // (micro_batch, C, H, W), reused every step
 };
 
 // Restores model, optimizer and position from --resume (auto: newest valid checkpoint).

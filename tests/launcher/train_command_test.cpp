@@ -3,11 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
 
+#include "checkpoints/checkpoint_reader.hpp"
 #include "framework/kernels/context.hpp"
 #include "support/command_runner.hpp"
 
@@ -71,6 +73,69 @@ TEST(TrainCommandTest, TwoRanksResumeExactlyAndStayBitIdentical) {
   auto rest = run_convoy_mpi(2, kSmallRun + "--run-dir " + resumed + " --max-steps 20");
   ASSERT_EQ(rest.exit_code, 0) << rest.output;
   EXPECT_EQ(model_hash(straight + "/latest"), model_hash(resumed + "/latest"));
+}
+
+// Parameters and optimizer state of a checkpoint, without BatchNorm's running statistics.
+std::vector<NamedArray> learned_state(const std::string& path) {
+  Checkpoint checkpoint = CheckpointReader::read(path);
+  std::vector<NamedArray> learned;
+  for (auto& array : checkpoint.model) {
+    if (array.name.find("running_") == std::string::npos &&
+        array.name.find("num_batches_tracked") == std::string::npos) {
+      learned.push_back(std::move(array));
+    }
+  }
+  for (auto& array : checkpoint.optimizer) learned.push_back(std::move(array));
+  return learned;
+}
+
+// Micro-batch m of rank r is slice r * N + m of the global batch, and the last backward adds the
+// earlier sum to its own gradient, so 1 rank x 2 micro-batches of 16 computes g1 + g0 where
+// 2 ranks x 16 allreduce g0 + g1: the same bits, step after step. BatchNorm's running statistics
+// do differ (two sequential updates against an average of two), as with PyTorch's accumulation;
+// training never reads them.
+TEST(TrainCommandTest, OneRankWithTwoMicroBatchesTrainsBitIdenticallyToTwoRanks) {
+  const std::string accumulated = fresh_directory("accumulated"),
+                    two_ranks = fresh_directory("accumulation-two-ranks");
+  auto one = run_convoy(kSmallRun + "--run-dir " + accumulated +
+                        " --max-steps 6 --accumulation-steps 2");
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  EXPECT_NE(one.output.find("global batch 32 (2 micro-batches of 16 per rank and step)"),
+            std::string::npos)
+      << one.output;
+  auto two = run_convoy_mpi(2, kSmallRun + "--run-dir " + two_ranks + " --max-steps 6");
+  ASSERT_EQ(two.exit_code, 0) << two.output;
+
+  const auto a = learned_state(accumulated + "/latest"), b = learned_state(two_ranks + "/latest");
+  ASSERT_EQ(a.size(), b.size());
+  ASSERT_GT(a.size(), 100u) << "resnet20's 65 parameters and their momentum buffers";
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].name, b[i].name);
+    ASSERT_EQ(a[i].values.size(), b[i].values.size()) << a[i].name;
+    EXPECT_EQ(std::memcmp(a[i].values.data(), b[i].values.data(),
+                          a[i].values.size() * sizeof(float)),
+              0)
+        << a[i].name << " differs";
+  }
+  const auto steps_a = metrics(accumulated, "train"), steps_b = metrics(two_ranks, "train");
+  ASSERT_EQ(steps_a.size(), 6u);
+  ASSERT_EQ(steps_b.size(), 6u);
+  for (size_t i = 0; i < 6; ++i) EXPECT_EQ(steps_a[i]["loss"], steps_b[i]["loss"]) << "step " << i;
+}
+
+TEST(TrainCommandTest, AGlobalBatchThatMicroBatchesCannotSplitIsRefusedByName) {
+  auto result = run_convoy(kSmallRun + "--run-dir " + fresh_directory("accumulation-bad") +
+                           " --accumulation-steps 3");
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("--batch-size 32 is the global batch and must be divisible by the "
+                               "1 ranks x 3 micro-batches (--accumulation-steps)"),
+            std::string::npos)
+      << result.output;
+  auto zero = run_convoy(kSmallRun + "--run-dir " + fresh_directory("accumulation-zero") +
+                         " --accumulation-steps 0");
+  EXPECT_NE(zero.exit_code, 0);
+  EXPECT_NE(zero.output.find("--accumulation-steps must be at least 1, got 0"), std::string::npos)
+      << zero.output;
 }
 
 TEST(TrainCommandTest, ACheckpointFromFourRanksResumesOnTwoAndOne) {
