@@ -89,6 +89,19 @@ std::vector<NamedArray> learned_state(const std::string& path) {
   return learned;
 }
 
+void expect_same_bits(const std::vector<NamedArray>& a, const std::vector<NamedArray>& b,
+                      const std::string& context) {
+  ASSERT_EQ(a.size(), b.size()) << context;
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].name, b[i].name) << context;
+    ASSERT_EQ(a[i].values.size(), b[i].values.size()) << a[i].name << ", " << context;
+    EXPECT_EQ(std::memcmp(a[i].values.data(), b[i].values.data(),
+                          a[i].values.size() * sizeof(float)),
+              0)
+        << a[i].name << " differs, " << context;
+  }
+}
+
 // Micro-batch m of rank r is slice r * N + m of the global batch, and the last backward adds the
 // earlier sum to its own gradient, so 1 rank x 2 micro-batches of 16 computes g1 + g0 where
 // 2 ranks x 16 allreduce g0 + g1: the same bits, step after step. BatchNorm's running statistics
@@ -107,20 +120,25 @@ TEST(TrainCommandTest, OneRankWithTwoMicroBatchesTrainsBitIdenticallyToTwoRanks)
   ASSERT_EQ(two.exit_code, 0) << two.output;
 
   const auto a = learned_state(accumulated + "/latest"), b = learned_state(two_ranks + "/latest");
-  ASSERT_EQ(a.size(), b.size());
   ASSERT_GT(a.size(), 100u) << "resnet20's 65 parameters and their momentum buffers";
-  for (size_t i = 0; i < a.size(); ++i) {
-    ASSERT_EQ(a[i].name, b[i].name);
-    ASSERT_EQ(a[i].values.size(), b[i].values.size()) << a[i].name;
-    EXPECT_EQ(std::memcmp(a[i].values.data(), b[i].values.data(),
-                          a[i].values.size() * sizeof(float)),
-              0)
-        << a[i].name << " differs";
-  }
+  expect_same_bits(a, b, "1 rank x 2 micro-batches against 2 ranks");
   const auto steps_a = metrics(accumulated, "train"), steps_b = metrics(two_ranks, "train");
   ASSERT_EQ(steps_a.size(), 6u);
   ASSERT_EQ(steps_b.size(), 6u);
   for (size_t i = 0; i < 6; ++i) EXPECT_EQ(steps_a[i]["loss"], steps_b[i]["loss"]) << "step " << i;
+
+  // The global batch and sample order do not depend on the split, so a run checkpointed with
+  // micro-batches resumes on 2 ranks without them and ends where the 2-rank run did.
+  const std::string switched = fresh_directory("accumulation-switched");
+  ASSERT_EQ(run_convoy(kSmallRun + "--run-dir " + switched +
+                       " --max-steps 3 --accumulation-steps 2")
+                .exit_code,
+            0);
+  auto rest = run_convoy_mpi(2, kSmallRun + "--run-dir " + switched + " --max-steps 6");
+  ASSERT_EQ(rest.exit_code, 0) << rest.output;
+  EXPECT_NE(rest.output.find("at step 3"), std::string::npos) << rest.output;
+  expect_same_bits(learned_state(switched + "/latest"), b,
+                   "resumed on 2 ranks from a checkpoint with micro-batches");
 }
 
 TEST(TrainCommandTest, AGlobalBatchThatMicroBatchesCannotSplitIsRefusedByName) {
