@@ -101,4 +101,20 @@ std::vector<uint64_t> Communicator::allgather(uint64_t value) {
   return values;
 }
 
+std::vector<std::string> Communicator::gather(const std::string& text, int root) {
+  const int length = static_cast<int>(text.size());
+  std::vector<int> lengths(rank_ == root ? static_cast<size_t>(world_size_) : 0);
+  check_mpi(MPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, root, communicator_),
+            "MPI_Gather");
+  std::vector<int> offsets(lengths.size(), 0);
+  for (size_t r = 1; r < lengths.size(); ++r) offsets[r] = offsets[r - 1] + lengths[r - 1];
+  std::string joined(rank_ == root ? static_cast<size_t>(offsets.back() + lengths.back()) : 0, '\0');
+  check_mpi(MPI_Gatherv(text.data(), length, MPI_CHAR, joined.data(), lengths.data(),
+                        offsets.data(), MPI_CHAR, root, communicator_),
+            "MPI_Gatherv");
+  std::vector<std::string> texts;
+  for (size_t r = 0; r < lengths.size(); ++r) texts.push_back(joined.substr(offsets[r], lengths[r]));
+  return texts;
+}
+
 }  // namespace convoy

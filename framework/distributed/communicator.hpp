@@ -37,6 +37,8 @@ class Communicator {
   void allreduce_sum(std::span<int64_t> values);
   int64_t allreduce_min(int64_t value);
   std::vector<uint64_t> allgather(uint64_t value);
+  // Every rank's `text` on `root`, in rank order; an empty list on the other ranks.
+  std::vector<std::string> gather(const std::string& text, int root);
 
   MPI_Comm handle() const { return communicator_; }
 

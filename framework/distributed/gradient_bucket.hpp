@@ -4,6 +4,7 @@
 
 #include <mpi.h>
 
+#include <chrono>
 #include <cstdint>
 #include <vector>
 
@@ -21,6 +22,7 @@ struct GradientBucket {
   bool launched = false;
   MPI_Request request = MPI_REQUEST_NULL;
   double launched_at = 0, completed_at = 0;
+  std::chrono::steady_clock::time_point launched_clock;  // for the timeline
 };
 
 }  // namespace convoy

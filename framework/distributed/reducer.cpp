@@ -1,6 +1,7 @@
 #include "framework/distributed/reducer.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "framework/common/error.hpp"
@@ -136,6 +137,7 @@ void Reducer::launch(GradientBucket& bucket) {
   }
   float* data = bucket.contiguous_begin ? bucket.contiguous_begin : bucket.fusion.data();
   bucket.launched_at = MPI_Wtime();
+  if (timeline_) bucket.launched_clock = Timeline::Clock::now();
   if (first_launch_ == 0) first_launch_ = bucket.launched_at;
   bucket.launched = true;
   const int count = static_cast<int>(bucket.elements);
@@ -152,12 +154,22 @@ void Reducer::launch(GradientBucket& bucket) {
 }
 
 void Reducer::poll() {
-  for (auto& bucket : buckets_) {
-    if (bucket.request == MPI_REQUEST_NULL) continue;
+  for (size_t i = 0; i < buckets_.size(); ++i) {
+    if (buckets_[i].request == MPI_REQUEST_NULL) continue;
     int done = 0;
-    check_mpi(MPI_Test(&bucket.request, &done, MPI_STATUS_IGNORE), "MPI_Test");
-    if (done) bucket.completed_at = MPI_Wtime();
+    check_mpi(MPI_Test(&buckets_[i].request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+    if (done) record_completion(i);
   }
+}
+
+void Reducer::record_completion(size_t bucket_index) {
+  GradientBucket& bucket = buckets_[bucket_index];
+  bucket.completed_at = MPI_Wtime();
+  if (!timeline_) return;
+  char name[96];
+  std::snprintf(name, sizeof name, "allreduce bucket %zu (%zu gradients, %.2f MB)", bucket_index,
+                bucket.parameters.size(), bucket.elements * sizeof(float) / (1024.0 * 1024.0));
+  timeline_->add(name, "allreduce", bucket.launched_clock, Timeline::Clock::now());
 }
 
 void Reducer::complete(GradientBucket& bucket) {
@@ -184,13 +196,15 @@ void Reducer::finalize() {
   }
   launch_ready_buckets();
   const double wait_start = MPI_Wtime();
-  for (auto& bucket : buckets_) {
-    if (bucket.request != MPI_REQUEST_NULL) {
-      check_mpi(MPI_Wait(&bucket.request, MPI_STATUS_IGNORE), "MPI_Wait", "gradient bucket");
-      bucket.completed_at = MPI_Wtime();
+  const auto wait_clock = timeline_ ? Timeline::Clock::now() : Timeline::Clock::time_point{};
+  for (size_t i = 0; i < buckets_.size(); ++i) {
+    if (buckets_[i].request != MPI_REQUEST_NULL) {
+      check_mpi(MPI_Wait(&buckets_[i].request, MPI_STATUS_IGNORE), "MPI_Wait", "gradient bucket");
+      record_completion(i);
     }
   }
   const double end = MPI_Wtime();
+  if (timeline_) timeline_->add("allreduce wait", "compute", wait_clock, Timeline::Clock::now());
   for (auto& bucket : buckets_) complete(bucket);
   timing_.exposed_seconds = end - wait_start;
   double last = first_launch_;

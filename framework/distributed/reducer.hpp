@@ -6,6 +6,7 @@
 #include <span>
 #include <vector>
 
+#include "framework/common/timeline.hpp"
 #include "framework/distributed/communicator.hpp"
 #include "framework/distributed/gradient_bucket.hpp"
 #include "framework/graph/named_tensors.hpp"
@@ -41,6 +42,11 @@ class Reducer {
   // ranks, bit-identical on every rank.
   void finalize();
 
+  // With a timeline, each bucket's allreduce is a span on the "allreduce" lane from launch to
+  // the moment its completion was seen, and finalize()'s wait one on "compute" (convoy bench
+  // --trace). The timeline must outlive the Reducer or be unset with nullptr.
+  void set_timeline(Timeline* timeline) { timeline_ = timeline; }
+
   const std::vector<GradientBucket>& buckets() const { return buckets_; }
   const ReducerTiming& last_timing() const { return timing_; }
 
@@ -49,6 +55,7 @@ class Reducer {
   void launch(GradientBucket& bucket);
   void complete(GradientBucket& bucket);
   void poll();
+  void record_completion(size_t bucket_index);
 
   Communicator& communicator_;
   std::vector<NamedParameter> parameters_;
@@ -60,6 +67,7 @@ class Reducer {
   MPI_Op bf16_sum_ = MPI_OP_NULL;
   ReducerTiming timing_;
   double first_launch_ = 0;
+  Timeline* timeline_ = nullptr;
 };
 
 }  // namespace convoy

@@ -28,10 +28,6 @@ namespace convoy {
 
 using Clock = std::chrono::steady_clock;
 
-static double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 std::string Net::node_label(const Node& node) const {
   return node.name.empty() ? node.layer->describe() : node.name;
 }
@@ -101,9 +97,10 @@ Tensor Net::forward(const Tensor& input, Mode mode) {
     inputs.reserve(node.inputs.size());
     for (NodeId id : node.inputs) inputs.push_back(nodes_[id].output);
     try {
-      const auto start = profiling_ ? Clock::now() : Clock::time_point{};
+      const bool timed = profiling_ || timeline_;
+      const auto start = timed ? Clock::now() : Clock::time_point{};
       node.output = node.layer->forward(inputs, mode);
-      if (profiling_) node.forward_seconds += seconds_since(start);
+      if (timed) record_time(node, "forward", start, node.forward_seconds);
     } catch (const ShapeError& error) {
       throw ShapeError(node.name + ": " + error.what());
     }
@@ -156,9 +153,10 @@ Tensor Net::backward_through(NodeId start, const Tensor& output_grad,
     }
     std::vector<Tensor> input_grads;
     try {
-      const auto start_time = profiling_ ? Clock::now() : Clock::time_point{};
+      const bool timed = profiling_ || timeline_;
+      const auto start_time = timed ? Clock::now() : Clock::time_point{};
       input_grads = node.layer->backward(node.grad);
-      if (profiling_) node.backward_seconds += seconds_since(start_time);
+      if (timed) record_time(node, "backward", start_time, node.backward_seconds);
     } catch (const ShapeError& error) {
       throw ShapeError(node.name + ": " + error.what());
     }
@@ -287,6 +285,15 @@ std::vector<Net::NodeInputs> Net::last_forward_inputs() const {
 }
 
 void Net::set_profiling(bool enabled) { profiling_ = enabled; }
+
+void Net::set_timeline(Timeline* timeline) { timeline_ = timeline; }
+
+void Net::record_time(const Node& node, const char* pass, Clock::time_point start,
+                      double& seconds) {
+  const auto end = Clock::now();
+  if (profiling_) seconds += std::chrono::duration<double>(end - start).count();
+  if (timeline_) timeline_->add(node.name + " " + pass, "compute", start, end);
+}
 
 void Net::set_backward_hook(const std::string& name, BackwardHook hook) {
   nodes_[index_of(name)].backward_hook = std::move(hook);

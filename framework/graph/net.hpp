@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "framework/common/timeline.hpp"
 #include "framework/gradient_buffer_pool.hpp"
 #include "framework/graph/named_tensors.hpp"
 #include "framework/layers/layer.hpp"
@@ -83,6 +84,9 @@ class Net {
     std::string implementation;  // Layer::implementation
   };
   void set_profiling(bool enabled);
+  // With a timeline, every layer's forward and backward is also a span on its "compute" lane
+  // (convoy bench --trace). The timeline must outlive the Net or be unset with nullptr.
+  void set_timeline(Timeline* timeline);
 
   // Called right after the named node's backward, with its layer and the input gradients it
   // returned (PyTorch's register_full_backward_hook). `convoy gradcheck --perturb-layer` uses it
@@ -163,6 +167,9 @@ class Net {
   std::string node_label(const Node& node) const;
   // Throws when the node's last output was overwritten in place (see set_in_place_adds).
   void require_intact_output(const Node& node) const;
+  // Adds the time since `start` to `seconds` (profiling) and a span to the timeline, if set.
+  void record_time(const Node& node, const char* pass, std::chrono::steady_clock::time_point start,
+                   double& seconds);
 
   std::vector<Node> nodes_{1};  // nodes_[0] is the input
   std::vector<NamedParameter> parameters_;
@@ -173,6 +180,7 @@ class Net {
   bool input_gradient_needed_ = true;
   bool finalized_ = false;
   bool profiling_ = false;
+  Timeline* timeline_ = nullptr;
 };
 
 }  // namespace convoy

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <fstream>
+
 #include <nlohmann/json.hpp>
 
 #include "support/command_runner.hpp"
@@ -82,6 +85,61 @@ TEST(BenchCommandTest, TwoRanksShareTheGlobalBatchAndMeasureTheAllreduce) {
   EXPECT_LE(hidden, 1.0);
   // Only rank 0 prints the report.
   EXPECT_EQ(result.output.find("\"ranks\""), result.output.rfind("\"ranks\""));
+}
+
+// --trace: one Chrome trace for both ranks, where every layer's forward and backward, the
+// optimizer and every bucket's allreduce of every timed step lie inside that step's span.
+TEST(BenchCommandTest, TwoRanksWriteOneTraceWithEveryLayerAndEveryBucketInsideItsStep) {
+  const std::string path = fresh_directory("bench-trace") + "/trace.json";
+  auto result = run_convoy_mpi(2, kSmallBench + " --bucket-mb 0.1 --trace " + path);
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const int buckets = last_json_line(result.output)["buckets"];
+  std::ifstream file(path);
+  ASSERT_TRUE(file) << "no trace at " << path << "\n" << result.output;
+  const nlohmann::json trace = nlohmann::json::parse(file);
+  for (int rank : {0, 1}) {
+    std::vector<nlohmann::json> steps, spans;
+    std::string process_name;
+    for (const auto& event : trace["traceEvents"]) {
+      if (event["pid"] != rank) continue;
+      if (event["name"] == "process_name") process_name = event["args"]["name"];
+      if (event["ph"] != "X") continue;
+      (event["name"] == "step" ? steps : spans).push_back(event);
+    }
+    EXPECT_EQ(process_name, "rank " + std::to_string(rank));
+    ASSERT_EQ(steps.size(), 2u) << "the 2 timed steps, not the warm-up";
+    auto count = [&](const std::string& suffix) {
+      return std::count_if(spans.begin(), spans.end(), [&](const nlohmann::json& span) {
+        const std::string name = span["name"];
+        return name.size() >= suffix.size() &&
+               name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+      });
+    };
+    EXPECT_EQ(count(" forward"), 2 * 73) << "resnet20's 73 layers, each step";
+    EXPECT_EQ(count(" backward"), 2 * 73);
+    EXPECT_EQ(count("optimizer"), 2);
+    const auto allreduces = std::count_if(spans.begin(), spans.end(), [](const auto& span) {
+      return span["cat"] == "allreduce";
+    });
+    EXPECT_EQ(allreduces, 2 * buckets);
+    for (const auto& span : spans) {
+      const double begin = span["ts"], end = begin + span["dur"].get<double>();
+      const bool inside = std::any_of(steps.begin(), steps.end(), [&](const nlohmann::json& step) {
+        const double step_begin = step["ts"];
+        return begin >= step_begin - 1 && end <= step_begin + step["dur"].get<double>() + 1;
+      });
+      EXPECT_TRUE(inside) << span["name"] << " on rank " << rank << " lies outside every step";
+    }
+  }
+}
+
+TEST(BenchCommandTest, ATracePathThatCannotBeWrittenFailsBeforeTheRunNamingIt) {
+  auto result = run_convoy(kSmallBench + " --trace /no-such-directory/trace.json");
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("/no-such-directory/trace.json: cannot write the trace (--trace)"),
+            std::string::npos)
+      << result.output;
+  EXPECT_EQ(result.output.find("\"images_per_second\""), std::string::npos) << "ran anyway";
 }
 
 TEST(BenchCommandTest, AGlobalBatchThatDoesNotSplitOverTheRanksIsAUsageError) {

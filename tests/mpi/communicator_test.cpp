@@ -31,6 +31,23 @@ TEST(CommunicatorTest, BroadcastGivesEveryRankTheRootsValues) {
   EXPECT_EQ(text, "from rank zero");
 }
 
+TEST(CommunicatorTest, GatherCollectsEveryRanksTextInRankOrderOnTheRoot) {
+  Communicator communicator;
+  const int n = communicator.world_size(), r = communicator.rank();
+  // Rank 0 sends nothing, rank r sends r letters: lengths differ, one is empty.
+  const std::string text(static_cast<size_t>(r), static_cast<char>('a' + r));
+  const int root = n - 1;
+  const std::vector<std::string> gathered = communicator.gather(text, root);
+  if (r != root) {
+    EXPECT_TRUE(gathered.empty());
+    return;
+  }
+  ASSERT_EQ(gathered.size(), static_cast<size_t>(n));
+  for (int k = 0; k < n; ++k) {
+    EXPECT_EQ(gathered[k], std::string(static_cast<size_t>(k), static_cast<char>('a' + k)));
+  }
+}
+
 TEST(CommunicatorTest, KnowsTheRanksOnThisNode) {
   Communicator communicator;
   // mpiexec on one machine: every rank shares the node.
