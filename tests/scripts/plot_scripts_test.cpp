@@ -1,5 +1,5 @@
 // scripts/plot_health.py and scripts/plot_run.py write real PNG files, directly and through
-// `convoy health`. matplotlib is a declared dependency (python3-matplotlib, installed by
+// `convoy health`; scripts/plot_trace.py draws a `convoy bench --trace` file. matplotlib is a declared dependency (python3-matplotlib, installed by
 // scripts/setup.sh and in CI): without it these tests fail rather than skip.
 
 #include <gtest/gtest.h>
@@ -112,6 +112,31 @@ TEST(PlotScriptsTest, ConvoyHealthWritesBothPlotsIntoTheRunDirectory) {
       << result.output;
   expect_png(dir + "/health.png");
   expect_png(dir + "/run.png");
+}
+
+TEST(PlotScriptsTest, PlotTraceDrawsABenchTraceAndNamesAFileThatIsNotOne) {
+  require_matplotlib();
+  const std::string dir = fresh_directory("plot-trace");
+  auto bench = run_convoy_mpi(2,
+                              "bench --recipe fashion-resnet20 --batch 8 --steps 2 --warmup 1 "
+                              "--input 1x16x16 --no-peak --threads 1 --bucket-mb 0.1 --trace " +
+                                  dir + "/trace.json");
+  ASSERT_EQ(bench.exit_code, 0) << bench.output;
+  const std::string script = kPython + " " + CONVOY_SOURCE_DIR + "/scripts/plot_trace.py ";
+  auto plot = run_command(script + dir + "/trace.json --step 0");
+  ASSERT_EQ(plot.exit_code, 0) << plot.output;
+  expect_png(dir + "/trace.png");
+
+  std::ofstream(dir + "/metrics.jsonl") << metrics();
+  auto wrong = run_command(script + dir + "/metrics.jsonl");
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_NE(wrong.output.find(dir + "/metrics.jsonl: not a convoy bench --trace file"),
+            std::string::npos)
+      << wrong.output;
+  auto missing_step = run_command(script + dir + "/trace.json --step 5");
+  EXPECT_NE(missing_step.exit_code, 0);
+  EXPECT_NE(missing_step.output.find("--step 5: the trace has 2 steps"), std::string::npos)
+      << missing_step.output;
 }
 
 }  // namespace
