@@ -71,6 +71,10 @@ struct Checkpoint : CheckpointAttributes {
   // names, e.g. "fc.weight.momentum_buffer", "fc.weight.exp_avg", "fc.weight.exp_avg_sq".
   std::vector<NamedArray> optimizer;
   std::vector<NamedUint64Array> rng;
+  // With --model-ema: the moving average under the same names as `model` (/model_ema), and
+  // how many updates it holds since its last restart (torchvision's n_averaged). Empty without.
+  std::vector<NamedArray> model_ema;
+  int64_t model_ema_updates = 0;
 };
 
 // The name and shape of one stored tensor, read without its values.
@@ -84,7 +88,8 @@ struct CheckpointInfo : CheckpointAttributes {
   int64_t format_version = 0;
   std::vector<TensorInfo> model;
   std::vector<TensorInfo> optimizer;
-  std::vector<TensorInfo> rng;  // rank-1 shapes
+  std::vector<TensorInfo> rng;        // rank-1 shapes
+  std::vector<TensorInfo> model_ema;  // empty without --model-ema
 };
 
 }  // namespace convoy

@@ -129,6 +129,12 @@ Checkpoint CheckpointReader::read(const std::string& path) {
   read_attributes(file.get(), path, checkpoint);
   checkpoint.model = read_arrays(file.get(), "model", path);
   checkpoint.optimizer = read_arrays(file.get(), "optimizer", path);
+  if (check(H5Lexists(file.get(), "model_ema", H5P_DEFAULT), {path, "model_ema"}, "H5Lexists") > 0) {
+    checkpoint.model_ema = read_arrays(file.get(), "model_ema", path);
+    Handle ema = open_group(file.get(), "model_ema", path);
+    checkpoint.model_ema_updates =
+        hdf5::read_int_attribute(ema.get(), "n_averaged", {path, "model_ema"});
+  }
   for_each_dataset(file.get(), "rng", path,
                    [&](const std::string& name, hid_t dataset, Shape shape, const Place& place) {
                      NamedUint64Array array{
@@ -148,6 +154,9 @@ CheckpointInfo CheckpointReader::read_info(const std::string& path) {
   read_attributes(file.get(), path, info);
   info.model = read_infos(file.get(), "model", path);
   info.optimizer = read_infos(file.get(), "optimizer", path);
+  if (check(H5Lexists(file.get(), "model_ema", H5P_DEFAULT), {path, "model_ema"}, "H5Lexists") > 0) {
+    info.model_ema = read_infos(file.get(), "model_ema", path);
+  }
   info.rng = read_infos(file.get(), "rng", path);
   return info;
 }

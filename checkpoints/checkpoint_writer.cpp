@@ -96,6 +96,13 @@ void write_contents(const std::string& temporary, const Checkpoint& c) {
 
   write_arrays(f, "model", c.model, temporary);
   write_arrays(f, "optimizer", c.optimizer, temporary);
+  if (!c.model_ema.empty()) {
+    write_arrays(f, "model_ema", c.model_ema, temporary);
+    Handle ema = checked([&] { return H5Gopen2(f, "model_ema", H5P_DEFAULT); }, H5Gclose,
+                         {temporary, "model_ema"}, "H5Gopen2");
+    hdf5::write_attribute(ema.get(), "n_averaged", c.model_ema_updates,
+                          {temporary, "model_ema attribute n_averaged"});
+  }
   {
     Handle optimizer = checked([&] { return H5Gopen2(f, "optimizer", H5P_DEFAULT); }, H5Gclose,
                                {temporary, "optimizer"}, "H5Gopen2");

@@ -68,6 +68,8 @@ std::string RunConfig::to_text() const {
       << "\nmilestones = " << join(milestones) << "\nstep-size = " << step_size
       << "\ngamma = " << gamma << "\nmin-lr = " << min_learning_rate
       << "\nlabel-smoothing = " << label_smoothing << "\nclip-grad-norm = " << clip_grad_norm
+      << "\nmodel-ema = " << model_ema << "\nmodel-ema-steps = " << model_ema_steps
+      << "\nmodel-ema-decay = " << model_ema_decay
       << "\nseed = " << seed << "\nsync-bn = " << sync_batch_norm
       << "\nbucket-mb = " << bucket_megabytes << "\ncompress-bf16 = " << compress_bf16
       << "\nprecision = " << precision << "\nfuse-relu = " << fuse_relu
@@ -153,7 +155,15 @@ void add_run_options(po::options_description& options, RunConfig& c) {
       "label-smoothing", po::value(&c.label_smoothing)->default_value(c.label_smoothing),
       "cross-entropy label smoothing")(
       "clip-grad-norm", po::value(&c.clip_grad_norm)->default_value(c.clip_grad_norm),
-      "clip gradients to this global norm (0: off)");
+      "clip gradients to this global norm (0: off)")(
+      "model-ema", po::value(&c.model_ema)->default_value(c.model_ema),
+      "keep an exponential moving average of the weights and buffers, evaluate and checkpoint "
+      "it too (torchvision's --model-ema)")(
+      "model-ema-steps", po::value(&c.model_ema_steps)->default_value(c.model_ema_steps),
+      "update the average every N steps")(
+      "model-ema-decay", po::value(&c.model_ema_decay)->default_value(c.model_ema_decay),
+      "decay per image, as torchvision: per update 1 - (1 - decay) * batch-size * "
+      "model-ema-steps / epochs, at most 1");
   po::options_description run("Run");
   run.add_options()("run-dir", po::value(&c.run_dir)->default_value(c.run_dir),
                     "folder for checkpoints and metrics (default: runs/<recipe>)")(

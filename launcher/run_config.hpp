@@ -56,6 +56,10 @@ struct RunConfig {
   double min_learning_rate = 0;
   double label_smoothing = 0;
   double clip_grad_norm = 0;
+  // Exponential moving average of the weights, evaluated beside them (torchvision's names).
+  bool model_ema = false;
+  int64_t model_ema_steps = 32;
+  double model_ema_decay = 0.99998;
 
   // Run
   uint64_t seed = 42;

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Convert convoy checkpoints to PyTorch state_dicts and back, and check logits against PyTorch.
 
-  checkpoint_to_pytorch.py to-torch   CHECKPOINT.h5 OUT.pt
+  checkpoint_to_pytorch.py to-torch   CHECKPOINT.h5 OUT.pt [--weights model|ema]
   checkpoint_to_pytorch.py from-torch IN.pt OUT.h5 [--recipe NAME]
   checkpoint_to_pytorch.py logits     CHECKPOINT.h5 INPUT.npy OUT.npy --architecture resnet20
                                       [--variant cifar] [--in-channels 1] [--classes 10]
@@ -22,13 +22,15 @@ import h5py
 import numpy as np
 
 
-def read_state_dict(path):
+def read_state_dict(path, group="model"):
     import torch
     with h5py.File(path, "r") as f:
         if f.attrs.get("format") != "convoy.checkpoint":
             sys.exit(f"{path}: not a convoy checkpoint (root attribute format)")
+        if group not in f:
+            sys.exit(f"{path} holds no /{group} (the model EMA is saved by train --model-ema)")
         state = {}
-        for name, dataset in f["model"].items():
+        for name, dataset in f[group].items():
             value = dataset[()]
             if name.endswith("num_batches_tracked"):
                 state[name] = torch.tensor(int(round(float(value.reshape(-1)[0]))), dtype=torch.int64)
@@ -39,7 +41,8 @@ def read_state_dict(path):
 
 def to_torch(arguments):
     import torch
-    torch.save(read_state_dict(arguments.checkpoint), arguments.output)
+    group = "model_ema" if arguments.weights == "ema" else "model"
+    torch.save(read_state_dict(arguments.checkpoint, group), arguments.output)
     print(f"wrote {arguments.output}")
 
 
@@ -102,6 +105,8 @@ def main():
     p = commands.add_parser("to-torch")
     p.add_argument("checkpoint")
     p.add_argument("output")
+    p.add_argument("--weights", choices=["model", "ema"], default="model",
+                   help="ema: the moving average of a --model-ema run (/model_ema)")
     p.set_defaults(run=to_torch)
     p = commands.add_parser("from-torch")
     p.add_argument("input")

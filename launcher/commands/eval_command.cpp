@@ -41,7 +41,7 @@ static void write_confusion_png(const EvaluationResult& result, const std::strin
 
 int run_eval(const std::vector<std::string>& arguments) {
   RunConfig parsed;
-  std::string checkpoint_path, json_path, confusion_path;
+  std::string checkpoint_path, json_path, confusion_path, weights = "model";
   bool json = false;
   int64_t batch = 256;
   po::options_description options("Evaluation");
@@ -50,6 +50,8 @@ int run_eval(const std::vector<std::string>& arguments) {
                                                                "print the report as JSON")(
       "json-file", po::value(&json_path), "also write the JSON report to this file")(
       "eval-batch", po::value(&batch)->default_value(batch), "images per forward pass")(
+      "weights", po::value(&weights)->default_value(weights),
+      "model, or ema: the moving average a --model-ema run saved beside them")(
       "confusion-png", po::value(&confusion_path),
       "also write the confusion matrix as a PNG heat map (rows: true class, divided by its "
       "count)");
@@ -61,7 +63,17 @@ int run_eval(const std::vector<std::string>& arguments) {
   }
   if (checkpoint_path.empty()) throw UsageError("--checkpoint is required (see --help)");
   Communicator communicator;
+  if (weights != "model" && weights != "ema") {
+    throw UsageError("--weights must be model or ema, got '" + weights + "'");
+  }
   Checkpoint checkpoint = CheckpointReader::read(checkpoint_path);
+  if (weights == "ema") {
+    if (checkpoint.model_ema.empty()) {
+      throw ConfigError("checkpoint " + checkpoint_path + " holds no model EMA (/model_ema): " +
+                        "it was trained without --model-ema");
+    }
+    checkpoint.model = std::move(checkpoint.model_ema);
+  }
   // Options given on this command line (data-dir, threads, test-samples) override the stored.
   RunConfig config = configuration_of(checkpoint, arguments);
   kernels::set_thread_count(config.threads > 0 ? config.threads
@@ -75,11 +87,13 @@ int run_eval(const std::vector<std::string>& arguments) {
     report["recipe"] = checkpoint.recipe;
     report["step"] = checkpoint.step;
     report["ranks"] = communicator.world_size();
+    report["weights"] = weights;
     if (json) {
       std::cout << report.dump() << std::endl;  // one line: scripts read the last line
     } else {
       std::cout << "checkpoint " << checkpoint_path << " (" << checkpoint.recipe << ", step "
-                << checkpoint.step << "), " << communicator.world_size() << " rank(s)\n"
+                << checkpoint.step << (weights == "ema" ? ", model EMA" : "") << "), "
+                << communicator.world_size() << " rank(s)\n"
                 << result.to_text();
     }
     if (!json_path.empty()) {

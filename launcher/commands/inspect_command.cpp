@@ -77,7 +77,8 @@ int run_inspect(const std::vector<std::string>& arguments) {
                             {"epoch", info.data.epoch},
                             {"global_position", info.data.global_position}}},
                           {"model", tensors(info.model)},
-                          {"optimizer_state", tensors(info.optimizer)}};
+                          {"optimizer_state", tensors(info.optimizer)},
+                          {"model_ema", tensors(info.model_ema)}};
     if (configuration) out["configuration"] = info.configuration;
     std::cout << out.dump(2) << std::endl;
     return kExitSuccess;
@@ -97,6 +98,9 @@ int run_inspect(const std::vector<std::string>& arguments) {
               static_cast<long long>(info.data.global_position));
   std::printf("  model: %zu tensors, %lld values; optimizer state: %zu tensors\n",
               info.model.size(), static_cast<long long>(parameters), info.optimizer.size());
+  std::printf("  model EMA: %s\n", info.model_ema.empty()
+                                       ? "none"
+                                       : (std::to_string(info.model_ema.size()) + " tensors").c_str());
   for (const auto& t : info.model)
     std::printf("    %-44s %s\n", t.name.c_str(), to_string(t.shape).c_str());
   if (configuration) std::printf("configuration:\n%s", info.configuration.c_str());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "checkpoints/checkpoint_reader.hpp"
 #include "framework/common/error.hpp"
 
 namespace convoy::launcher {
@@ -35,6 +36,25 @@ void load_model_state(Net& net, const std::vector<NamedArray>& model) {
   for (const auto& [name, parameter] : net.parameters())
     parameter->value.copy_from_plain(find(name).values);
   for (const auto& [name, buffer] : net.buffers()) buffer->value.copy_from_plain(find(name).values);
+}
+
+std::vector<NamedArray> model_ema_state(Net& net, ExponentialMovingAverage& average) {
+  average.swap_with_net();
+  std::vector<NamedArray> state = model_state(net);
+  average.swap_with_net();
+  return state;
+}
+
+void load_model_ema_state(Net& net, ExponentialMovingAverage& average,
+                          const std::vector<NamedArray>& arrays, int64_t updates) {
+  Checkpoint shapes;  // check_compatible reads names and shapes from a Checkpoint
+  shapes.recipe = "/model_ema";
+  shapes.model = arrays;
+  check_compatible(shapes, model_tensor_infos(net));
+  average.swap_with_net();
+  load_model_state(net, arrays);
+  average.swap_with_net();
+  average.set_updates(updates);
 }
 
 void average_buffers(Communicator& communicator, Net& net) {

@@ -5,6 +5,7 @@
 #include "checkpoints/checkpoint.hpp"
 #include "framework/distributed/communicator.hpp"
 #include "framework/graph/net.hpp"
+#include "framework/optim/exponential_moving_average.hpp"
 #include "framework/optim/optimizer.hpp"
 
 namespace convoy::launcher {
@@ -13,6 +14,12 @@ namespace convoy::launcher {
 std::vector<NamedArray> model_state(const Net& net);
 // Loads values into the net; the caller has checked names and shapes (check_compatible).
 void load_model_state(Net& net, const std::vector<NamedArray>& model);
+// The model EMA under the model's names, and back (swapped into the net, read or loaded like
+// the model, swapped out: the net's own values come back bit for bit). Loading checks names and
+// shapes and sets the average's update count.
+std::vector<NamedArray> model_ema_state(Net& net, ExponentialMovingAverage& average);
+void load_model_ema_state(Net& net, ExponentialMovingAverage& average,
+                          const std::vector<NamedArray>& arrays, int64_t updates);
 // Names and shapes of every parameter and buffer, for check_compatible.
 std::vector<TensorInfo> model_tensor_infos(const Net& net);
 

@@ -71,6 +71,22 @@ void inject_failure_if_asked(const TrainingSetup& s) {
                       " (--inject-failure-step)");
 }
 
+// torchvision's decay adjustment: --model-ema-decay holds for a whole run of any length, batch
+// and update interval, so the decay per update is 1 - (1 - decay) * batch * interval / epochs.
+std::unique_ptr<ExponentialMovingAverage> model_ema_from_config(const RunConfig& c, Net& net) {
+  if (c.model_ema_steps < 1) {
+    throw ConfigError("--model-ema-steps must be at least 1, got " +
+                      std::to_string(c.model_ema_steps));
+  }
+  if (!(c.model_ema_decay >= 0 && c.model_ema_decay < 1)) {
+    throw ConfigError("--model-ema-decay must be in [0, 1), got " +
+                      std::to_string(c.model_ema_decay));
+  }
+  const double adjust = static_cast<double>(c.batch_size) * c.model_ema_steps / c.epochs;
+  const double alpha = std::min(1.0, (1.0 - c.model_ema_decay) * adjust);
+  return std::make_unique<ExponentialMovingAverage>(net, 1.0 - alpha);
+}
+
 // " (2 micro-batches of 32 per rank and step)" when gradients are accumulated.
 std::string micro_batch_note(const TrainingSetup& s) {
   if (s.config.accumulation_steps == 1) return "";
@@ -195,6 +211,7 @@ Trainer::Trainer(RunConfig config) : setup_(std::make_unique<TrainingSetup>()) {
   broadcast_parameters(s.communicator, s.net->parameters(), s.net->buffers());
   s.loss = SoftmaxCrossEntropy(c.label_smoothing);
   s.optimizer = optimizer_from_config(c, s.net->parameters());
+  if (c.model_ema) s.model_ema = model_ema_from_config(c, *s.net);
   s.schedule = schedule_from_config(c, s.steps_per_epoch);
   ReducerOptions reducer_options;
   reducer_options.bucket_bytes = static_cast<int64_t>(c.bucket_megabytes * 1024 * 1024);
@@ -238,6 +255,13 @@ int Trainer::run() {
                  std::to_string(c.batch_size) + micro_batch_note(s) + ", " +
                  std::to_string(s.steps_per_epoch) +
                  " steps/epoch, " + std::to_string(s.total_steps) + " steps, run dir " + c.run_dir);
+  if (s.model_ema) {
+    char line[160];
+    std::snprintf(line, sizeof line,
+                  "model EMA: decay %.6g per update, every %lld steps (copying during warmup)",
+                  s.model_ema->decay(), static_cast<long long>(c.model_ema_steps));
+    s.log->message(line);
+  }
 
   const auto started = Clock::now();
   s.started = started;
@@ -255,6 +279,12 @@ int Trainer::run() {
       s.hang_detector->step_started(s.step + 1);
       StepResult result = train_step(s, batch);
       s.hang_detector->step_finished();
+      // torchvision's schedule: after the optimizer step of every model-ema-steps-th batch of
+      // an epoch; during lr warmup the average keeps restarting, so it copies the weights.
+      if (s.model_ema && !result.skipped && step_in_epoch % c.model_ema_steps == 0) {
+        s.model_ema->update();
+        if (epoch < c.warmup_epochs) s.model_ema->restart();
+      }
       ++s.step;
       throughput.step_finished(c.batch_size, step_in_epoch + 1 == last);
       const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();

@@ -1,6 +1,7 @@
 // The Trainer's checkpoint save and resume, and its per-epoch evaluation.
 
 #include <cstdio>
+#include <optional>
 
 #include "checkpoints/checkpoint_reader.hpp"
 #include "framework/common/error.hpp"
@@ -35,6 +36,10 @@ void save_checkpoint(TrainingSetup& s, const std::string& reason) {
   checkpoint.data.epoch = checkpoint.epoch;
   checkpoint.data.global_position = (s.step % s.steps_per_epoch) * s.config.batch_size;
   checkpoint.model = model_state(*s.net);
+  if (s.model_ema) {
+    checkpoint.model_ema = model_ema_state(*s.net, *s.model_ema);
+    checkpoint.model_ema_updates = s.model_ema->updates();
+  }
   const std::string path = s.checkpoints->save(checkpoint);
   s.log->event({{"kind", "checkpoint"}, {"step", s.step}, {"path", path}, {"reason", reason}},
                "checkpoint " + path + " (" + reason + ")");
@@ -78,6 +83,15 @@ void resume_if_asked(TrainingSetup& s) {
     snapshot.tensors.push_back({array.name, array.shape, array.values});
   }
   s.optimizer->import_state(snapshot);
+  if (s.model_ema && !checkpoint.model_ema.empty()) {
+    load_model_ema_state(*s.net, *s.model_ema, checkpoint.model_ema, checkpoint.model_ema_updates);
+  } else if (s.model_ema) {
+    s.log->message("checkpoint " + path + " holds no model EMA; the average starts from the " +
+                   "resumed weights");
+  } else if (!checkpoint.model_ema.empty()) {
+    s.log->message("checkpoint " + path + " holds a model EMA, which this run (without " +
+                   "--model-ema) does not keep");
+  }
   s.step = checkpoint.step;
   if (!checkpoint.metrics_json.empty())
     s.last_evaluation = nlohmann::json::parse(checkpoint.metrics_json);
@@ -89,8 +103,16 @@ void resume_if_asked(TrainingSetup& s) {
 double run_evaluation(TrainingSetup& s) {
   // The training forward's batch: evaluation keeps every node's output as training does, so a
   // larger batch here would raise the run's peak memory above what training needs.
-  EvaluationResult result =
-      evaluate(*s.net, *s.data.test, s.data.eval_transform, s.communicator, s.micro_batch);
+  auto evaluate_net = [&] {
+    return evaluate(*s.net, *s.data.test, s.data.eval_transform, s.communicator, s.micro_batch);
+  };
+  EvaluationResult result = evaluate_net();
+  std::optional<EvaluationResult> averaged;
+  if (s.model_ema) {
+    s.model_ema->swap_with_net();
+    averaged = evaluate_net();  // the swap back below restores the weights bit for bit
+    s.model_ema->swap_with_net();
+  }
   s.last_evaluation = {
       {"kind", "eval"},
       {"step", s.step},
@@ -103,13 +125,21 @@ double run_evaluation(TrainingSetup& s) {
       // what a time-to-accuracy comparison reads.
       {"seconds",
        std::chrono::duration<double>(std::chrono::steady_clock::now() - s.started).count()}};
-  char line[160];
-  std::snprintf(
+  char line[240];
+  int length = std::snprintf(
       line, sizeof line,
       "eval at step %lld (epoch %.3g): loss %.4f top-1 %.2f %% top-5 %.2f %% (%lld images)",
       static_cast<long long>(s.step), static_cast<double>(s.step) / s.steps_per_epoch,
       result.loss(), 100 * result.top1_accuracy(), 100 * result.top5_accuracy(),
       static_cast<long long>(result.samples));
+  if (averaged) {
+    s.last_evaluation["ema_loss"] = averaged->loss();
+    s.last_evaluation["ema_accuracy"] = averaged->top1_accuracy();
+    s.last_evaluation["ema_top5"] = averaged->top5_accuracy();
+    std::snprintf(line + length, sizeof line - length, "; EMA: loss %.4f top-1 %.2f %% top-5 %.2f %%",
+                  averaged->loss(), 100 * averaged->top1_accuracy(),
+                  100 * averaged->top5_accuracy());
+  }
   s.log->event(s.last_evaluation, line);
   return result.top1_accuracy();
 }

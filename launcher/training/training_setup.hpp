@@ -16,6 +16,7 @@
 #include "framework/graph/net.hpp"
 #include "framework/layers/statistics_reducer.hpp"
 #include "framework/loss/softmax_cross_entropy.hpp"
+#include "framework/optim/exponential_moving_average.hpp"
 #include "framework/optim/learning_rate_schedule.hpp"
 #include "framework/optim/optimizer.hpp"
 #include "launcher/run_config.hpp"
@@ -32,6 +33,7 @@ struct TrainingSetup {
   std::unique_ptr<Net> net;
   SoftmaxCrossEntropy loss;
   std::unique_ptr<Optimizer> optimizer;
+  std::unique_ptr<ExponentialMovingAverage> model_ema;  // with --model-ema only
   std::optional<LearningRateSchedule> schedule;
   std::unique_ptr<Reducer> reducer;
   std::unique_ptr<GradientAccumulator> accumulator;  // with --accumulation-steps > 1 only

@@ -156,6 +156,81 @@ TEST(TrainCommandTest, AGlobalBatchThatMicroBatchesCannotSplitIsRefusedByName) {
       << zero.output;
 }
 
+const std::string kWithModelEma = " --model-ema true --model-ema-steps 2";
+
+// The recipe warms up for one epoch (16 steps here), during which the average keeps copying the
+// weights; the stop at step 20 falls where it is averaging, so the resume must restore both the
+// average and its update count.
+TEST(TrainCommandTest, TheModelEmaIsEvaluatedCheckpointedAndResumedExactly) {
+  const std::string straight = fresh_directory("ema-straight"),
+                    resumed = fresh_directory("ema-resumed");
+  auto full = run_convoy(kSmallRun + "--run-dir " + straight + " --max-steps 24" + kWithModelEma);
+  ASSERT_EQ(full.exit_code, 0) << full.output;
+  EXPECT_NE(full.output.find("model EMA: decay"), std::string::npos) << full.output;
+  ASSERT_EQ(run_convoy(kSmallRun + "--run-dir " + resumed + " --max-steps 20" + kWithModelEma)
+                .exit_code,
+            0);
+  auto rest = run_convoy(kSmallRun + "--run-dir " + resumed + " --max-steps 24" + kWithModelEma);
+  ASSERT_EQ(rest.exit_code, 0) << rest.output;
+  EXPECT_EQ(model_hash(straight + "/latest"), model_hash(resumed + "/latest"));
+  const Checkpoint a = CheckpointReader::read(straight + "/latest"),
+                   b = CheckpointReader::read(resumed + "/latest");
+  EXPECT_EQ(a.model_ema_updates, b.model_ema_updates);
+  EXPECT_EQ(a.model_ema_updates, 4) << "steps 17, 19, 21, 23: batches 0, 2, 4, 6 of epoch 2";
+  expect_same_bits(a.model_ema, b.model_ema, "the average after a resume");
+  ASSERT_EQ(a.model_ema.size(), a.model.size());
+  bool averaged = false;
+  for (size_t i = 0; i < a.model.size(); ++i) averaged |= a.model[i].values != a.model_ema[i].values;
+  EXPECT_TRUE(averaged) << "the average equals the weights";
+
+  // convoy eval --weights ema reads the average back and scores it as training did.
+  const auto last = metrics(straight, "eval").back();
+  ASSERT_TRUE(last.contains("ema_accuracy")) << last.dump();
+  auto evaluation = run_convoy("eval --checkpoint " + straight +
+                               "/latest --weights ema --test-samples 200 --threads 1 --json");
+  ASSERT_EQ(evaluation.exit_code, 0) << evaluation.output;
+  const auto report = nlohmann::json::parse(evaluation.output.substr(evaluation.output.rfind("\n{") + 1));
+  EXPECT_EQ(report["weights"], "ema");
+  EXPECT_EQ(report["top1"], last["ema_accuracy"]);
+  EXPECT_NE(report["top1"], last["accuracy"]) << "scored the weights, not the average?";
+}
+
+// With decay 0 and an update after every step, the average is the weights themselves: the
+// update runs after the optimizer step and covers the BatchNorm buffers.
+TEST(TrainCommandTest, AModelEmaWithDecayZeroIsTheModelItself) {
+  const std::string dir = fresh_directory("ema-decay-zero");
+  auto run = run_convoy(kSmallRun + "--run-dir " + dir +
+                        " --max-steps 20 --model-ema true --model-ema-steps 1 --model-ema-decay 0");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const Checkpoint checkpoint = CheckpointReader::read(dir + "/latest");
+  expect_same_bits(checkpoint.model_ema, checkpoint.model, "decay 0");
+  const auto last = metrics(dir, "eval").back();
+  EXPECT_EQ(last["ema_accuracy"], last["accuracy"]);
+  EXPECT_EQ(last["ema_loss"], last["loss"]);
+}
+
+TEST(TrainCommandTest, ModelEmaOptionsAndWeightsAreCheckedByName) {
+  const std::string dir = fresh_directory("ema-refused");
+  auto steps = run_convoy(kSmallRun + "--run-dir " + dir + " --model-ema true --model-ema-steps 0");
+  EXPECT_NE(steps.exit_code, 0);
+  EXPECT_NE(steps.output.find("--model-ema-steps must be at least 1, got 0"), std::string::npos)
+      << steps.output;
+  auto decay = run_convoy(kSmallRun + "--run-dir " + dir + " --model-ema true --model-ema-decay 1");
+  EXPECT_NE(decay.output.find("--model-ema-decay must be in [0, 1), got 1"), std::string::npos)
+      << decay.output;
+  ASSERT_EQ(run_convoy(kSmallRun + "--run-dir " + dir + " --max-steps 2").exit_code, 0);
+  auto missing = run_convoy("eval --checkpoint " + dir + "/latest --weights ema --threads 1");
+  EXPECT_EQ(missing.exit_code, 1) << missing.output;
+  EXPECT_NE(missing.output.find("holds no model EMA (/model_ema): it was trained without "
+                                "--model-ema"),
+            std::string::npos)
+      << missing.output;
+  auto wrong = run_convoy("eval --checkpoint " + dir + "/latest --weights best --threads 1");
+  EXPECT_EQ(wrong.exit_code, 2) << wrong.output;
+  EXPECT_NE(wrong.output.find("--weights must be model or ema, got 'best'"), std::string::npos)
+      << wrong.output;
+}
+
 TEST(TrainCommandTest, ACheckpointFromFourRanksResumesOnTwoAndOne) {
   const std::string four = fresh_directory("elastic-4");
   ASSERT_EQ(run_convoy_mpi(4, kSmallRun + "--run-dir " + four + " --max-steps 8").exit_code, 0);
