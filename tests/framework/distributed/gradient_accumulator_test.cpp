@@ -1,5 +1,6 @@
 #include "framework/distributed/gradient_accumulator.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "../optim/optimizer_testing.hpp"
@@ -7,6 +8,9 @@
 
 namespace convoy {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
 
 using testing::ParameterList;
 using testing::set_grad;
@@ -70,13 +74,8 @@ TEST(GradientAccumulatorTest, AnUnknownParameterIndexIsNamed) {
   GradientAccumulator accumulator(parameters.named());
   accumulator.start_step();
   accumulator.keep();
-  try {
-    accumulator.fold_into(std::vector<int>{3});
-    FAIL() << "expected a DistributedError";
-  } catch (const DistributedError& error) {
-    EXPECT_NE(std::string(error.what()).find("unknown parameter index 3"), std::string::npos)
-        << error.what();
-  }
+  EXPECT_THAT([&] { accumulator.fold_into(std::vector<int>{3}); },
+              ThrowsMessage<DistributedError>(HasSubstr("unknown parameter index 3")));
 }
 
 }  // namespace

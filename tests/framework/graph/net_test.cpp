@@ -1,5 +1,6 @@
 #include "framework/graph/net.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,6 +15,9 @@
 namespace convoy {
 namespace {
 
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+
 using testing::random_tensor;
 
 // A two-input layer local to this test (plain-layout sum), so the graph mechanics are tested
@@ -25,7 +29,8 @@ class PlainSum : public Layer {
 
  protected:
   Shape infer_output_shape(const std::vector<Shape>& shapes) const override {
-    if (shapes[0] != shapes[1]) fail("shapes differ: " + to_string(shapes[0]) + " vs " + to_string(shapes[1]));
+    if (shapes[0] != shapes[1])
+      fail("shapes differ: " + to_string(shapes[0]) + " vs " + to_string(shapes[1]));
     return shapes[0];
   }
   void reshape(const std::vector<Shape>& shapes) override { output_ = Tensor::zeros(shapes[0]); }
@@ -67,10 +72,10 @@ TEST(NetTest, NamesParametersWithTheirNodePrefixInInsertionOrder) {
   auto net = residual_net();
   std::vector<std::string> names;
   for (const auto& p : net->parameters()) names.push_back(p.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"block.conv1.weight", "block.conv1.bias",
-                                             "block.conv2.weight", "block.conv2.bias",
-                                             "block.downsample.0.weight",
-                                             "block.downsample.0.bias"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"block.conv1.weight", "block.conv1.bias",
+                                      "block.conv2.weight", "block.conv2.bias",
+                                      "block.downsample.0.weight", "block.downsample.0.bias"}));
 }
 
 TEST(NetTest, ParametersLiveInOneContiguousArenaInListOrder) {
@@ -100,8 +105,11 @@ TEST(NetTest, ReportsGradientsReadyLayerByLayerInReverseOrder) {
   auto net = residual_net();
   Tensor output = net->forward(random_tensor({1, 3, 4, 4}, 1), Mode::train);
   std::vector<int> order;
-  net->backward(Tensor::from_plain(output.shape(), std::vector<float>(output.element_count(), 1.0f)),
-                [&](std::span<const int> indices) { order.insert(order.end(), indices.begin(), indices.end()); });
+  net->backward(
+      Tensor::from_plain(output.shape(), std::vector<float>(output.element_count(), 1.0f)),
+      [&](std::span<const int> indices) {
+        order.insert(order.end(), indices.begin(), indices.end());
+      });
   EXPECT_EQ(order, (std::vector<int>{4, 5, 2, 3, 0, 1}));
 }
 
@@ -131,19 +139,18 @@ TEST(NetTest, ShapeErrorsNameTheNode) {
   net.add<Conv2d>("features.0", conv_options(3, 8), {Net::kInput});
   net.add<Conv2d>("features.2", conv_options(4, 8), {1});
   net.finalize();
-  try {
-    net.summarize({1, 3, 8, 8});
-    FAIL() << "expected a ShapeError";
-  } catch (const ShapeError& error) {
-    EXPECT_NE(std::string(error.what()).find("features.2: Conv2d(4, 8"), std::string::npos)
-        << error.what();
-  }
+  EXPECT_THAT(
+      [&] {
+        net.summarize({1, 3, 8, 8});
+      },
+      ThrowsMessage<ShapeError>(HasSubstr("features.2: Conv2d(4, 8")));
 }
 
 TEST(NetTest, ReceptiveFieldOfThreeStacked3x3ConvolutionsIsSeven) {
   Net net;
   Net::NodeId x = Net::kInput;
-  for (int i = 0; i < 3; ++i) x = net.add<Conv2d>("c" + std::to_string(i), conv_options(i ? 4 : 1, 4), {x});
+  for (int i = 0; i < 3; ++i)
+    x = net.add<Conv2d>("c" + std::to_string(i), conv_options(i ? 4 : 1, 4), {x});
   net.finalize();
   auto rows = net.summarize({1, 1, 16, 16});
   EXPECT_EQ(rows[0].receptive_field, 3);

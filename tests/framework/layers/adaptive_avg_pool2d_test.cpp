@@ -1,5 +1,6 @@
 #include "framework/layers/adaptive_avg_pool2d.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "framework/common/error.hpp"
@@ -8,6 +9,9 @@
 
 namespace convoy {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
 
 using testing::expect_gradients_match;
 using testing::expect_near;
@@ -131,14 +135,11 @@ TEST(AdaptiveAvgPool2dTest, WindowIsTheWidestBinOnceTheInputIsKnown) {
 }
 
 TEST(AdaptiveAvgPool2dTest, RejectsAnEmptyOutputAndNonImageInputs) {
-  try {
-    AdaptiveAvgPool2d pool({0, 7});
-    FAIL() << "expected a ShapeError";
-  } catch (const ShapeError& error) {
-    EXPECT_NE(std::string(error.what()).find("output size must be at least 1x1, got 0x7"),
-              std::string::npos)
-        << error.what();
-  }
+  EXPECT_THAT(
+      [&] {
+        AdaptiveAvgPool2d pool({0, 7});
+      },
+      ThrowsMessage<ShapeError>(HasSubstr("output size must be at least 1x1, got 0x7")));
   AdaptiveAvgPool2d pool({2, 2});
   try {
     pool.forward({random_tensor({3, 4, 5}, 1)}, Mode::train);

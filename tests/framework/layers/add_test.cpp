@@ -2,6 +2,7 @@
 
 #include "framework/common/error.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "framework/layers/conv2d.hpp"
@@ -9,6 +10,9 @@
 
 namespace convoy {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
 
 using testing::expect_gradients_match;
 using testing::random_tensor;
@@ -60,14 +64,11 @@ TEST(AddTest, AcceptsBranchesInDifferentLayouts) {
 
 TEST(AddTest, RejectsBranchesOfDifferentShapesNamingBoth) {
   Add add;
-  try {
-    add.forward({random_tensor({1, 4, 2, 2}, 1), random_tensor({1, 8, 1, 1}, 2)}, Mode::train);
-    FAIL() << "expected a ShapeError";
-  } catch (const ShapeError& error) {
-    EXPECT_NE(std::string(error.what()).find("got (1, 4, 2, 2) and (1, 8, 1, 1)"),
-              std::string::npos)
-        << error.what();
-  }
+  EXPECT_THAT(
+      [&] {
+        add.forward({random_tensor({1, 4, 2, 2}, 1), random_tensor({1, 8, 1, 1}, 2)}, Mode::train);
+      },
+      ThrowsMessage<ShapeError>(HasSubstr("got (1, 4, 2, 2) and (1, 8, 1, 1)")));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "framework/layers/avg_pool2d.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "framework/common/error.hpp"
@@ -8,6 +9,9 @@
 
 namespace convoy {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
 
 using testing::expect_gradients_match;
 using testing::expect_near;
@@ -135,14 +139,11 @@ TEST(AvgPool2dTest, RejectsBadOptionsAndInputsWithMessagesNamingTheLayer) {
   }
   EXPECT_THROW(AvgPool2d(make(2, -1, 0)), ShapeError);
   AvgPool2d pool(make(4, 1, 0));
-  try {
-    pool.forward({random_tensor({1, 2, 3, 8}, 1)}, Mode::train);
-    FAIL() << "expected a ShapeError";
-  } catch (const ShapeError& error) {
-    EXPECT_NE(std::string(error.what()).find("input (1, 2, 3, 8) is smaller than the 4x4 window"),
-              std::string::npos)
-        << error.what();
-  }
+  EXPECT_THAT(
+      [&] {
+        pool.forward({random_tensor({1, 2, 3, 8}, 1)}, Mode::train);
+      },
+      ThrowsMessage<ShapeError>(HasSubstr("input (1, 2, 3, 8) is smaller than the 4x4 window")));
 }
 
 }  // namespace

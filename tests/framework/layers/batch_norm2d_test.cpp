@@ -1,5 +1,6 @@
 #include "framework/layers/batch_norm2d.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,6 +11,9 @@
 
 namespace convoy {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
 
 using testing::expect_gradients_match;
 using testing::expect_near;
@@ -304,13 +308,11 @@ TEST(BatchNorm2dTest, RejectsWrongChannelsAndSingleValueBatches) {
     EXPECT_NE(std::string(error.what()).find("(N, 3, H, W), got (2, 4, 3, 3)"), std::string::npos)
         << error.what();
   }
-  try {
-    bn.forward({random_tensor({1, 3, 1, 1}, 1)}, Mode::train);
-    FAIL() << "expected a ShapeError";
-  } catch (const ShapeError& error) {
-    EXPECT_NE(std::string(error.what()).find("more than one value per channel"), std::string::npos)
-        << error.what();
-  }
+  EXPECT_THAT(
+      [&] {
+        bn.forward({random_tensor({1, 3, 1, 1}, 1)}, Mode::train);
+      },
+      ThrowsMessage<ShapeError>(HasSubstr("more than one value per channel")));
   EXPECT_NO_THROW(bn.forward({random_tensor({1, 3, 1, 1}, 1)}, Mode::eval));
   EXPECT_THROW(BatchNorm2d(make(0)), ShapeError);
 }

@@ -1,5 +1,6 @@
 #include "framework/layers/conv2d.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "framework/common/error.hpp"
@@ -7,6 +8,9 @@
 
 namespace convoy {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
 
 using testing::expect_gradients_match;
 using testing::expect_near;
@@ -114,7 +118,8 @@ INSTANTIATE_TEST_SUITE_P(
         Conv2dCase{"UnpaddedKernelAsLargeAsTheMap", {3, 16, 3, 3}, make(16, 24, 3, 1, 0)},
         // The same maps with the whole-map path switched off: the convolution primitives.
         Conv2dCase{"TwoByTwoMapAsConvolution", {4, 8, 2, 2}, primitives(make(8, 8, 3, 1, 1))},
-        Conv2dCase{"TwoByTwoMapFusedReluAsConvolution", {4, 16, 2, 2},
+        Conv2dCase{"TwoByTwoMapFusedReluAsConvolution",
+                   {4, 16, 2, 2},
                    primitives(make(16, 16, 3, 1, 1, 1, 1, true, true))},
         Conv2dCase{"OneByOneMapAsConvolution", {4, 8, 1, 1}, primitives(make(8, 16, 3, 1, 1))},
         // Channel counts that leave padding in the blocked layouts: the convolution primitives run.
@@ -173,13 +178,11 @@ TEST(Conv2dTest, RejectsAnInputSmallerThanTheKernel) {
 
 TEST(Conv2dTest, RejectsAnInputWithTheWrongChannelCount) {
   Conv2d conv(make(3, 4, 3, 1, 1));
-  try {
-    conv.forward({random_tensor({1, 2, 5, 5}, 1)}, Mode::train);
-    FAIL() << "expected a ShapeError";
-  } catch (const ShapeError& error) {
-    EXPECT_NE(std::string(error.what()).find("(N, 3, H, W), got (1, 2, 5, 5)"), std::string::npos)
-        << error.what();
-  }
+  EXPECT_THAT(
+      [&] {
+        conv.forward({random_tensor({1, 2, 5, 5}, 1)}, Mode::train);
+      },
+      ThrowsMessage<ShapeError>(HasSubstr("(N, 3, H, W), got (1, 2, 5, 5)")));
 }
 
 }  // namespace

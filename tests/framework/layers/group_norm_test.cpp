@@ -1,5 +1,6 @@
 #include "framework/layers/group_norm.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,6 +11,9 @@
 
 namespace convoy {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
 
 using testing::expect_gradients_match;
 using testing::expect_near;
@@ -117,14 +121,11 @@ TEST(GroupNormTest, RejectsChannelsNotDivisibleByGroupsNamingBoth) {
 
 TEST(GroupNormTest, RejectsAnInputWithTheWrongChannelCount) {
   auto norm = make(2, 4);
-  try {
-    norm.forward({random_tensor({2, 6, 3, 3}, 1)}, Mode::train);
-    FAIL() << "expected a ShapeError";
-  } catch (const ShapeError& error) {
-    EXPECT_NE(std::string(error.what()).find("expects input (N, 4, *), got (2, 6, 3, 3)"),
-              std::string::npos)
-        << error.what();
-  }
+  EXPECT_THAT(
+      [&] {
+        norm.forward({random_tensor({2, 6, 3, 3}, 1)}, Mode::train);
+      },
+      ThrowsMessage<ShapeError>(HasSubstr("expects input (N, 4, *), got (2, 6, 3, 3)")));
 }
 
 }  // namespace

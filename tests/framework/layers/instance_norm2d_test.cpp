@@ -1,5 +1,6 @@
 #include "framework/layers/instance_norm2d.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,6 +10,9 @@
 
 namespace convoy {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
 
 using testing::expect_gradients_match;
 using testing::expect_near;
@@ -83,13 +87,11 @@ TEST(InstanceNorm2dTest, RejectsWrongChannelsAndSingleElementPlanes) {
     EXPECT_NE(std::string(error.what()).find("(N, 3, H, W), got (2, 4, 3, 3)"), std::string::npos)
         << error.what();
   }
-  try {
-    norm.forward({random_tensor({2, 3, 1, 1}, 1)}, Mode::train);
-    FAIL() << "expected a ShapeError";
-  } catch (const ShapeError& error) {
-    EXPECT_NE(std::string(error.what()).find("more than one spatial element"), std::string::npos)
-        << error.what();
-  }
+  EXPECT_THAT(
+      [&] {
+        norm.forward({random_tensor({2, 3, 1, 1}, 1)}, Mode::train);
+      },
+      ThrowsMessage<ShapeError>(HasSubstr("more than one spatial element")));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "framework/layers/layer_norm.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,6 +10,9 @@
 
 namespace convoy {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
 
 using testing::expect_gradients_match;
 using testing::expect_near;
@@ -79,14 +83,11 @@ TEST(LayerNormTest, GradientsMatchFiniteDifferencesForImagesAndFeatures) {
 
 TEST(LayerNormTest, RejectsAnInputWhoseTrailingDimensionsDiffer) {
   auto norm = make({3, 4, 5});
-  try {
-    norm.forward({random_tensor({2, 3, 5, 4}, 1)}, Mode::train);
-    FAIL() << "expected a ShapeError";
-  } catch (const ShapeError& error) {
-    EXPECT_NE(std::string(error.what()).find("expects input (N, ..., 3, 4, 5), got (2, 3, 5, 4)"),
-              std::string::npos)
-        << error.what();
-  }
+  EXPECT_THAT(
+      [&] {
+        norm.forward({random_tensor({2, 3, 5, 4}, 1)}, Mode::train);
+      },
+      ThrowsMessage<ShapeError>(HasSubstr("expects input (N, ..., 3, 4, 5), got (2, 3, 5, 4)")));
   EXPECT_THROW(make({0, 3}), ShapeError);
 }
 

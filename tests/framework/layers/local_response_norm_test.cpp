@@ -1,5 +1,6 @@
 #include "framework/layers/local_response_norm.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,6 +11,9 @@
 
 namespace convoy {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
 
 using testing::expect_gradients_match;
 using testing::expect_near;
@@ -122,14 +126,11 @@ TEST(LocalResponseNormTest, RejectsEvenSizesAndBadConstantsWithMessagesNamingThe
   EXPECT_THROW(LocalResponseNorm({0, 1e-4f, 0.75f, 1.0f}), ShapeError);
   EXPECT_THROW(LocalResponseNorm({5, 1e-4f, 0.75f, 0.0f}), ShapeError);
   LocalResponseNorm norm({5, 1e-4f, 0.75f, 2.0f});
-  try {
-    norm.forward({random_tensor({2, 6}, 1)}, Mode::train);
-    FAIL() << "expected a ShapeError";
-  } catch (const ShapeError& error) {
-    EXPECT_NE(std::string(error.what()).find("expects an (N, C, H, W) input, got (2, 6)"),
-              std::string::npos)
-        << error.what();
-  }
+  EXPECT_THAT(
+      [&] {
+        norm.forward({random_tensor({2, 6}, 1)}, Mode::train);
+      },
+      ThrowsMessage<ShapeError>(HasSubstr("expects an (N, C, H, W) input, got (2, 6)")));
 }
 
 }  // namespace

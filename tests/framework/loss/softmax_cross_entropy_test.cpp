@@ -1,5 +1,6 @@
 #include "framework/loss/softmax_cross_entropy.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,6 +11,9 @@
 
 namespace convoy {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
 
 using testing::expect_near;
 using testing::random_tensor;
@@ -90,28 +94,18 @@ TEST(SoftmaxCrossEntropyTest, StaysFiniteAndShiftInvariantForHugeLogits) {
 
 TEST(SoftmaxCrossEntropyTest, RejectsLabelsOutsideTheClassesNamingTheSample) {
   SoftmaxCrossEntropy loss;
-  try {
-    loss.forward(small_logits(), std::vector<int32_t>{0, 3});
-    FAIL() << "expected a ShapeError";
-  } catch (const ShapeError& error) {
-    EXPECT_NE(std::string(error.what()).find("sample 1 has label 3, expected a class in [0, 3)"),
-              std::string::npos)
-        << error.what();
-  }
-  try {
-    loss.forward(small_logits(), std::vector<int32_t>{-1, 0});
-    FAIL() << "expected a ShapeError";
-  } catch (const ShapeError& error) {
-    EXPECT_NE(std::string(error.what()).find("sample 0 has label -1"), std::string::npos)
-        << error.what();
-  }
-  try {
-    loss.forward(small_logits(), std::vector<int32_t>{0});
-    FAIL() << "expected a ShapeError";
-  } catch (const ShapeError& error) {
-    EXPECT_NE(std::string(error.what()).find("got 1 labels for logits (2, 3)"), std::string::npos)
-        << error.what();
-  }
+  EXPECT_THAT(
+      [&] {
+        loss.forward(small_logits(), std::vector<int32_t>{0, 3});
+      },
+      ThrowsMessage<ShapeError>(HasSubstr("sample 1 has label 3, expected a class in [0, 3)")));
+  EXPECT_THAT(
+      [&] {
+        loss.forward(small_logits(), std::vector<int32_t>{-1, 0});
+      },
+      ThrowsMessage<ShapeError>(HasSubstr("sample 0 has label -1")));
+  EXPECT_THAT([&] { loss.forward(small_logits(), std::vector<int32_t>{0}); },
+              ThrowsMessage<ShapeError>(HasSubstr("got 1 labels for logits (2, 3)")));
   EXPECT_THROW(loss.forward(random_tensor({2, 3, 1, 1}, 1), kLabels), ShapeError);
   EXPECT_THROW(SoftmaxCrossEntropy(1.5), ConfigError);
 }

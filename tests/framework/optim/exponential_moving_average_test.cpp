@@ -1,5 +1,6 @@
 #include "framework/optim/exponential_moving_average.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -9,6 +10,9 @@
 
 namespace convoy {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
 
 // BatchNorm2d(1): two parameters (weight, bias) and three buffers (running_mean, running_var,
 // num_batches_tracked), which the average covers too.
@@ -38,15 +42,19 @@ void set_net_values(Net& net, float first) {
   float value = first;
   for (const auto& named : net.parameters()) {
     auto& tensor = named.parameter->value;
-    tensor.copy_from_plain(std::vector<float>(static_cast<size_t>(tensor.element_count()), value++));
+    tensor.copy_from_plain(
+        std::vector<float>(static_cast<size_t>(tensor.element_count()), value++));
   }
   for (const auto& named : net.buffers()) {
     auto& tensor = named.buffer->value;
-    tensor.copy_from_plain(std::vector<float>(static_cast<size_t>(tensor.element_count()), value++));
+    tensor.copy_from_plain(
+        std::vector<float>(static_cast<size_t>(tensor.element_count()), value++));
   }
 }
 
-std::vector<float> as_vector(std::span<const float> values) { return {values.begin(), values.end()}; }
+std::vector<float> as_vector(std::span<const float> values) {
+  return {values.begin(), values.end()};
+}
 
 TEST(ExponentialMovingAverageTest, TheFirstUpdateCopiesThenEachBlendsInFloat) {
   auto net = small_net();
@@ -92,13 +100,8 @@ TEST(ExponentialMovingAverageTest, SwappingExchangesTheBitsBothWays) {
 TEST(ExponentialMovingAverageTest, ADecayOutsideZeroToOneIsRefusedByValue) {
   auto net = small_net();
   EXPECT_THROW(ExponentialMovingAverage(*net, 1.0), ConfigError);
-  try {
-    ExponentialMovingAverage(*net, -0.5);
-    FAIL() << "expected a ConfigError";
-  } catch (const ConfigError& error) {
-    EXPECT_NE(std::string(error.what()).find("must be in [0, 1), got -0.5"), std::string::npos)
-        << error.what();
-  }
+  EXPECT_THAT([&] { ExponentialMovingAverage(*net, -0.5); },
+              ThrowsMessage<ConfigError>(HasSubstr("must be in [0, 1), got -0.5")));
 }
 
 }  // namespace
