@@ -208,7 +208,14 @@ void add_run_options(po::options_description& options, RunConfig& c) {
       "convolutions whose every window covers the whole input map (VGG's 2x2 maps) run as "
       "matmuls (faster; other rounding than the convolution primitives)")(
       "health-every", po::value(&c.health_every)->default_value(c.health_every),
-      "log per-layer training-health statistics every N steps (0: off)");
+      "log per-layer training-health statistics every N steps (0: off)")(
+      "trace", po::value(&c.trace)->default_value(c.trace),
+      "write a Chrome trace (JSON, one process per rank; ui.perfetto.dev or chrome://tracing) "
+      "to this file: every layer's forward and backward, each allreduce bucket, the optimizer, "
+      "the wait for data (train: --trace-steps steps after the first 10; bench: the timed "
+      "steps)")(
+      "trace-steps", po::value(&c.trace_steps)->default_value(c.trace_steps),
+      "train --trace: how many steps to record");
   po::options_description testing("Testing (fault injection)");
   testing.add_options()
       ("inject-failure-step", po::value(&c.inject_failure_step)->default_value(0),

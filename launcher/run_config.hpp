@@ -82,6 +82,9 @@ struct RunConfig {
   bool fuse_relu = true;
   bool in_place_add = true;
   bool whole_map_matmul = true;
+  // --trace: a Chrome trace of steps (bench: the timed ones; train: --trace-steps of them).
+  std::string trace;
+  int64_t trace_steps = 20;
   int64_t health_every = 0;
   // Fault injection for the tests of the failure paths: at this global step, rank
   // fail_rank throws (failure "throw") or stops responding (failure "hang").

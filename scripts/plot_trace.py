@@ -1,11 +1,12 @@
 #!/usr/bin/python3
-"""Draw a `convoy bench --trace` file as one PNG: a row per rank and lane, time across.
+"""Draw a `convoy bench --trace` or `convoy train --trace` file as one PNG: a row per rank and
+lane, time across.
 
   plot_trace.py TRACE.json [--output PATH] [--step K]   (default TRACE.png, the last step)
 
 Forward spans are blue, backward orange, each gradient bucket's allreduce green (on its own
-row, so its overlap with backward shows), the wait for the allreduce red and the optimizer
-grey. Times are milliseconds from the start of the chosen step on rank 0. Uses Debian's
+row, so its overlap with backward shows), the wait for the allreduce red, the optimizer grey,
+the wait for the next batch (train) purple. Times are milliseconds from the start of the chosen step on rank 0. Uses Debian's
 python3-matplotlib with the Agg backend (no display needed).
 """
 import argparse
@@ -19,14 +20,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
 COLOURS = {"forward": "tab:blue", "backward": "tab:orange", "allreduce": "tab:green",
-           "allreduce wait": "tab:red", "optimizer": "tab:grey"}
+           "allreduce wait": "tab:red", "optimizer": "tab:grey", "data wait": "tab:purple",
+           "evaluation": "tab:brown", "checkpoint": "tab:pink"}
 
 
 def kind_of(span):
     name = span["name"]
     if span.get("cat") == "allreduce":
         return "allreduce"
-    for kind in ("allreduce wait", "optimizer"):
+    for kind in ("allreduce wait", "optimizer", "data wait", "evaluation", "checkpoint"):
         if name == kind:
             return kind
     return "backward" if name.endswith(" backward") else "forward"
@@ -38,7 +40,7 @@ def read_trace(path):
         with open(path) as file:
             events = json.load(file)["traceEvents"]
     except (OSError, ValueError, KeyError, TypeError) as error:
-        sys.exit(f"plot_trace.py: {path}: not a convoy bench --trace file ({error})")
+        sys.exit(f"plot_trace.py: {path}: not a convoy --trace file ({error})")
     lanes = {(e["pid"], e["tid"]): e["args"]["name"] for e in events
              if e.get("ph") == "M" and e.get("name") == "thread_name"}
     spans = [e for e in events if e.get("ph") == "X" and e["name"] != "step"]
@@ -80,11 +82,13 @@ def main():
     axes.invert_yaxis()
     axes.set_xlabel("ms since the step began on rank 0")
     axes.set_xlim(0, (end - begin) / 1e3)
-    axes.legend(handles=[matplotlib.patches.Patch(color=c, label=k) for k, c in COLOURS.items()],
-                loc="upper center", bbox_to_anchor=(0.5, -0.35 if len(rows) < 4 else -0.2),
-                ncol=len(COLOURS), frameon=False)
-    axes.set_title(f"{os.path.basename(args.trace)}: timed step {rank0_steps.index(window) + 1} of "
-                   f"{len(rank0_steps)}")
+    present = {kind_of(s) for s in shown}
+    handles = [matplotlib.patches.Patch(color=c, label=k) for k, c in COLOURS.items() if k in present]
+    axes.legend(handles=handles, loc="upper center",
+                bbox_to_anchor=(0.5, -0.35 if len(rows) < 4 else -0.2), ncol=len(handles),
+                frameon=False)
+    axes.set_title(f"{os.path.basename(args.trace)}: recorded step {rank0_steps.index(window) + 1} "
+                   f"of {len(rank0_steps)}")
     figure.tight_layout()
     output = args.output or os.path.splitext(args.trace)[0] + ".png"
     figure.savefig(output, dpi=110)

@@ -30,6 +30,7 @@
 #include "framework/optim/sgd.hpp"
 #include "launcher/command.hpp"
 #include "launcher/model_factory.hpp"
+#include "launcher/trace_recorder.hpp"
 #include "launcher/usage_error.hpp"
 
 namespace convoy::launcher {
@@ -43,31 +44,11 @@ static double peak_resident_megabytes() {
   return usage.ru_maxrss / 1024.0;  // Linux reports kilobytes
 }
 
-// Gathers every rank's spans on rank 0, which writes one Chrome trace file, a process per rank.
-static void write_trace(std::ofstream& file, const std::string& path, const Timeline& timeline,
-                        Communicator& communicator) {
-  const int rank = communicator.rank();
-  const std::string events =
-      timeline.chrome_trace_events(rank, "rank " + std::to_string(rank)).dump();
-  const std::vector<std::string> all = communicator.gather(events, 0);
-  if (rank != 0) return;
-  nlohmann::json trace = {{"displayTimeUnit", "ms"}, {"traceEvents", nlohmann::json::array()}};
-  for (const auto& text : all) {
-    for (auto& event : nlohmann::json::parse(text)) trace["traceEvents"].push_back(std::move(event));
-  }
-  file << trace.dump() << "\n";
-  file.close();
-  if (!file) throw FileError(path + ": cannot write the trace (--trace)");
-  std::fprintf(stderr, "trace of the timed steps: %s (ui.perfetto.dev or chrome://tracing)\n",
-               path.c_str());
-}
-
 int run_bench(const std::vector<std::string>& arguments) {
   RunConfig config;
   std::string input_text;
   int64_t batch = 0, steps = 20, warmup = 3, classes = 0;
   bool json = false, skip_peak = false;
-  std::string trace_path;
   po::options_description options("Benchmark");
   options.add_options()("batch", po::value(&batch)->default_value(0),
                         "batch size (0: the recipe's)")(
@@ -76,10 +57,7 @@ int run_bench(const std::vector<std::string>& arguments) {
       "input", po::value(&input_text), "input shape CxHxW (default: the recipe dataset's)")(
       "classes", po::value(&classes)->default_value(0), "classes (default: the dataset's)")(
       "json", po::bool_switch(&json), "print one JSON object instead of tables")(
-      "no-peak", po::bool_switch(&skip_peak), "skip the matmul peak measurement")(
-      "trace", po::value(&trace_path),
-      "write the timed steps as a Chrome trace (JSON) to this file: every layer's forward and "
-      "backward, each allreduce bucket, every rank (open in ui.perfetto.dev or chrome://tracing)");
+      "no-peak", po::bool_switch(&skip_peak), "skip the matmul peak measurement");
   add_run_options(options, config);
   if (!parse_command_line(arguments, options,
                           "usage: convoy bench --recipe NAME [--batch B] [--steps N] "
@@ -103,12 +81,8 @@ int run_bench(const std::vector<std::string>& arguments) {
   const int64_t global_batch = batch;
   batch /= ranks;  // this rank's share from here on
 
-  // Opened before any work, so a path that cannot be written fails at once, not after the run.
-  std::ofstream trace_file;
-  if (!trace_path.empty() && communicator.rank() == 0) {
-    trace_file.open(trace_path);
-    if (!trace_file) throw FileError(trace_path + ": cannot write the trace (--trace)");
-  }
+  std::unique_ptr<TraceRecorder> trace;  // --trace: the timed steps
+  if (!config.trace.empty()) trace = std::make_unique<TraceRecorder>(config.trace, communicator);
   const kernels::PeakThroughput peak =
       skip_peak ? kernels::PeakThroughput{} : kernels::measure_peak_throughput(compute_type);
 
@@ -139,7 +113,6 @@ int run_bench(const std::vector<std::string>& arguments) {
       Tensor::from_plain({batch, geometry.channels, geometry.height, geometry.width}, images);
 
   ReducerTiming communication;  // summed over the timed steps
-  std::unique_ptr<Timeline> timeline;  // --trace: the timed steps only
   auto train_step = [&] {
     const auto step_start = Timeline::Clock::now();
     Tensor logits = net->forward(input, Mode::train);
@@ -156,10 +129,10 @@ int run_bench(const std::vector<std::string>& arguments) {
     }
     const auto optimizer_start = Timeline::Clock::now();
     optimizer.step(0.01);
-    if (timeline) {
+    if (trace) {
       const auto end = Timeline::Clock::now();
-      timeline->add("optimizer", "compute", optimizer_start, end);
-      timeline->add("step", "compute", step_start, end);
+      trace->add("optimizer", "compute", optimizer_start, end);
+      trace->add("step", "compute", step_start, end);
     }
   };
   for (int64_t i = 0; i < warmup; ++i) train_step();
@@ -169,12 +142,7 @@ int run_bench(const std::vector<std::string>& arguments) {
   kernels::set_kernel_timing(true);
   kernels::reset_kernel_timing();
   communication = {};
-  if (!trace_path.empty()) {
-    communicator.barrier();  // every rank's origin at the same moment (see Timeline)
-    timeline = std::make_unique<Timeline>();
-    net->set_timeline(timeline.get());
-    if (reducer) reducer->set_timeline(timeline.get());
-  }
+  if (trace) trace->start(*net, reducer.get());
   std::vector<double> step_seconds;
   for (int64_t i = 0; i < steps; ++i) {
     const auto start = Clock::now();
@@ -182,10 +150,12 @@ int run_bench(const std::vector<std::string>& arguments) {
     step_seconds.push_back(std::chrono::duration<double>(Clock::now() - start).count());
   }
   kernels::set_kernel_timing(false);
-  if (timeline) {
-    net->set_timeline(nullptr);
-    if (reducer) reducer->set_timeline(nullptr);
-    write_trace(trace_file, trace_path, *timeline, communicator);
+  if (trace) {
+    trace->finish();
+    if (communicator.rank() == 0) {
+      std::fprintf(stderr, "trace of the timed steps: %s (ui.perfetto.dev or chrome://tracing)\n",
+                   trace->path().c_str());
+    }
   }
   const auto kernel = kernels::kernel_timing();
   const auto layers = net->layer_timings();
@@ -301,9 +271,8 @@ int run_bench(const std::vector<std::string>& arguments) {
     const std::string description = layer.description.substr(0, 40);
     std::printf("%-28s %-40s %10.3f %10.3f %9.1f %6.1f%%%s%s\n", layer.name.c_str(),
                 description.c_str(), layer.forward_seconds / steps * 1e3,
-                layer.backward_seconds / steps * 1e3, gflops,
-                100 * seconds * steps / total_seconds, layer.implementation.empty() ? "" : "  ",
-                layer.implementation.c_str());
+                layer.backward_seconds / steps * 1e3, gflops, 100 * seconds * steps / total_seconds,
+                layer.implementation.empty() ? "" : "  ", layer.implementation.c_str());
   }
   return kExitSuccess;
 }

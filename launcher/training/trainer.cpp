@@ -94,6 +94,19 @@ std::string micro_batch_note(const TrainingSetup& s) {
          std::to_string(s.micro_batch) + " per rank and step)";
 }
 
+// --trace records --trace-steps steps after this many of the process: the first steps build
+// the oneDNN primitives and would show start-up, not the steady state.
+constexpr int64_t kStepsBeforeTrace = 10;
+
+void finish_trace(TrainingSetup& s) {
+  if (!s.trace || !s.trace->recording()) return;
+  const size_t spans = s.trace->finish();
+  s.log->message("trace of steps " +
+                 std::to_string(s.step - (s.steps_this_process - kStepsBeforeTrace) + 1) + "-" +
+                 std::to_string(s.step) + ": " + s.trace->path() + " (" + std::to_string(spans) +
+                 " spans on rank 0; ui.perfetto.dev or chrome://tracing)");
+}
+
 // One training step, top to bottom. With --accumulation-steps N the rank's batch runs as N
 // micro-batches: forward, loss and backward each, gradients summed locally, and only the last
 // backward feeds the allreduce (see GradientAccumulator).
@@ -163,7 +176,9 @@ StepResult train_step(TrainingSetup& s, const data::Batch& batch) {
   const bool record_health = s.health && (s.step + 1) % s.config.health_every == 0;
   if (record_health) s.health->before_update(*s.net);
   if (s.config.clip_grad_norm > 0) clip_grad_norm(s.net->parameters(), s.config.clip_grad_norm);
+  const auto optimizer_start = Timeline::Clock::now();
   s.optimizer->step(s.schedule->learning_rate(s.step));
+  if (s.trace) s.trace->add("optimizer", "compute", optimizer_start, Timeline::Clock::now());
   if (record_health) s.log->record(s.health->after_update(s.step + 1));
   return result;
 }
@@ -185,10 +200,9 @@ Trainer::Trainer(RunConfig config) : setup_(std::make_unique<TrainingSetup>()) {
     throw ConfigError("--batch-size " + std::to_string(c.batch_size) +
                       " is the global batch and must be divisible by the " + std::to_string(ranks) +
                       " ranks" +
-                      (c.accumulation_steps > 1
-                           ? " x " + std::to_string(c.accumulation_steps) +
-                                 " micro-batches (--accumulation-steps)"
-                           : std::string()));
+                      (c.accumulation_steps > 1 ? " x " + std::to_string(c.accumulation_steps) +
+                                                      " micro-batches (--accumulation-steps)"
+                                                : std::string()));
   }
   if (c.run_dir.empty()) c.run_dir = "runs/" + (c.recipe.empty() ? c.architecture : c.recipe);
   if (rank == 0) fs::create_directories(c.run_dir);
@@ -234,6 +248,11 @@ Trainer::Trainer(RunConfig config) : setup_(std::make_unique<TrainingSetup>()) {
     throw ConfigError("--target-accuracy must be a fraction in [0, 1] (0: off), got " +
                       std::to_string(c.target_accuracy));
   if (c.health_every > 0 && rank == 0) s.health = std::make_unique<HealthRecorder>();
+  if (!c.trace.empty()) {
+    if (c.trace_steps < 1)
+      throw ConfigError("--trace-steps must be at least 1, got " + std::to_string(c.trace_steps));
+    s.trace = std::make_unique<TraceRecorder>(c.trace, s.communicator);
+  }
   s.input = Tensor::zeros(
       {s.micro_batch, s.data.geometry.channels, s.data.geometry.height, s.data.geometry.width});
   s.hang_detector =
@@ -253,8 +272,8 @@ int Trainer::run() {
                  std::to_string(s.communicator.world_size()) + " rank(s) x " +
                  std::to_string(kernels::thread_count()) + " thread(s), global batch " +
                  std::to_string(c.batch_size) + micro_batch_note(s) + ", " +
-                 std::to_string(s.steps_per_epoch) +
-                 " steps/epoch, " + std::to_string(s.total_steps) + " steps, run dir " + c.run_dir);
+                 std::to_string(s.steps_per_epoch) + " steps/epoch, " +
+                 std::to_string(s.total_steps) + " steps, run dir " + c.run_dir);
   if (s.model_ema) {
     char line[160];
     std::snprintf(line, sizeof line,
@@ -273,8 +292,13 @@ int Trainer::run() {
     s.loader->start_epoch(epoch, first);
     throughput.restart();  // the evaluation and checkpoint before this are not training time
     for (int64_t step_in_epoch = first; step_in_epoch < last; ++step_in_epoch) {
+      if (s.trace && s.steps_this_process == kStepsBeforeTrace && !s.trace->finished()) {
+        s.trace->start(*s.net, s.reducer.get());
+      }
+      const auto step_start = Timeline::Clock::now();
       std::optional<data::Batch> next = s.loader->next();
       if (!next) throw Error("the data loader ended epoch " + std::to_string(epoch) + " early");
+      if (s.trace) s.trace->add("data wait", "compute", step_start, Timeline::Clock::now());
       const data::Batch& batch = *next;
       s.hang_detector->step_started(s.step + 1);
       StepResult result = train_step(s, batch);
@@ -287,12 +311,17 @@ int Trainer::run() {
       }
       ++s.step;
       throughput.step_finished(c.batch_size, step_in_epoch + 1 == last);
+      if (s.trace) {
+        s.trace->add("step", "compute", step_start, Timeline::Clock::now());
+        if (s.steps_this_process == kStepsBeforeTrace + c.trace_steps) finish_trace(s);
+      }
       const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
       s.log->step({s.step, epoch + 1, step_in_epoch + 1, s.steps_per_epoch, s.total_steps,
                    s.schedule->learning_rate(s.step - 1), result.loss, result.accuracy,
                    throughput.images_per_second(),
                    elapsed / std::max<int64_t>(1, s.step) * (s.total_steps - s.step)});
       if (result.stop_requested) {
+        finish_trace(s);
         save_checkpoint(s, "preempted");
         s.log->message("stopped by signal " + std::to_string(preemption_signal()) + " after step " +
                        std::to_string(s.step) + "; exit " + std::to_string(kExitPreempted) +
@@ -309,7 +338,9 @@ int Trainer::run() {
     const bool finished = s.step == s.total_steps;
     bool target_reached = false;
     if ((epoch_done && c.eval_every > 0 && epochs_done % c.eval_every == 0) || finished) {
+      const auto evaluation_start = Timeline::Clock::now();
       const double accuracy = run_evaluation(s);
+      if (s.trace) s.trace->add("evaluation", "compute", evaluation_start, Timeline::Clock::now());
       target_reached = c.target_accuracy > 0 && accuracy >= c.target_accuracy;
     }
     if (target_reached) {
@@ -318,8 +349,13 @@ int Trainer::run() {
                      " % after step " + std::to_string(s.step) + "; stopping");
       break;
     }
-    if (epoch_done || finished) save_checkpoint(s, finished ? "final" : "epoch");
+    if (epoch_done || finished) {
+      const auto checkpoint_start = Timeline::Clock::now();
+      save_checkpoint(s, finished ? "final" : "epoch");
+      if (s.trace) s.trace->add("checkpoint", "compute", checkpoint_start, Timeline::Clock::now());
+    }
   }
+  finish_trace(s);  // a run shorter than the window writes what it recorded
   if (s.communicator.world_size() > 1 && s.communication_seconds > 0) {
     char line[200];
     const double steps = static_cast<double>(std::max<int64_t>(1, s.steps_this_process));

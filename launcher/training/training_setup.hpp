@@ -20,6 +20,7 @@
 #include "framework/optim/learning_rate_schedule.hpp"
 #include "framework/optim/optimizer.hpp"
 #include "launcher/run_config.hpp"
+#include "launcher/trace_recorder.hpp"
 #include "launcher/training/data_factory.hpp"
 #include "launcher/training/health_recorder.hpp"
 #include "launcher/training/progress_log.hpp"
@@ -43,6 +44,7 @@ struct TrainingSetup {
   std::unique_ptr<CheckpointDirectory> checkpoints;
   std::unique_ptr<ProgressLog> log;
   std::unique_ptr<HealthRecorder> health;  // rank 0 with --health-every > 0
+  std::unique_ptr<TraceRecorder> trace;    // with --trace
   int64_t per_rank_batch = 0;  // this rank's samples per optimizer step
   int64_t micro_batch = 0;     // per forward/backward: per_rank_batch / accumulation steps
   int64_t steps_per_epoch = 0, total_steps = 0;

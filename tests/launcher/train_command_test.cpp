@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -229,6 +230,43 @@ TEST(TrainCommandTest, ModelEmaOptionsAndWeightsAreCheckedByName) {
   EXPECT_EQ(wrong.exit_code, 2) << wrong.output;
   EXPECT_NE(wrong.output.find("--weights must be model or ema, got 'best'"), std::string::npos)
       << wrong.output;
+}
+
+// Spans named `name` per rank in a --trace file.
+std::map<int, int> spans_named(const nlohmann::json& trace, const std::string& name) {
+  std::map<int, int> counts;
+  for (const auto& event : trace["traceEvents"]) {
+    if (event["ph"] == "X" && event["name"] == name) ++counts[event["pid"].get<int>()];
+  }
+  return counts;
+}
+
+TEST(TrainCommandTest, TraceRecordsTheStepsAfterTheFirstTenOnEveryRank) {
+  const std::string dir = fresh_directory("train-trace");
+  auto run = run_convoy_mpi(2, kSmallRun + "--run-dir " + dir + " --max-steps 20 --trace " + dir +
+                                   "/trace.json --trace-steps 4");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("trace of steps 11-14: " + dir + "/trace.json"), std::string::npos)
+      << run.output;
+  std::ifstream file(dir + "/trace.json");
+  const nlohmann::json trace = nlohmann::json::parse(file);
+  for (const std::string name : {"step", "data wait", "optimizer", "allreduce wait"}) {
+    EXPECT_EQ(spans_named(trace, name), (std::map<int, int>{{0, 4}, {1, 4}})) << name;
+  }
+  EXPECT_EQ(spans_named(trace, "conv1 forward"), (std::map<int, int>{{0, 4}, {1, 4}}));
+
+  // A run that ends inside the window writes the steps it recorded.
+  const std::string short_dir = fresh_directory("train-trace-short");
+  auto short_run = run_convoy(kSmallRun + "--run-dir " + short_dir + " --max-steps 12 --trace " +
+                              short_dir + "/trace.json");
+  ASSERT_EQ(short_run.exit_code, 0) << short_run.output;
+  EXPECT_NE(short_run.output.find("trace of steps 11-12"), std::string::npos) << short_run.output;
+  std::ifstream short_file(short_dir + "/trace.json");
+  EXPECT_EQ(spans_named(nlohmann::json::parse(short_file), "step"), (std::map<int, int>{{0, 2}}));
+
+  auto bad = run_convoy(kSmallRun + "--run-dir " + short_dir + " --trace t.json --trace-steps 0");
+  EXPECT_NE(bad.output.find("--trace-steps must be at least 1, got 0"), std::string::npos)
+      << bad.output;
 }
 
 TEST(TrainCommandTest, ACheckpointFromFourRanksResumesOnTwoAndOne) {

@@ -130,7 +130,7 @@ TEST(PlotScriptsTest, PlotTraceDrawsABenchTraceAndNamesAFileThatIsNotOne) {
   std::ofstream(dir + "/metrics.jsonl") << metrics();
   auto wrong = run_command(script + dir + "/metrics.jsonl");
   EXPECT_NE(wrong.exit_code, 0);
-  EXPECT_NE(wrong.output.find(dir + "/metrics.jsonl: not a convoy bench --trace file"),
+  EXPECT_NE(wrong.output.find(dir + "/metrics.jsonl: not a convoy --trace file"),
             std::string::npos)
       << wrong.output;
   auto missing_step = run_command(script + dir + "/trace.json --step 5");
