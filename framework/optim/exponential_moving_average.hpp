@@ -9,10 +9,13 @@
 //    moves bits, never rounds, so training continues from exactly the weights it had, and the
 //    average is saved and restored under the model's own names by the model's own code.
 // 3. The update is torchvision's, in float: average = decay * average + (1 - decay) * value,
-//    where the first update after construction or restart() copies the values.
+//    where the first update after construction or restart() copies the values. BatchNorm's
+//    num_batches_tracked is a counter, not a statistic: the average takes the Net's count
+//    (torchvision truncates its blend to an integer), so it stays a whole number.
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "framework/graph/net.hpp"
@@ -40,9 +43,11 @@ class ExponentialMovingAverage {
   std::span<const float> values() const { return average_; }
 
  private:
-  // Calls visit(net values, average values, count) for every parameter and buffer in order.
+  // Calls visit(net values, average values, count, is a counter) for every parameter and
+  // buffer in order.
   template <typename Visit>
   void for_each_tensor(Visit visit);
+  static bool is_counter(const std::string& buffer_name);
 
   Net& net_;
   double decay_;

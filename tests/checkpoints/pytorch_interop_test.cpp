@@ -4,11 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <random>
 
+#include "checkpoints/checkpoint_reader.hpp"
 #include "checkpoints/checkpoint_writer.hpp"
 #include "framework/models/model_builder.hpp"
 #include "support/command_runner.hpp"
@@ -109,6 +111,42 @@ TEST(PytorchInteropTest, ConversionToAStateDictAndBackKeepsEveryBit) {
   EXPECT_EQ(model_hash(dir + "/back.h5"), model_hash(dir + "/latest"));
   auto eval = run_convoy("eval --checkpoint " + dir + "/back.h5 --test-samples 64 --json");
   EXPECT_EQ(eval.exit_code, 0) << eval.output;
+}
+
+// to-torch --weights ema converts /model_ema; imported back, it is the model of a checkpoint
+// whose every tensor equals the average's bits.
+TEST(PytorchInteropTest, TheModelEmaConvertsToAStateDictBitForBit) {
+  if (!python_has_torch())
+    GTEST_SKIP() << "/usr/bin/python3 has no torch/h5py/numpy (python3-torch)";
+  const std::string dir = fresh_directory("interop-ema");
+  ASSERT_EQ(run_convoy("train --recipe fashion-resnet20 --train-samples 256 --test-samples 64 "
+                       "--batch-size 32 --max-steps 3 --threads 1 --warmup-epochs 0 "
+                       "--model-ema true --model-ema-steps 1 --run-dir " +
+                       dir)
+                .exit_code,
+            0);
+  const std::string script =
+      "/usr/bin/python3 " CONVOY_SOURCE_DIR "/scripts/checkpoint_to_pytorch.py ";
+  auto to_torch =
+      run_command(script + "to-torch " + dir + "/latest " + dir + "/ema.pt --weights ema");
+  ASSERT_EQ(to_torch.exit_code, 0) << to_torch.output;
+  ASSERT_EQ(run_command(script + "from-torch " + dir + "/ema.pt " + dir +
+                        "/ema.h5 --recipe fashion-resnet20")
+                .exit_code,
+            0);
+  const Checkpoint trained = CheckpointReader::read(dir + "/latest");
+  const Checkpoint imported = CheckpointReader::read(dir + "/ema.h5");
+  ASSERT_EQ(imported.model.size(), trained.model_ema.size());
+  bool differs_from_weights = false;
+  for (size_t i = 0; i < trained.model_ema.size(); ++i) {
+    const auto& average = trained.model_ema[i];
+    auto it = std::find_if(imported.model.begin(), imported.model.end(),
+                           [&](const NamedArray& a) { return a.name == average.name; });
+    ASSERT_NE(it, imported.model.end()) << average.name;
+    EXPECT_EQ(it->values, average.values) << average.name;
+    differs_from_weights |= average.values != trained.model[i].values;
+  }
+  EXPECT_TRUE(differs_from_weights) << "the average equals the weights: nothing was tested";
 }
 
 }  // namespace
