@@ -38,9 +38,13 @@ Handle open_file(const std::string& path) {
   return file;
 }
 
+bool has_group(hid_t file, const std::string& name, const std::string& path) {
+  return check(H5Lexists(file, name.c_str(), H5P_DEFAULT), {path, name}, "H5Lexists") > 0;
+}
+
 Handle open_group(hid_t file, const std::string& name, const std::string& path) {
   const Place place{path, name};
-  if (check(H5Lexists(file, name.c_str(), H5P_DEFAULT), place, "H5Lexists") <= 0) {
+  if (!has_group(file, name, path)) {
     throw FileError("checkpoint '" + path + "' has no group /" + name);
   }
   return checked([&] { return H5Gopen2(file, name.c_str(), H5P_DEFAULT); }, H5Gclose, place,
@@ -129,7 +133,7 @@ Checkpoint CheckpointReader::read(const std::string& path) {
   read_attributes(file.get(), path, checkpoint);
   checkpoint.model = read_arrays(file.get(), "model", path);
   checkpoint.optimizer = read_arrays(file.get(), "optimizer", path);
-  if (check(H5Lexists(file.get(), "model_ema", H5P_DEFAULT), {path, "model_ema"}, "H5Lexists") > 0) {
+  if (has_group(file.get(), "model_ema", path)) {
     checkpoint.model_ema = read_arrays(file.get(), "model_ema", path);
     Handle ema = open_group(file.get(), "model_ema", path);
     checkpoint.model_ema_updates =
@@ -154,33 +158,38 @@ CheckpointInfo CheckpointReader::read_info(const std::string& path) {
   read_attributes(file.get(), path, info);
   info.model = read_infos(file.get(), "model", path);
   info.optimizer = read_infos(file.get(), "optimizer", path);
-  if (check(H5Lexists(file.get(), "model_ema", H5P_DEFAULT), {path, "model_ema"}, "H5Lexists") > 0) {
+  if (has_group(file.get(), "model_ema", path)) {
     info.model_ema = read_infos(file.get(), "model_ema", path);
   }
   info.rng = read_infos(file.get(), "rng", path);
   return info;
 }
 
-void check_compatible(const Checkpoint& checkpoint, const std::vector<TensorInfo>& model) {
+void check_compatible(const std::vector<NamedArray>& stored_tensors, const std::string& source,
+                      const std::vector<TensorInfo>& model) {
   for (const auto& expected : model) {
-    auto it = std::find_if(checkpoint.model.begin(), checkpoint.model.end(),
+    auto it = std::find_if(stored_tensors.begin(), stored_tensors.end(),
                            [&](const NamedArray& a) { return a.name == expected.name; });
-    if (it == checkpoint.model.end()) {
-      throw ConfigError("the checkpoint (recipe '" + checkpoint.recipe + "') has no tensor " +
-                        expected.name + " that this model needs; is it another architecture?");
+    if (it == stored_tensors.end()) {
+      throw ConfigError(source + " has no tensor " + expected.name +
+                        " that this model needs; is it another architecture?");
     }
     if (it->shape != expected.shape) {
-      throw ConfigError("tensor " + expected.name + " has shape " + to_string(it->shape) +
-                        " in the checkpoint but " + to_string(expected.shape) + " in this model");
+      throw ConfigError("tensor " + expected.name + " has shape " + to_string(it->shape) + " in " +
+                        source + " but " + to_string(expected.shape) + " in this model");
     }
   }
-  for (const auto& stored : checkpoint.model) {
+  for (const auto& stored : stored_tensors) {
     auto it = std::find_if(model.begin(), model.end(),
                            [&](const TensorInfo& t) { return t.name == stored.name; });
     if (it == model.end()) {
-      throw ConfigError("the checkpoint has a tensor " + stored.name + " that this model lacks");
+      throw ConfigError(source + " has a tensor " + stored.name + " that this model lacks");
     }
   }
+}
+
+void check_compatible(const Checkpoint& checkpoint, const std::vector<TensorInfo>& model) {
+  check_compatible(checkpoint.model, "the checkpoint (recipe '" + checkpoint.recipe + "')", model);
 }
 
 }  // namespace convoy

@@ -20,5 +20,9 @@ class CheckpointReader {
 // Throws ConfigError naming the first tensor that is missing from the checkpoint, extra in it,
 // or of another shape, when a model with `model` tensors is to be loaded from `checkpoint`.
 void check_compatible(const Checkpoint& checkpoint, const std::vector<TensorInfo>& model);
+// The same for any stored list of tensors; `source` starts the message ("the checkpoint's
+// /model_ema").
+void check_compatible(const std::vector<NamedArray>& stored_tensors, const std::string& source,
+                      const std::vector<TensorInfo>& model);
 
 }  // namespace convoy

@@ -47,10 +47,7 @@ std::vector<NamedArray> model_ema_state(Net& net, ExponentialMovingAverage& aver
 
 void load_model_ema_state(Net& net, ExponentialMovingAverage& average,
                           const std::vector<NamedArray>& arrays, int64_t updates) {
-  Checkpoint shapes;  // check_compatible reads names and shapes from a Checkpoint
-  shapes.recipe = "/model_ema";
-  shapes.model = arrays;
-  check_compatible(shapes, model_tensor_infos(net));
+  check_compatible(arrays, "the checkpoint's /model_ema", model_tensor_infos(net));
   average.swap_with_net();
   load_model_state(net, arrays);
   average.swap_with_net();
@@ -60,7 +57,8 @@ void load_model_ema_state(Net& net, ExponentialMovingAverage& average,
 void average_buffers(Communicator& communicator, Net& net) {
   if (communicator.world_size() == 1) return;
   for (const auto& [name, buffer] : net.buffers()) {
-    std::span<float> values(buffer->value.plain_data(), static_cast<size_t>(buffer->value.element_count()));
+    std::span<float> values(buffer->value.plain_data(),
+                            static_cast<size_t>(buffer->value.element_count()));
     // The allreduce gives every rank the same sum; num_batches_tracked averages to itself.
     communicator.allreduce_sum(values);
     for (auto& value : values) value /= static_cast<float>(communicator.world_size());
