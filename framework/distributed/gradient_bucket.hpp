@@ -21,8 +21,8 @@ struct GradientBucket {
   int pending = 0;                   // gradients not yet ready this step
   bool launched = false;
   MPI_Request request = MPI_REQUEST_NULL;
-  double launched_at = 0, completed_at = 0;
-  std::chrono::steady_clock::time_point launched_clock;  // for the timeline
+  // When the allreduce was launched and when its completion was seen (timing and the timeline).
+  std::chrono::steady_clock::time_point launched_at, completed_at;
 };
 
 }  // namespace convoy

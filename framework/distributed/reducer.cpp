@@ -103,7 +103,7 @@ void Reducer::start_step() {
   }
   next_to_launch_ = 0;
   timing_ = {};
-  first_launch_ = 0;
+  first_launch_ = {};
 }
 
 void Reducer::gradients_ready(std::span<const int> parameter_indices) {
@@ -136,9 +136,8 @@ void Reducer::launch(GradientBucket& bucket) {
     }
   }
   float* data = bucket.contiguous_begin ? bucket.contiguous_begin : bucket.fusion.data();
-  bucket.launched_at = MPI_Wtime();
-  if (timeline_) bucket.launched_clock = Timeline::Clock::now();
-  if (first_launch_ == 0) first_launch_ = bucket.launched_at;
+  bucket.launched_at = Timeline::Clock::now();
+  if (first_launch_ == Timeline::Clock::time_point{}) first_launch_ = bucket.launched_at;
   bucket.launched = true;
   const int count = static_cast<int>(bucket.elements);
   if (options_.compress_bf16) {
@@ -158,18 +157,18 @@ void Reducer::poll() {
     if (buckets_[i].request == MPI_REQUEST_NULL) continue;
     int done = 0;
     check_mpi(MPI_Test(&buckets_[i].request, &done, MPI_STATUS_IGNORE), "MPI_Test");
-    if (done) record_completion(i);
+    if (done) record_completion(i, Timeline::Clock::now());
   }
 }
 
-void Reducer::record_completion(size_t bucket_index) {
+void Reducer::record_completion(size_t bucket_index, Timeline::Clock::time_point now) {
   GradientBucket& bucket = buckets_[bucket_index];
-  bucket.completed_at = MPI_Wtime();
+  bucket.completed_at = now;
   if (!timeline_) return;
   char name[96];
   std::snprintf(name, sizeof name, "allreduce bucket %zu (%zu gradients, %.2f MB)", bucket_index,
                 bucket.parameters.size(), bucket.elements * sizeof(float) / (1024.0 * 1024.0));
-  timeline_->add(name, "allreduce", bucket.launched_clock, Timeline::Clock::now());
+  timeline_->add(name, "allreduce", bucket.launched_at, bucket.completed_at);
 }
 
 void Reducer::complete(GradientBucket& bucket) {
@@ -195,21 +194,21 @@ void Reducer::finalize() {
     }
   }
   launch_ready_buckets();
-  const double wait_start = MPI_Wtime();
-  const auto wait_clock = timeline_ ? Timeline::Clock::now() : Timeline::Clock::time_point{};
+  const auto wait_start = Timeline::Clock::now();
   for (size_t i = 0; i < buckets_.size(); ++i) {
     if (buckets_[i].request != MPI_REQUEST_NULL) {
       check_mpi(MPI_Wait(&buckets_[i].request, MPI_STATUS_IGNORE), "MPI_Wait", "gradient bucket");
-      record_completion(i);
+      record_completion(i, Timeline::Clock::now());
     }
   }
-  const double end = MPI_Wtime();
-  if (timeline_) timeline_->add("allreduce wait", "compute", wait_clock, Timeline::Clock::now());
+  const auto end = Timeline::Clock::now();
+  if (timeline_) timeline_->add("allreduce wait", "compute", wait_start, end);
   for (auto& bucket : buckets_) complete(bucket);
-  timing_.exposed_seconds = end - wait_start;
-  double last = first_launch_;
+  using Seconds = std::chrono::duration<double>;
+  timing_.exposed_seconds = Seconds(end - wait_start).count();
+  auto last = first_launch_;
   for (const auto& bucket : buckets_) last = std::max(last, bucket.completed_at);
-  timing_.communication_seconds = last - first_launch_;
+  timing_.communication_seconds = Seconds(last - first_launch_).count();
 }
 
 }  // namespace convoy

@@ -55,7 +55,7 @@ class Reducer {
   void launch(GradientBucket& bucket);
   void complete(GradientBucket& bucket);
   void poll();
-  void record_completion(size_t bucket_index);
+  void record_completion(size_t bucket_index, Timeline::Clock::time_point now);
 
   Communicator& communicator_;
   std::vector<NamedParameter> parameters_;
@@ -66,7 +66,7 @@ class Reducer {
   size_t next_to_launch_ = 0;   // buckets launch strictly in order: the same order on all ranks
   MPI_Op bf16_sum_ = MPI_OP_NULL;
   ReducerTiming timing_;
-  double first_launch_ = 0;
+  Timeline::Clock::time_point first_launch_{};  // the epoch value: nothing launched this step
   Timeline* timeline_ = nullptr;
 };
 

@@ -10,13 +10,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <random>
 
 #include <nlohmann/json.hpp>
 
-#include "framework/common/error.hpp"
 #include "framework/common/median.hpp"
 #include "framework/common/timeline.hpp"
 #include "framework/distributed/communicator.hpp"
