@@ -58,22 +58,22 @@ std::string RunConfig::to_text() const {
       << "\ndrop-last = " << drop_last << "\ntrain-samples = " << train_samples
       << "\ntest-samples = " << test_samples << "\nepochs = " << epochs
       << "\nbatch-size = " << batch_size << "\naccumulation-steps = " << accumulation_steps
-      << "\noptimizer = " << optimizer
-      << "\nlr = " << learning_rate << "\nlr-reference-batch = " << lr_reference_batch
-      << "\nmomentum = " << momentum << "\nnesterov = " << nesterov
-      << "\nweight-decay = " << weight_decay << "\nno-decay-bias-norm = " << no_decay_bias_norm
-      << "\nadam-beta1 = " << adam_beta1 << "\nadam-beta2 = " << adam_beta2
-      << "\nadam-epsilon = " << adam_epsilon << "\nschedule = " << schedule
-      << "\nwarmup-epochs = " << warmup_epochs << "\nwarmup-start-factor = " << warmup_start_factor
-      << "\nmilestones = " << join(milestones) << "\nstep-size = " << step_size
-      << "\ngamma = " << gamma << "\nmin-lr = " << min_learning_rate
-      << "\nlabel-smoothing = " << label_smoothing << "\nclip-grad-norm = " << clip_grad_norm
-      << "\nmodel-ema = " << model_ema << "\nmodel-ema-steps = " << model_ema_steps
-      << "\nmodel-ema-decay = " << model_ema_decay
+      << "\noptimizer = " << optimizer << "\nlr = " << learning_rate
+      << "\nlr-reference-batch = " << lr_reference_batch << "\nmomentum = " << momentum
+      << "\nnesterov = " << nesterov << "\nweight-decay = " << weight_decay
+      << "\nno-decay-bias-norm = " << no_decay_bias_norm << "\nadam-beta1 = " << adam_beta1
+      << "\nadam-beta2 = " << adam_beta2 << "\nadam-epsilon = " << adam_epsilon
+      << "\nschedule = " << schedule << "\nwarmup-epochs = " << warmup_epochs
+      << "\nwarmup-start-factor = " << warmup_start_factor << "\nmilestones = " << join(milestones)
+      << "\nstep-size = " << step_size << "\ngamma = " << gamma
+      << "\nmin-lr = " << min_learning_rate << "\nlabel-smoothing = " << label_smoothing
+      << "\nclip-grad-norm = " << clip_grad_norm << "\nmodel-ema = " << model_ema
+      << "\nmodel-ema-steps = " << model_ema_steps << "\nmodel-ema-decay = " << model_ema_decay
       << "\nseed = " << seed << "\nsync-bn = " << sync_batch_norm
       << "\nbucket-mb = " << bucket_megabytes << "\ncompress-bf16 = " << compress_bf16
       << "\nprecision = " << precision << "\nfuse-relu = " << fuse_relu
-      << "\nwhole-map-matmul = " << whole_map_matmul << "\n";
+      << "\nwhole-map-matmul = " << whole_map_matmul << "\nim2col-matmul = " << im2col_matmul
+      << "\n";
   return out.str();
 }
 
@@ -121,8 +121,7 @@ void add_run_options(po::options_description& options, RunConfig& c) {
                              "training epochs")(
       "batch-size", po::value(&c.batch_size)->default_value(c.batch_size),
       "GLOBAL batch size (per-rank batch = batch-size / ranks)")(
-      "accumulation-steps",
-      po::value(&c.accumulation_steps)->default_value(c.accumulation_steps),
+      "accumulation-steps", po::value(&c.accumulation_steps)->default_value(c.accumulation_steps),
       "run each rank's batch as this many micro-batches, gradients summed locally and "
       "allreduced once per step (less memory; BatchNorm sees micro-batches)")(
       "optimizer", po::value(&c.optimizer)->default_value(c.optimizer), "sgd or adamw")(
@@ -207,23 +206,24 @@ void add_run_options(po::options_description& options, RunConfig& c) {
       "whole-map-matmul", po::value(&c.whole_map_matmul)->default_value(c.whole_map_matmul),
       "convolutions whose every window covers the whole input map (VGG's 2x2 maps) run as "
       "matmuls (faster; other rounding than the convolution primitives)")(
+      "im2col-matmul", po::value(&c.im2col_matmul)->default_value(c.im2col_matmul),
+      "convolutions as im2col + matmul: auto (small maps with many channels on AVX2, where "
+      "measured faster), always (every f32 convolution without groups) or never")(
       "health-every", po::value(&c.health_every)->default_value(c.health_every),
       "log per-layer training-health statistics every N steps (0: off)")(
       "trace", po::value(&c.trace)->default_value(c.trace),
       "write a Chrome trace (JSON, one process per rank; ui.perfetto.dev or chrome://tracing) "
       "to this file: every layer's forward and backward, each allreduce bucket, the optimizer, "
       "the wait for data (train: --trace-steps steps after the first 10; bench: the timed "
-      "steps)")(
-      "trace-steps", po::value(&c.trace_steps)->default_value(c.trace_steps),
-      "train --trace: how many steps to record");
+      "steps)")("trace-steps", po::value(&c.trace_steps)->default_value(c.trace_steps),
+                "train --trace: how many steps to record");
   po::options_description testing("Testing (fault injection)");
-  testing.add_options()
-      ("inject-failure-step", po::value(&c.inject_failure_step)->default_value(0),
-       "make a rank fail at this global step (0: never)")
-      ("inject-failure-rank", po::value(&c.inject_failure_rank)->default_value(0),
-       "the rank that fails")
-      ("inject-failure", po::value(&c.inject_failure)->default_value(c.inject_failure),
-       "throw (an exception mid-step) or hang (stop responding)");
+  testing.add_options()("inject-failure-step", po::value(&c.inject_failure_step)->default_value(0),
+                        "make a rank fail at this global step (0: never)")(
+      "inject-failure-rank", po::value(&c.inject_failure_rank)->default_value(0),
+      "the rank that fails")("inject-failure",
+                             po::value(&c.inject_failure)->default_value(c.inject_failure),
+                             "throw (an exception mid-step) or hang (stop responding)");
   options.add(model).add(data).add(optimization).add(run).add(testing);
 }
 
@@ -263,7 +263,8 @@ bool parse_command_line(const std::vector<std::string>& arguments, po::options_d
   all.add(general).add(options);
   po::variables_map values;
   try {
-    po::store(po::command_line_parser(arguments).options(all).style(kCommandLineStyle).run(), values);
+    po::store(po::command_line_parser(arguments).options(all).style(kCommandLineStyle).run(),
+              values);
     if (values.count("help")) {
       std::cout << usage << "\n" << all << "\n";
       return false;

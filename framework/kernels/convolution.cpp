@@ -3,6 +3,7 @@
 #include "framework/common/error.hpp"
 #include "framework/kernels/dnnl_context.hpp"
 #include "framework/kernels/dnnl_memory.hpp"
+#include "framework/kernels/im2col_convolution.hpp"
 #include "framework/kernels/whole_map_convolution.hpp"
 
 namespace convoy::kernels {
@@ -32,6 +33,9 @@ namespace convoy::kernels {
 // 7. Where every output position's window covers the whole input map (VGG's 2x2 maps), all
 //    three passes run as matmuls instead (WholeMapConvolution; 3.6x per layer on AVX2); the
 //    convolution primitives still choose the activation layouts, so neighbours see no change.
+// 8. Elsewhere, small maps with many channels on AVX2 (resnet18's 4x4 and resnet50's 7x7 maps)
+//    run as im2col + matmul (Im2colConvolution; 1.3-1.6x per layer), again in the layouts the
+//    primitives chose. Both lowered paths run in place of the primitives, which are not created.
 
 using dnnl::memory;
 
@@ -63,6 +67,8 @@ struct Convolution::Impl {
       weights_grad_scratch, masked_grad, relu_output_scratch, backward_weights_destination_grad;
   bool masked_grad_current = false;  // backward_data masked this step's gradient already
   std::optional<WholeMapConvolution> whole_map;
+  std::optional<Im2colConvolution> im2col;
+  bool lowered() const { return whole_map || im2col; }
 };
 
 Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_unique<Impl>()) {
@@ -121,7 +127,11 @@ Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_uniq
         impl_->backward_data_descriptor.diff_dst_desc() == forward.dst_desc()) {
       impl_->whole_map = WholeMapConvolution::create(c, forward.src_desc(), forward.dst_desc());
     }
-    if (!impl_->whole_map) {
+    const bool im2col_wanted = c.im2col_matmul == Im2colMatmul::always ||
+                               (c.im2col_matmul == Im2colMatmul::automatic &&
+                                Im2colConvolution::preferred(c, forward.impl_info_str()));
+    if (!impl_->whole_map && im2col_wanted) impl_->im2col = Im2colConvolution::create(c);
+    if (!impl_->lowered()) {
       auto backward_weights_for = [&](const memory::desc& source) {
         return dnnl::convolution_backward_weights::primitive_desc(
             dnnl::convolution_backward_weights::desc(
@@ -161,8 +171,9 @@ std::string Convolution::implementation() const {
 }
 
 ConvolutionImplementations Convolution::implementations() const {
-  if (impl_->whole_map) {
-    const auto name = impl_->whole_map->implementation();
+  if (impl_->lowered()) {
+    const auto name =
+        impl_->whole_map ? impl_->whole_map->implementation() : impl_->im2col->implementation();
     return {name, name, name};
   }
   return {impl_->forward_descriptor.impl_info_str(),
@@ -201,9 +212,11 @@ void Convolution::forward(const Memory& source, const Memory& weights, const Mem
       s.destination_scratch = memory(descriptor.dst_desc(), engine());
     }
     auto dst = direct ? dst_user : s.destination_scratch;
+    const auto* bias_values = s.config.bias ? static_cast<const float*>(bias.data()) : nullptr;
     if (s.whole_map) {
-      s.whole_map->forward(src, static_cast<const float*>(weights.data()),
-                           s.config.bias ? static_cast<const float*>(bias.data()) : nullptr, dst);
+      s.whole_map->forward(src, static_cast<const float*>(weights.data()), bias_values, dst);
+    } else if (s.im2col) {
+      s.im2col->forward(src, static_cast<const float*>(weights.data()), bias_values, dst);
     } else {
       auto weights_in = reorder_if_needed(plain_view(s.plain_weights, weights),
                                           descriptor.weights_desc(), s.forward_weights);
@@ -241,6 +254,8 @@ void Convolution::backward_data(const Memory& destination_grad, const Memory& we
     auto diff_src = direct ? diff_src_user : s.source_grad_scratch;
     if (s.whole_map) {
       s.whole_map->backward_data(diff_dst, static_cast<const float*>(weights.data()), diff_src);
+    } else if (s.im2col) {
+      s.im2col->backward_data(diff_dst, static_cast<const float*>(weights.data()), diff_src);
     } else {
       auto weights_in = reorder_if_needed(plain_view(s.plain_weights, weights),
                                           descriptor.weights_desc(), s.backward_weights_input);
@@ -257,10 +272,10 @@ void Convolution::backward_weights(const Memory& source, const Memory& destinati
                                    const Memory& destination) {
   auto& s = *impl_;
   const auto& descriptor = s.backward_weights_descriptor;
-  // The whole-map path takes both activations in the forward's layouts.
-  const auto& source_layout = s.whole_map ? s.forward_descriptor.src_desc() : descriptor.src_desc();
+  // The lowered paths take both activations in the forward's layouts.
+  const auto& source_layout = s.lowered() ? s.forward_descriptor.src_desc() : descriptor.src_desc();
   const auto& destination_grad_layout =
-      s.whole_map ? s.forward_descriptor.dst_desc() : descriptor.diff_dst_desc();
+      s.lowered() ? s.forward_descriptor.dst_desc() : descriptor.diff_dst_desc();
   guarded("running the convolution backward (weights)", [&] {
     auto src = reorder_into_transient_if_needed(dnnl_memory_of(source), source_layout,
                                                 TransientRole::source);
@@ -275,10 +290,15 @@ void Convolution::backward_weights(const Memory& source, const Memory& destinati
     s.masked_grad_current = false;
     diff_dst =
         reorder_if_needed(diff_dst, destination_grad_layout, s.backward_weights_destination_grad);
+    auto* bias_grad_values = s.config.bias ? static_cast<float*>(bias_grad.data()) : nullptr;
     if (s.whole_map) {
-      s.whole_map->backward_weights(
-          src, diff_dst, static_cast<float*>(weights_grad.data()),
-          s.config.bias ? static_cast<float*>(bias_grad.data()) : nullptr);
+      s.whole_map->backward_weights(src, diff_dst, static_cast<float*>(weights_grad.data()),
+                                    bias_grad_values);
+      return;
+    }
+    if (s.im2col) {
+      s.im2col->backward_weights(src, diff_dst, static_cast<float*>(weights_grad.data()),
+                                 bias_grad_values);
       return;
     }
     auto plain_grad = plain_view(s.plain_weights, weights_grad);

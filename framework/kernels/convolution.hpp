@@ -9,6 +9,14 @@
 
 namespace convoy::kernels {
 
+// When a convolution runs as im2col + matmul (Im2colConvolution) instead of oneDNN's
+// convolution primitives.
+enum class Im2colMatmul {
+  automatic,  // where measured faster: AVX2, output maps up to 7x7, C*KH*KW >= 2304
+  always,     // on every shape it supports (f32, groups 1): for tests and measurements
+  never,
+};
+
 struct ConvolutionConfig {
   Shape input;  // (N, C, H, W)
   int64_t out_channels = 0;
@@ -24,6 +32,8 @@ struct ConvolutionConfig {
   // Where every output's window covers the whole input map, run matmuls (WholeMapConvolution);
   // off, the convolution primitives run for every shape (to measure or rule out the path).
   bool whole_map_matmul = true;
+  // Elsewhere: where (and whether) to run im2col + matmul.
+  Im2colMatmul im2col_matmul = Im2colMatmul::automatic;
 
   // H_out = floor((H + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1
   Shape output_shape() const;

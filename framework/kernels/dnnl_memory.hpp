@@ -33,7 +33,17 @@ dnnl::memory reorder_if_needed(dnnl::memory memory, const dnnl::memory::desc& wa
 // Activation-sized conversions that live only during one kernel call (a convolution's input
 // or output gradient in the primitive's layout or in bf16) go to one buffer per role shared by
 // every kernel of the process, not one per layer: N layers then hold one copy, not N.
-enum class TransientRole { source, destination_grad };
+// Im2colConvolution also keeps its column matrix and its NHWC copies of activations there.
+enum class TransientRole {
+  source,
+  destination_grad,
+  im2col_columns,
+  im2col_activation,
+  im2col_gradient,
+};
+// The shared buffer of `role`, at least `bytes` long and 64-byte aligned; valid until the next
+// call with the same role.
+void* transient_buffer(TransientRole role, size_t bytes);
 // Like reorder_if_needed, into the shared buffer of `role`. The result is valid until the next
 // call with the same role: use it within the calling kernel function only.
 dnnl::memory reorder_into_transient_if_needed(dnnl::memory memory, const dnnl::memory::desc& wanted,

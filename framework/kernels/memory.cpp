@@ -159,9 +159,7 @@ dnnl::memory reorder_if_needed(dnnl::memory memory, const dnnl::memory::desc& wa
   return scratch;
 }
 
-dnnl::memory reorder_into_transient_if_needed(dnnl::memory memory, const dnnl::memory::desc& wanted,
-                                              TransientRole role) {
-  if (memory.get_desc() == wanted) return memory;
+void* transient_buffer(TransientRole role, size_t bytes) {
   // Kernels run on the training thread only (the data loader's threads never call oneDNN).
   struct AlignedFree {
     void operator()(void* pointer) const { std::free(pointer); }
@@ -170,16 +168,25 @@ dnnl::memory reorder_into_transient_if_needed(dnnl::memory memory, const dnnl::m
     std::unique_ptr<void, AlignedFree> data;
     size_t bytes = 0;
   };
-  static Buffer buffers[2];
+  static Buffer buffers[static_cast<int>(TransientRole::im2col_gradient) + 1];
   Buffer& buffer = buffers[static_cast<int>(role)];
-  const size_t needed = wanted.get_size();
-  if (buffer.bytes < needed) {
-    const size_t rounded = (needed + 63) / 64 * 64;  // aligned_alloc wants a multiple
+  if (buffer.bytes < bytes) {
+    const size_t rounded = (bytes + 63) / 64 * 64;  // aligned_alloc wants a multiple
+    buffer.data.reset();                            // free first: the peak holds one copy
     buffer.data.reset(std::aligned_alloc(64, rounded));
-    if (!buffer.data) throw std::bad_alloc();
+    if (!buffer.data) {
+      buffer.bytes = 0;
+      throw std::bad_alloc();
+    }
     buffer.bytes = rounded;
   }
-  dnnl::memory converted(wanted, engine(), buffer.data.get());
+  return buffer.data.get();
+}
+
+dnnl::memory reorder_into_transient_if_needed(dnnl::memory memory, const dnnl::memory::desc& wanted,
+                                              TransientRole role) {
+  if (memory.get_desc() == wanted) return memory;
+  dnnl::memory converted(wanted, engine(), transient_buffer(role, wanted.get_size()));
   execute_reorder(memory, converted);
   return converted;
 }

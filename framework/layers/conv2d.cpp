@@ -53,9 +53,12 @@ void Conv2d::set_whole_map_matmul(bool enabled) {
   rebuild_kernel();
 }
 
-std::string Conv2d::implementation() const {
-  return kernel_ ? kernel_->implementation() : "";
+void Conv2d::set_im2col_matmul(kernels::Im2colMatmul when) {
+  options_.im2col_matmul = when;
+  rebuild_kernel();
 }
+
+std::string Conv2d::implementation() const { return kernel_ ? kernel_->implementation() : ""; }
 
 // The kernel is built for one set of options; a shape seen already gets a new one at once.
 void Conv2d::rebuild_kernel() {
@@ -89,6 +92,7 @@ kernels::ConvolutionConfig Conv2d::kernel_config(const Shape& input) const {
   config.fuse_relu = o.fuse_relu;
   config.compute_type = o.compute_type;
   config.whole_map_matmul = o.whole_map_matmul;
+  config.im2col_matmul = o.im2col_matmul;
   return config;
 }
 

@@ -23,6 +23,8 @@ struct Conv2dOptions {
   DataType compute_type = DataType::f32;  // see Layer::set_compute_type
   // Shapes whose every window covers the whole map run as matmuls (kernels::ConvolutionConfig).
   bool whole_map_matmul = true;
+  // Small maps with many channels run as im2col + matmul (kernels::Im2colMatmul).
+  kernels::Im2colMatmul im2col_matmul = kernels::Im2colMatmul::automatic;
 };
 
 class Conv2d : public Layer {
@@ -44,6 +46,7 @@ class Conv2d : public Layer {
   }
   void set_compute_type(DataType type) override;
   void set_whole_map_matmul(bool enabled);
+  void set_im2col_matmul(kernels::Im2colMatmul when);
 
   // Backward reads the output only to mask a fused ReLU's gradient.
   bool output_overwritable() const override { return !options_.fuse_relu; }

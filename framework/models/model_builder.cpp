@@ -68,9 +68,12 @@ std::unique_ptr<Net> build_model(const ModelConfig& config) {
   // After fusion: an output that now carries a fused ReLU is read by its backward.
   if (config.in_place_adds) net->set_in_place_adds(true);
   if (config.compute_type != DataType::f32) net->set_compute_type(config.compute_type);
-  if (!config.whole_map_matmuls) {
-    for (const auto& [name, layer] : net->layers()) {
-      if (auto* conv = dynamic_cast<Conv2d*>(layer)) conv->set_whole_map_matmul(false);
+  for (const auto& [name, layer] : net->layers()) {
+    auto* conv = dynamic_cast<Conv2d*>(layer);
+    if (conv == nullptr) continue;
+    if (!config.whole_map_matmuls) conv->set_whole_map_matmul(false);
+    if (config.im2col_matmuls != conv->options().im2col_matmul) {
+      conv->set_im2col_matmul(config.im2col_matmuls);
     }
   }
   return net;

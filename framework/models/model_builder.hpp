@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "framework/graph/net.hpp"
+#include "framework/kernels/convolution.hpp"
 
 namespace convoy {
 
@@ -26,6 +27,8 @@ struct ModelConfig {
   // Conv2d::set_whole_map_matmul: VGG's convolutions on 2x2 maps as matmuls (faster, other
   // rounding); off, every convolution runs oneDNN's convolution primitives.
   bool whole_map_matmuls = true;
+  // Conv2d::set_im2col_matmul: where convolutions on small maps run as im2col + matmul.
+  kernels::Im2colMatmul im2col_matmuls = kernels::Im2colMatmul::automatic;
 };
 
 // Builds, initializes (torchvision's init) and finalizes the network.

@@ -72,6 +72,27 @@ TEST(BenchCommandTest, NoStepTimeRunsInOneDnnReferenceLoops) {
   }
 }
 
+// --im2col-matmul always puts every convolution of resnet20 on im2col + matmul (auto leaves
+// its 16-64-channel maps to the primitives), never on none; the per-layer rows show which ran.
+// Another value is refused naming the option before any work.
+TEST(BenchCommandTest, Im2colMatmulOptionChoosesTheConvolutionPath) {
+  for (const std::string when : {"always", "never"}) {
+    auto result = run_convoy(kSmallBench + " --im2col-matmul " + when);
+    ASSERT_EQ(result.exit_code, 0) << result.output;
+    auto report = last_json_line(result.output);
+    for (const char* layer : {"conv1", "layer1.0.conv1", "layer3.2.conv2"}) {
+      const std::string chosen = implementation_of(report, layer);
+      EXPECT_EQ(chosen.rfind("im2col matmul", 0) == 0, when == "always") << layer << ": " << chosen;
+    }
+  }
+  auto bad = run_convoy(kSmallBench + " --im2col-matmul sometimes");
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("--im2col-matmul sometimes: expected auto, always or never"),
+            std::string::npos)
+      << bad.output;
+  EXPECT_EQ(bad.output.find("\"images_per_second\""), std::string::npos) << "ran anyway";
+}
+
 TEST(BenchCommandTest, TwoRanksShareTheGlobalBatchAndMeasureTheAllreduce) {
   auto result = run_convoy_mpi(2, kSmallBench + " --bucket-mb 0.1");
   ASSERT_EQ(result.exit_code, 0) << result.output;
@@ -118,9 +139,8 @@ TEST(BenchCommandTest, TwoRanksWriteOneTraceWithEveryLayerAndEveryBucketInsideIt
     EXPECT_EQ(count(" forward"), 2 * 73) << "resnet20's 73 layers, each step";
     EXPECT_EQ(count(" backward"), 2 * 73);
     EXPECT_EQ(count("optimizer"), 2);
-    const auto allreduces = std::count_if(spans.begin(), spans.end(), [](const auto& span) {
-      return span["cat"] == "allreduce";
-    });
+    const auto allreduces = std::count_if(
+        spans.begin(), spans.end(), [](const auto& span) { return span["cat"] == "allreduce"; });
     EXPECT_EQ(allreduces, 2 * buckets);
     for (const auto& span : spans) {
       const double begin = span["ts"], end = begin + span["dur"].get<double>();

@@ -88,8 +88,59 @@ TEST(ConvolutionImplementationTest, WholeMapShapesRunAsMatmulsAndOthersAsConvolu
   }
 }
 
+// im2col + matmul runs where it was measured faster than oneDNN's direct AVX2 convolution
+// (output maps up to 7x7, at least 256 input channels under a 3x3 kernel), only where that
+// convolution is the one oneDNN would pick, and never on the whole-map path's shapes.
+TEST(ConvolutionImplementationTest, Im2colRunsOnSmallMapsWithManyChannelsOnAvx2) {
+  const Case im2col_on_avx2[] = {
+      {"resnet18 layer4 (512 channels, 4x4)", {128, 512, 4, 4}, 512, 3, 1, 1},
+      {"resnet18 layer4.0.conv1 (8x8 -> 4x4, stride 2)", {128, 256, 8, 8}, 512, 3, 2, 1},
+      {"resnet50 layer4 (512 channels, 7x7)", {32, 512, 7, 7}, 512, 3, 1, 1},
+  };
+  const Case primitives[] = {
+      {"resnet18 layer3 (256 channels, 8x8)", {128, 256, 8, 8}, 256, 3, 1, 1},
+      {"resnet18 layer2 (128 channels, 16x16)", {128, 128, 16, 16}, 128, 3, 1, 1},
+      {"resnet20 on Fashion-MNIST (64 channels, 7x7)", {64, 64, 7, 7}, 64, 3, 1, 1},
+      {"resnet18 layer4.0.downsample (1x1)", {128, 256, 8, 8}, 512, 1, 2, 0},
+      {"vgg11_bn features.22 (2x2): the whole-map path", {128, 512, 2, 2}, 512, 3, 1, 1, true},
+  };
+  auto path = [](kernels::ConvolutionConfig config, kernels::Im2colMatmul when) {
+    config.im2col_matmul = when;
+    return kernels::Convolution(config).implementations();
+  };
+  for (const auto& c : im2col_on_avx2) {
+    const auto direct = path(config_of(c), kernels::Im2colMatmul::never);
+    const auto chosen = path(config_of(c), kernels::Im2colMatmul::automatic);
+    const bool avx2_direct = direct.forward == "jit:avx2";
+    EXPECT_EQ(chosen.forward.rfind("im2col matmul", 0) == 0, avx2_direct)
+        << c.name << " on ISA " << kernels::cpu_isa_name() << ": " << chosen.forward
+        << " (the primitive: " << direct.forward << ")";
+    EXPECT_EQ(chosen.backward_data, chosen.forward) << c.name;
+    EXPECT_EQ(chosen.backward_weights, chosen.forward) << c.name;
+    const auto forced = path(config_of(c), kernels::Im2colMatmul::always);
+    EXPECT_EQ(forced.forward.rfind("im2col matmul", 0), 0u) << c.name << ": " << forced.forward;
+  }
+  for (const auto& c : primitives) {
+    const auto chosen = path(config_of(c), kernels::Im2colMatmul::automatic);
+    EXPECT_EQ(chosen.forward.find("im2col"), std::string::npos) << c.name << ": " << chosen.forward;
+  }
+  // Forced, the whole-map path still takes its shapes; bf16 and groups keep the primitives.
+  const Case& whole_map = primitives[4];
+  EXPECT_EQ(path(config_of(whole_map), kernels::Im2colMatmul::always).forward.rfind("whole-map", 0),
+            0u);
+  auto grouped = config_of(primitives[0]);
+  grouped.groups = 4;
+  EXPECT_EQ(path(grouped, kernels::Im2colMatmul::always).forward.find("im2col"), std::string::npos);
+  if (kernels::cpu_has_bf16()) {
+    auto bf16 = config_of(im2col_on_avx2[0]);
+    bf16.compute_type = kernels::DataType::bf16;
+    EXPECT_EQ(path(bf16, kernels::Im2colMatmul::always).forward.find("im2col"), std::string::npos);
+  }
+}
+
 // The forward and gradients of both paths on these maps are checked against the reference loop
-// and finite differences in conv2d_test.cpp (TwoByTwoMap, OneByOneMap, Kernel5OnThreeByThreeMap).
+// and finite differences in conv2d_test.cpp (TwoByTwoMap, OneByOneMap, Kernel5OnThreeByThreeMap,
+// and the ...AsIm2col cases).
 
 }  // namespace
 }  // namespace convoy::testing

@@ -94,6 +94,11 @@ Conv2dOptions primitives(Conv2dOptions options) {
   return options;
 }
 
+Conv2dOptions im2col(Conv2dOptions options) {
+  options.im2col_matmul = kernels::Im2colMatmul::always;
+  return options;
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Shapes, Conv2dCases,
     ::testing::Values(
@@ -123,7 +128,21 @@ INSTANTIATE_TEST_SUITE_P(
                    primitives(make(16, 16, 3, 1, 1, 1, 1, true, true))},
         Conv2dCase{"OneByOneMapAsConvolution", {4, 8, 1, 1}, primitives(make(8, 16, 3, 1, 1))},
         // Channel counts that leave padding in the blocked layouts: the convolution primitives run.
-        Conv2dCase{"TwoByTwoMapPaddedChannelBlocks", {2, 3, 2, 2}, make(3, 5, 3, 1, 1)}),
+        Conv2dCase{"TwoByTwoMapPaddedChannelBlocks", {2, 3, 2, 2}, make(3, 5, 3, 1, 1)},
+        // im2col + matmul (Im2colConvolution), forced on shapes the automatic rule leaves to
+        // the primitives: strides, dilation, odd sizes, 5x5 and 1x1 kernels, no bias, a fused
+        // ReLU, channel counts that fill no 8-wide block.
+        Conv2dCase{"Basic3x3AsIm2col", {2, 3, 5, 5}, im2col(make(3, 4, 3, 1, 1))},
+        Conv2dCase{"OddSizeStride2AsIm2col", {2, 3, 7, 6}, im2col(make(3, 5, 3, 2, 1))},
+        Conv2dCase{
+            "Dilation2NoBiasAsIm2col", {1, 2, 9, 8}, im2col(make(2, 3, 3, 1, 2, 2, 1, false))},
+        Conv2dCase{"Kernel5Stride3AsIm2col", {2, 2, 11, 10}, im2col(make(2, 3, 5, 3, 2))},
+        Conv2dCase{"PointwiseAsIm2col", {3, 5, 4, 4}, im2col(make(5, 7, 1, 1, 0))},
+        Conv2dCase{"FourByFourMapAsIm2col", {3, 16, 4, 4}, im2col(make(16, 24, 3, 1, 1))},
+        Conv2dCase{"FourByFourMapFusedReluAsIm2col",
+                   {2, 16, 4, 4},
+                   im2col(make(16, 16, 3, 1, 1, 1, 1, false, true))},
+        Conv2dCase{"UnpaddedStride2AsIm2col", {2, 8, 8, 7}, im2col(make(8, 16, 3, 2, 0))}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Conv2dTest, ShiftingTheInputShiftsTheOutputAwayFromBorders) {

@@ -117,7 +117,8 @@ TEST(ModelBuilderTest, SameSeedGivesSameWeightsAndAnotherSeedDiffers) {
   EXPECT_NE(va, vc);
 }
 
-// ||a - b|| / ||b||, after checking that b is not all zeros (a test comparing zeros proves nothing).
+// ||a - b|| / ||b||, after checking that b is not all zeros (a test comparing zeros proves
+// nothing).
 double relative_difference(std::span<const float> a, std::span<const float> b) {
   if (a.size() != b.size() || b.empty()) {
     ADD_FAILURE() << "comparing " << a.size() << " values with " << b.size();
@@ -174,6 +175,43 @@ TEST(ModelBuilderTest, WholeMapMatmulsOffRunsTheSameFunctionThroughConvolutionPr
               1e-4)
         << name;
   }
+}
+
+// im2col_matmuls = always runs every ungrouped f32 convolution of resnet18 as im2col + matmul
+// (automatic picks layer4 on AVX2 only): the same logits and gradients as the convolution
+// primitives up to rounding, and the same bits when a step is repeated.
+TEST(ModelBuilderTest, Im2colMatmulsComputeTheSameFunctionAsTheConvolutionPrimitives) {
+  ModelConfig config;
+  config.architecture = "resnet18";
+  config.im2col_matmuls = kernels::Im2colMatmul::always;
+  auto im2col = build_model(config);
+  config.im2col_matmuls = kernels::Im2colMatmul::never;
+  auto primitives = build_model(config);
+  const Tensor images = testing::random_tensor({2, 3, 32, 32}, 21);
+  const Tensor logits_grad = testing::random_tensor({2, 10}, 22);
+  const auto a = im2col->forward(images, Mode::train).to_plain();
+  const auto b = primitives->forward(images, Mode::train).to_plain();
+  EXPECT_LT(relative_difference(a, b), 1e-5);
+  for (const char* name :
+       {"conv1", "layer1.0.conv1", "layer4.0.conv1", "layer4.1.conv2", "layer4.0.downsample.0"}) {
+    const auto chosen = im2col->layer(name).implementation();
+    EXPECT_EQ(chosen.rfind("im2col matmul", 0), 0u) << name << ": " << chosen;
+    const auto direct = primitives->layer(name).implementation();
+    EXPECT_EQ(direct.find("im2col"), std::string::npos) << name << ": " << direct;
+  }
+  im2col->backward(logits_grad);
+  primitives->backward(logits_grad);
+  const auto grads = im2col->parameter_grads();
+  const std::vector<float> gradients(grads.begin(), grads.end());
+  EXPECT_LT(relative_difference(gradients, primitives->parameter_grads()), 1e-4);
+  for (const char* name : {"conv1.weight", "layer4.1.conv2.weight", "fc.weight"}) {
+    EXPECT_LT(relative_difference(gradient_of(*im2col, name), gradient_of(*primitives, name)), 1e-4)
+        << name;
+  }
+  EXPECT_EQ(im2col->forward(images, Mode::train).to_plain(), a);
+  im2col->backward(logits_grad);
+  const auto repeated = im2col->parameter_grads();
+  EXPECT_EQ(std::vector<float>(repeated.begin(), repeated.end()), gradients);
 }
 
 TEST(ModelBuilderTest, RejectsUnknownArchitecturesListingTheKnownOnes) {
