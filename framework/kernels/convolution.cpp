@@ -66,9 +66,8 @@ struct Convolution::Impl {
   memory forward_weights, backward_weights_input, destination_scratch, source_grad_scratch,
       weights_grad_scratch, masked_grad, relu_output_scratch, backward_weights_destination_grad;
   bool masked_grad_current = false;  // backward_data masked this step's gradient already
-  std::optional<WholeMapConvolution> whole_map;
-  std::optional<Im2colConvolution> im2col;
-  bool lowered() const { return whole_map || im2col; }
+  // Where set, the three passes run as matmuls and the primitives above are not created.
+  std::unique_ptr<LoweredConvolution> lowered;
 };
 
 Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_unique<Impl>()) {
@@ -125,13 +124,13 @@ Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_uniq
     if (c.whole_map_matmul &&
         impl_->backward_data_descriptor.diff_src_desc() == forward.src_desc() &&
         impl_->backward_data_descriptor.diff_dst_desc() == forward.dst_desc()) {
-      impl_->whole_map = WholeMapConvolution::create(c, forward.src_desc(), forward.dst_desc());
+      impl_->lowered = WholeMapConvolution::create(c, forward.src_desc(), forward.dst_desc());
     }
     const bool im2col_wanted = c.im2col_matmul == Im2colMatmul::always ||
                                (c.im2col_matmul == Im2colMatmul::automatic &&
                                 Im2colConvolution::preferred(c, forward.impl_info_str()));
-    if (!impl_->whole_map && im2col_wanted) impl_->im2col = Im2colConvolution::create(c);
-    if (!impl_->lowered()) {
+    if (!impl_->lowered && im2col_wanted) impl_->lowered = Im2colConvolution::create(c);
+    if (!impl_->lowered) {
       auto backward_weights_for = [&](const memory::desc& source) {
         return dnnl::convolution_backward_weights::primitive_desc(
             dnnl::convolution_backward_weights::desc(
@@ -171,9 +170,8 @@ std::string Convolution::implementation() const {
 }
 
 ConvolutionImplementations Convolution::implementations() const {
-  if (impl_->lowered()) {
-    const auto name =
-        impl_->whole_map ? impl_->whole_map->implementation() : impl_->im2col->implementation();
+  if (impl_->lowered) {
+    const auto name = impl_->lowered->implementation();
     return {name, name, name};
   }
   return {impl_->forward_descriptor.impl_info_str(),
@@ -213,10 +211,8 @@ void Convolution::forward(const Memory& source, const Memory& weights, const Mem
     }
     auto dst = direct ? dst_user : s.destination_scratch;
     const auto* bias_values = s.config.bias ? static_cast<const float*>(bias.data()) : nullptr;
-    if (s.whole_map) {
-      s.whole_map->forward(src, static_cast<const float*>(weights.data()), bias_values, dst);
-    } else if (s.im2col) {
-      s.im2col->forward(src, static_cast<const float*>(weights.data()), bias_values, dst);
+    if (s.lowered) {
+      s.lowered->forward(src, static_cast<const float*>(weights.data()), bias_values, dst);
     } else {
       auto weights_in = reorder_if_needed(plain_view(s.plain_weights, weights),
                                           descriptor.weights_desc(), s.forward_weights);
@@ -252,10 +248,8 @@ void Convolution::backward_data(const Memory& destination_grad, const Memory& we
       s.source_grad_scratch = memory(descriptor.diff_src_desc(), engine());
     }
     auto diff_src = direct ? diff_src_user : s.source_grad_scratch;
-    if (s.whole_map) {
-      s.whole_map->backward_data(diff_dst, static_cast<const float*>(weights.data()), diff_src);
-    } else if (s.im2col) {
-      s.im2col->backward_data(diff_dst, static_cast<const float*>(weights.data()), diff_src);
+    if (s.lowered) {
+      s.lowered->backward_data(diff_dst, static_cast<const float*>(weights.data()), diff_src);
     } else {
       auto weights_in = reorder_if_needed(plain_view(s.plain_weights, weights),
                                           descriptor.weights_desc(), s.backward_weights_input);
@@ -273,9 +267,9 @@ void Convolution::backward_weights(const Memory& source, const Memory& destinati
   auto& s = *impl_;
   const auto& descriptor = s.backward_weights_descriptor;
   // The lowered paths take both activations in the forward's layouts.
-  const auto& source_layout = s.lowered() ? s.forward_descriptor.src_desc() : descriptor.src_desc();
+  const auto& source_layout = s.lowered ? s.forward_descriptor.src_desc() : descriptor.src_desc();
   const auto& destination_grad_layout =
-      s.lowered() ? s.forward_descriptor.dst_desc() : descriptor.diff_dst_desc();
+      s.lowered ? s.forward_descriptor.dst_desc() : descriptor.diff_dst_desc();
   guarded("running the convolution backward (weights)", [&] {
     auto src = reorder_into_transient_if_needed(dnnl_memory_of(source), source_layout,
                                                 TransientRole::source);
@@ -291,14 +285,9 @@ void Convolution::backward_weights(const Memory& source, const Memory& destinati
     diff_dst =
         reorder_if_needed(diff_dst, destination_grad_layout, s.backward_weights_destination_grad);
     auto* bias_grad_values = s.config.bias ? static_cast<float*>(bias_grad.data()) : nullptr;
-    if (s.whole_map) {
-      s.whole_map->backward_weights(src, diff_dst, static_cast<float*>(weights_grad.data()),
-                                    bias_grad_values);
-      return;
-    }
-    if (s.im2col) {
-      s.im2col->backward_weights(src, diff_dst, static_cast<float*>(weights_grad.data()),
-                                 bias_grad_values);
+    if (s.lowered) {
+      s.lowered->backward_weights(src, diff_dst, static_cast<float*>(weights_grad.data()),
+                                  bias_grad_values);
       return;
     }
     auto plain_grad = plain_view(s.plain_weights, weights_grad);

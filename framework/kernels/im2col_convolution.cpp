@@ -27,17 +27,18 @@ bool Im2colConvolution::preferred(const ConvolutionConfig& config, const std::st
          output[2] * output[3] <= kMaxOutputPositions && filter_size >= kMinFilterSize;
 }
 
-std::optional<Im2colConvolution> Im2colConvolution::create(const ConvolutionConfig& config) {
+std::unique_ptr<Im2colConvolution> Im2colConvolution::create(const ConvolutionConfig& config) {
   const auto& c = config;
-  if (c.groups != 1 || c.compute_type != DataType::f32) return std::nullopt;
+  if (c.groups != 1 || c.compute_type != DataType::f32) return nullptr;
   const Shape output = c.output_shape();
   const int64_t batch = c.input[0], channels = c.input[1];
   const int64_t rows = batch * output[2] * output[3];
   const int64_t filter_size = channels * c.kernel_h * c.kernel_w;
   if (static_cast<size_t>(rows * filter_size) * sizeof(float) > kMaxColumnBytes) {
-    return std::nullopt;
+    return nullptr;
   }
-  Im2colConvolution lowered;
+  std::unique_ptr<Im2colConvolution> created(new Im2colConvolution);
+  auto& lowered = *created;
   lowered.config_ = c;
   lowered.rows_ = rows;
   lowered.filter_size_ = filter_size;
@@ -76,8 +77,8 @@ std::optional<Im2colConvolution> Im2colConvolution::create(const ConvolutionConf
         lowered.weights_matrix_ = memory(weights, engine());
         return true;
       });
-  if (!built) return std::nullopt;
-  return lowered;
+  if (!built) return nullptr;
+  return created;
 }
 
 std::string Im2colConvolution::implementation() const { return implementation_; }

@@ -4,10 +4,11 @@
 // below the machine's matmul peak. Private to framework/kernels/.
 
 #include <dnnl.hpp>
-#include <optional>
+#include <memory>
 #include <string>
 
 #include "framework/kernels/convolution.hpp"
+#include "framework/kernels/lowered_convolution.hpp"
 
 namespace convoy::kernels {
 
@@ -29,7 +30,7 @@ namespace convoy::kernels {
 // 4. Weights come as plain OIHW and are reordered to HWIO, the (C*KH*KW, O) matrix; the
 //    gradient goes the other way. Loops and matmuls run in a fixed order: bit-identical from
 //    run to run and rank to rank.
-class Im2colConvolution {
+class Im2colConvolution : public LoweredConvolution {
  public:
   // Whether `config` is a shape this path runs faster than the convolution primitive whose
   // forward implementation oneDNN named `primitive` (see Im2colMatmul::automatic).
@@ -37,19 +38,16 @@ class Im2colConvolution {
 
   // An Im2colConvolution for `config`, or nothing where the shape is not supported (groups,
   // bf16) or its column matrix would exceed 512 MB.
-  static std::optional<Im2colConvolution> create(const ConvolutionConfig& config);
+  static std::unique_ptr<Im2colConvolution> create(const ConvolutionConfig& config);
 
-  std::string implementation() const;  // e.g. "im2col matmul (gemm:jit)"
-
-  // Activations in any layout of their dims. weights: plain (O, C, KH, KW); bias: plain (O)
-  // or null. With fuse_relu, ReLU is applied to the output.
+  std::string implementation() const override;  // "im2col matmul (...)"
+  // Activations may come in any layout of their dims.
   void forward(const dnnl::memory& source, const float* weights, const float* bias,
-               const dnnl::memory& destination);
+               const dnnl::memory& destination) override;
   void backward_data(const dnnl::memory& destination_grad, const float* weights,
-                     const dnnl::memory& source_grad);
-  // Overwrites weights_grad (O, C, KH, KW) and bias_grad (O), if not null.
+                     const dnnl::memory& source_grad) override;
   void backward_weights(const dnnl::memory& source, const dnnl::memory& destination_grad,
-                        float* weights_grad, float* bias_grad);
+                        float* weights_grad, float* bias_grad) override;
 
  private:
   Im2colConvolution() = default;

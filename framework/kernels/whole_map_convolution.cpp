@@ -45,11 +45,11 @@ static std::vector<int32_t> stored_order(const memory::desc& layout) {
   return std::vector<int32_t>(moved, moved + per_sample);
 }
 
-std::optional<WholeMapConvolution> WholeMapConvolution::create(const ConvolutionConfig& config,
-                                                               const memory::desc& source,
-                                                               const memory::desc& destination) {
+std::unique_ptr<WholeMapConvolution> WholeMapConvolution::create(const ConvolutionConfig& config,
+                                                                 const memory::desc& source,
+                                                                 const memory::desc& destination) {
   const auto& c = config;
-  if (c.groups != 1 || c.compute_type != DataType::f32) return std::nullopt;
+  if (c.groups != 1 || c.compute_type != DataType::f32) return nullptr;
   const Shape output = c.output_shape();
   const int64_t height = c.input[2], width = c.input[3];
   const int64_t out_height = output[2], out_width = output[3];
@@ -63,22 +63,23 @@ std::optional<WholeMapConvolution> WholeMapConvolution::create(const Convolution
         for (int64_t iw = 0; iw < width; ++iw) {
           const int64_t dh = ih - (oh * c.stride_h - c.padding_h);
           const int64_t dw = iw - (ow * c.stride_w - c.padding_w);
-          if (dh % c.dilation_h != 0 || dw % c.dilation_w != 0) return std::nullopt;
+          if (dh % c.dilation_h != 0 || dw % c.dilation_w != 0) return nullptr;
           const int64_t kh = dh / c.dilation_h, kw = dw / c.dilation_w;
-          if (dh < 0 || dw < 0 || kh >= c.kernel_h || kw >= c.kernel_w) return std::nullopt;
+          if (dh < 0 || dw < 0 || kh >= c.kernel_h || kw >= c.kernel_w) return nullptr;
           tap[(oh * out_width + ow) * input_positions + ih * width + iw] =
               static_cast<int32_t>(kh * c.kernel_w + kw);
         }
   const int64_t channels = c.input[1], taps = c.kernel_h * c.kernel_w;
   const int64_t columns = channels * input_positions, rows = c.out_channels * output_positions;
   // The expanded matrix may not dwarf the weights (it is at most 16/9 of them on VGG's maps).
-  if (rows * columns > 4 * c.out_channels * channels * taps) return std::nullopt;
+  if (rows * columns > 4 * c.out_channels * channels * taps) return nullptr;
 
   const auto source_order = stored_order(source);
   const auto destination_order = stored_order(destination);
-  if (source_order.empty() || destination_order.empty()) return std::nullopt;
+  if (source_order.empty() || destination_order.empty()) return nullptr;
 
-  WholeMapConvolution w;
+  std::unique_ptr<WholeMapConvolution> lowered(new WholeMapConvolution);
+  auto& w = *lowered;
   w.batch_ = c.input[0];
   w.out_channels_ = c.out_channels;
   w.filter_size_ = channels * taps;
@@ -131,8 +132,8 @@ std::optional<WholeMapConvolution> WholeMapConvolution::create(const Convolution
         if (c.bias) w.expanded_bias_ = memory(bias, engine());
         return true;
       });
-  if (!built) return std::nullopt;
-  return w;
+  if (!built) return nullptr;
+  return lowered;
 }
 
 std::string WholeMapConvolution::implementation() const { return implementation_; }

@@ -4,11 +4,12 @@
 // three dense matmuls. Private to framework/kernels/.
 
 #include <dnnl.hpp>
-#include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "framework/kernels/convolution.hpp"
+#include "framework/kernels/lowered_convolution.hpp"
 
 namespace convoy::kernels {
 
@@ -26,26 +27,22 @@ namespace convoy::kernels {
 //    sample (learnt by reordering an index tensor), so no activation is reordered.
 // 4. Every loop and matmul runs in a fixed order, so results are bit-identical from run to run
 //    and rank to rank.
-class WholeMapConvolution {
+class WholeMapConvolution : public LoweredConvolution {
  public:
   // A WholeMapConvolution for `config` with activations in `source` and `destination` layouts,
   // or nothing where the shape does not qualify (a window that misses some input position,
   // groups, bf16) or a layout does not store each sample contiguously.
-  static std::optional<WholeMapConvolution> create(const ConvolutionConfig& config,
-                                                   const dnnl::memory::desc& source,
-                                                   const dnnl::memory::desc& destination);
+  static std::unique_ptr<WholeMapConvolution> create(const ConvolutionConfig& config,
+                                                     const dnnl::memory::desc& source,
+                                                     const dnnl::memory::desc& destination);
 
-  // e.g. "whole-map matmul (gemm:jit)"
-  std::string implementation() const;
-
-  // weights: plain (O, C, KH, KW); bias: plain (O) or null. With fuse_relu, ReLU is applied.
+  std::string implementation() const override;  // "whole-map matmul (...)"
   void forward(const dnnl::memory& source, const float* weights, const float* bias,
-               const dnnl::memory& destination);
+               const dnnl::memory& destination) override;
   void backward_data(const dnnl::memory& destination_grad, const float* weights,
-                     const dnnl::memory& source_grad);
-  // Overwrites weights_grad (O, C, KH, KW) and bias_grad (O), if not null.
+                     const dnnl::memory& source_grad) override;
   void backward_weights(const dnnl::memory& source, const dnnl::memory& destination_grad,
-                        float* weights_grad, float* bias_grad);
+                        float* weights_grad, float* bias_grad) override;
 
  private:
   WholeMapConvolution() = default;

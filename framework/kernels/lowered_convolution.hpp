@@ -1,0 +1,30 @@
+#pragma once
+// LoweredConvolution: a convolution computed with oneDNN matmuls instead of its convolution
+// primitives, for shapes where that is faster (WholeMapConvolution, Im2colConvolution).
+// Private to framework/kernels/.
+
+#include <dnnl.hpp>
+#include <string>
+
+namespace convoy::kernels {
+
+// The activations arrive and leave in the layouts the convolution primitives chose for the
+// neighbours, so a layer on a lowered path looks like any other from outside the kernel.
+class LoweredConvolution {
+ public:
+  virtual ~LoweredConvolution() = default;
+
+  // e.g. "whole-map matmul (gemm:jit)"
+  virtual std::string implementation() const = 0;
+
+  // weights: plain (O, C, KH, KW); bias: plain (O) or null. With fuse_relu, ReLU is applied.
+  virtual void forward(const dnnl::memory& source, const float* weights, const float* bias,
+                       const dnnl::memory& destination) = 0;
+  virtual void backward_data(const dnnl::memory& destination_grad, const float* weights,
+                             const dnnl::memory& source_grad) = 0;
+  // Overwrites weights_grad (O, C, KH, KW) and bias_grad (O), if not null.
+  virtual void backward_weights(const dnnl::memory& source, const dnnl::memory& destination_grad,
+                                float* weights_grad, float* bias_grad) = 0;
+};
+
+}  // namespace convoy::kernels
