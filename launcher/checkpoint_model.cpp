@@ -11,6 +11,28 @@ namespace convoy::launcher {
 
 namespace po = boost::program_options;
 
+void add_weights_option(po::options_description& options, std::string& weights) {
+  options.add_options()(
+      "weights", po::value(&weights)->default_value("model"),
+      "model, or ema: the moving average a --model-ema run saved beside the weights");
+}
+
+Checkpoint read_checkpoint_weights(const std::string& path, const std::string& weights) {
+  if (weights != "model" && weights != "ema") {
+    throw UsageError("--weights must be model or ema, got '" + weights + "'");
+  }
+  Checkpoint checkpoint = CheckpointReader::read(path);
+  if (weights == "ema") {
+    if (checkpoint.model_ema.empty()) {
+      throw ConfigError("checkpoint " + path +
+                        " holds no model EMA (/model_ema): it was trained without --model-ema");
+    }
+    checkpoint.model = std::move(checkpoint.model_ema);
+    checkpoint.model_ema.clear();
+  }
+  return checkpoint;
+}
+
 RunConfig configuration_of(const Checkpoint& checkpoint,
                            const std::vector<std::string>& overrides) {
   RunConfig config;

@@ -6,7 +6,6 @@
 #include <fstream>
 #include <iostream>
 
-#include "checkpoints/checkpoint_reader.hpp"
 #include "framework/distributed/communicator.hpp"
 #include "framework/kernels/context.hpp"
 #include "framework/visual/colormap.hpp"
@@ -50,11 +49,10 @@ int run_eval(const std::vector<std::string>& arguments) {
                                                                "print the report as JSON")(
       "json-file", po::value(&json_path), "also write the JSON report to this file")(
       "eval-batch", po::value(&batch)->default_value(batch), "images per forward pass")(
-      "weights", po::value(&weights)->default_value(weights),
-      "model, or ema: the moving average a --model-ema run saved beside them")(
       "confusion-png", po::value(&confusion_path),
       "also write the confusion matrix as a PNG heat map (rows: true class, divided by its "
       "count)");
+  add_weights_option(options, weights);
   add_run_options(options, parsed);
   if (!parse_command_line(arguments, options,
                           "usage: convoy eval --checkpoint PATH [--data-dir DIR] [--json]",
@@ -63,17 +61,7 @@ int run_eval(const std::vector<std::string>& arguments) {
   }
   if (checkpoint_path.empty()) throw UsageError("--checkpoint is required (see --help)");
   Communicator communicator;
-  if (weights != "model" && weights != "ema") {
-    throw UsageError("--weights must be model or ema, got '" + weights + "'");
-  }
-  Checkpoint checkpoint = CheckpointReader::read(checkpoint_path);
-  if (weights == "ema") {
-    if (checkpoint.model_ema.empty()) {
-      throw ConfigError("checkpoint " + checkpoint_path + " holds no model EMA (/model_ema): " +
-                        "it was trained without --model-ema");
-    }
-    checkpoint.model = std::move(checkpoint.model_ema);
-  }
+  const Checkpoint checkpoint = read_checkpoint_weights(checkpoint_path, weights);
   // Options given on this command line (data-dir, threads, test-samples) override the stored.
   RunConfig config = configuration_of(checkpoint, arguments);
   kernels::set_thread_count(config.threads > 0 ? config.threads

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "checkpoints/checkpoint_reader.hpp"
 #include "framework/visual/filter_bank.hpp"
+#include "launcher/checkpoint_model.hpp"
 #include "launcher/command.hpp"
 #include "launcher/run_config.hpp"
 #include "launcher/usage_error.hpp"
@@ -43,7 +43,7 @@ static const NamedArray& find_convolution(const Checkpoint& checkpoint, const st
 }
 
 int run_filters(const std::vector<std::string>& arguments) {
-  std::string checkpoint_path, layer, output;
+  std::string checkpoint_path, layer, output, weights;
   int scale = 8, columns = 0;
   po::options_description options("Filters");
   options.add_options()("checkpoint", po::value(&checkpoint_path),
@@ -55,6 +55,7 @@ int run_filters(const std::vector<std::string>& arguments) {
       "columns", po::value(&columns)->default_value(0),
       "tiles per row (default: a square grid; with other than 1 or 3 input channels, one "
       "filter per row)");
+  add_weights_option(options, weights);
   if (!parse_command_line(arguments, options,
                           "usage: convoy filters --checkpoint PATH [--layer NAME] "
                           "[--output FILE.png]",
@@ -63,7 +64,7 @@ int run_filters(const std::vector<std::string>& arguments) {
   }
   if (checkpoint_path.empty()) throw UsageError("--checkpoint is required (see --help)");
   if (scale < 1) throw UsageError("--scale must be at least 1");
-  const Checkpoint checkpoint = CheckpointReader::read(checkpoint_path);
+  const Checkpoint checkpoint = read_checkpoint_weights(checkpoint_path, weights);
   const NamedArray& weight = find_convolution(checkpoint, layer, checkpoint_path);
   const std::string name = layer_of(weight);
   const Shape& oihw = weight.shape;
@@ -82,9 +83,10 @@ int run_filters(const std::vector<std::string>& arguments) {
   const visual::RasterImage grid = visual::make_grid(tiles, layout);
   visual::write_png(grid, output);
 
-  std::printf("%s: %lld filters of %lldx%lldx%lld (%s)\n", name.c_str(),
-              static_cast<long long>(oihw[0]), static_cast<long long>(oihw[1]),
-              static_cast<long long>(oihw[2]), static_cast<long long>(oihw[3]),
+  std::printf("%s%s: %lld filters of %lldx%lldx%lld (%s)\n", name.c_str(),
+              weights == "ema" ? " (model EMA)" : "", static_cast<long long>(oihw[0]),
+              static_cast<long long>(oihw[1]), static_cast<long long>(oihw[2]),
+              static_cast<long long>(oihw[3]),
               oihw[1] == 3   ? "RGB tiles"
               : oihw[1] == 1 ? "gray tiles"
                              : "one row per filter");

@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <random>
 
-#include "checkpoints/checkpoint_reader.hpp"
 #include "datasets/batch_loader.hpp"
 #include "framework/distributed/communicator.hpp"
 #include "framework/kernels/context.hpp"
@@ -25,7 +24,7 @@ namespace po = boost::program_options;
 
 int run_receptive_field(const std::vector<std::string>& arguments) {
   RunConfig parsed;
-  std::string checkpoint_path, layer, output;
+  std::string checkpoint_path, layer, output, weights;
   int64_t images = 16;
   int scale = 0;
   double fraction = 0.95;
@@ -42,6 +41,7 @@ int run_receptive_field(const std::vector<std::string>& arguments) {
       "output", po::value(&output), "PNG to write (default: receptive-field-LAYER.png)")(
       "scale", po::value(&scale)->default_value(0),
       "pixels per input pixel (default: about 256 px across)");
+  add_weights_option(options, weights);
   add_run_options(options, parsed);
   if (!parse_command_line(arguments, options,
                           "usage: convoy receptive-field --checkpoint PATH --layer NAME "
@@ -59,7 +59,7 @@ int run_receptive_field(const std::vector<std::string>& arguments) {
     throw UsageError(
         "convoy receptive-field runs on one rank (it writes one picture); start it without mpirun");
   }
-  const Checkpoint checkpoint = CheckpointReader::read(checkpoint_path);
+  const Checkpoint checkpoint = read_checkpoint_weights(checkpoint_path, weights);
   const RunConfig config = configuration_of(checkpoint, arguments);
   kernels::set_thread_count(config.threads > 0 ? config.threads
                                                : communicator.recommended_threads());

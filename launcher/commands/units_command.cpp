@@ -13,7 +13,6 @@
 #include <cstdio>
 #include <sstream>
 
-#include "checkpoints/checkpoint_reader.hpp"
 #include "datasets/batch_loader.hpp"
 #include "framework/distributed/communicator.hpp"
 #include "framework/kernels/context.hpp"
@@ -46,7 +45,7 @@ static std::vector<int64_t> parse_channels(const std::string& text) {
 
 int run_units(const std::vector<std::string>& arguments) {
   RunConfig parsed;
-  std::string checkpoint_path, layer, channels_text, output;
+  std::string checkpoint_path, layer, channels_text, output, weights;
   int top = 8, scale = 0;
   int64_t samples = 1000, batch = 256;
   po::options_description options("Units");
@@ -63,6 +62,7 @@ int run_units(const std::vector<std::string>& arguments) {
       "scale", po::value(&scale)->default_value(0),
       "pixels per input pixel (default: enough for crops about 48 px wide)")(
       "eval-batch", po::value(&batch)->default_value(batch), "images per forward pass");
+  add_weights_option(options, weights);
   add_run_options(options, parsed);
   if (!parse_command_line(arguments, options,
                           "usage: convoy units --checkpoint PATH --layer NAME [--channels 0,1,2] "
@@ -80,7 +80,7 @@ int run_units(const std::vector<std::string>& arguments) {
     throw UsageError(
         "convoy units runs on one rank (it writes one picture); start it without mpirun");
   }
-  const Checkpoint checkpoint = CheckpointReader::read(checkpoint_path);
+  const Checkpoint checkpoint = read_checkpoint_weights(checkpoint_path, weights);
   const RunConfig config = configuration_of(checkpoint, arguments);
   kernels::set_thread_count(config.threads > 0 ? config.threads
                                                : communicator.recommended_threads());

@@ -4,6 +4,7 @@
 // conv1 filter 0 sums the red channel over its 3x3 window, on an image folder of six dark
 // 12x12 RGB images, two of which carry a red 3x3 patch.
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -40,7 +41,9 @@ inline data::Image patched_image(uint64_t seed, int centre_y, int centre_x, int 
   return image;
 }
 
-inline PictureFixture make_picture_fixture(const std::string& name) {
+// With `with_model_ema`, the checkpoint also holds a model EMA: the same weights but conv1's
+// filters in reverse order, so the red-summing filter is its channel 15.
+inline PictureFixture make_picture_fixture(const std::string& name, bool with_model_ema = false) {
   PictureFixture fixture;
   fixture.directory = fresh_directory(name);
   const std::filesystem::path root = fixture.directory + "/data/val";
@@ -72,7 +75,23 @@ inline PictureFixture make_picture_fixture(const std::string& name) {
   const std::string configuration =
       "architecture = resnet20\nvariant = cifar\ndataset = image-folder\ndata-dir = " +
       fixture.directory + "/data\n";
-  write_model_checkpoint(*net, configuration, fixture.checkpoint);
+  if (!with_model_ema) {
+    write_model_checkpoint(*net, configuration, fixture.checkpoint);
+    return fixture;
+  }
+  auto average = build_model(config);
+  auto values = net->parameter_values();
+  std::copy(values.begin(), values.end(), average->parameter_values().begin());
+  for (const auto& [parameter_name, parameter] : average->parameters()) {
+    if (parameter_name != "conv1.weight") continue;
+    std::vector<float> reversed;
+    for (int filter = 15; filter >= 0; --filter) {
+      const auto first = fixture.conv1_weight.begin() + filter * 27;
+      reversed.insert(reversed.end(), first, first + 27);
+    }
+    parameter->value.copy_from_plain(reversed);
+  }
+  write_model_checkpoint(*net, configuration, fixture.checkpoint, average.get());
   return fixture;
 }
 

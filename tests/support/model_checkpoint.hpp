@@ -10,8 +10,9 @@ namespace convoy::testing {
 
 // Writes `net`'s parameters and buffers to `path` as a checkpoint whose stored configuration
 // is `configuration` ("key = value" lines as in a recipe, e.g. "architecture = resnet20"), so
-// the commands rebuild the same architecture and load exactly these values.
+// the commands rebuild the same architecture and load exactly these values. With `model_ema`,
+// its parameters and buffers are stored as the model EMA (/model_ema).
 void write_model_checkpoint(const Net& net, const std::string& configuration,
-                            const std::string& path);
+                            const std::string& path, const Net* model_ema = nullptr);
 
 }  // namespace convoy::testing
