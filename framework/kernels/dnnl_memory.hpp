@@ -33,13 +33,14 @@ dnnl::memory reorder_if_needed(dnnl::memory memory, const dnnl::memory::desc& wa
 // Activation-sized conversions that live only during one kernel call (a convolution's input
 // or output gradient in the primitive's layout or in bf16) go to one buffer per role shared by
 // every kernel of the process, not one per layer: N layers then hold one copy, not N.
-// Im2colConvolution also keeps its column matrix and its NHWC copies of activations there.
+// Im2colConvolution also keeps its column matrix there, and its NHWC copies of the input side
+// (x, or dx) and the output side (y, or dy).
 enum class TransientRole {
   source,
   destination_grad,
   im2col_columns,
-  im2col_activation,
-  im2col_gradient,
+  im2col_input_rows,
+  im2col_output_rows,
 };
 // The shared buffer of `role`, at least `bytes` long and 64-byte aligned; valid until the next
 // call with the same role.

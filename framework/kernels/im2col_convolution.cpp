@@ -171,10 +171,10 @@ float* Im2colConvolution::columns() const {
 void Im2colConvolution::forward(const memory& source, const float* weights, const float* bias,
                                 const memory& destination) {
   load_weights(weights);
-  const auto input = as_rows(source, source_rows_, TransientRole::im2col_activation);
+  const auto input = as_rows(source, source_rows_, TransientRole::im2col_input_rows);
   float* unrolled = columns();
   unroll(static_cast<const float*>(input.get_data_handle()), unrolled);
-  auto result = rows_for(destination, destination_rows_, TransientRole::im2col_gradient);
+  auto result = rows_for(destination, destination_rows_, TransientRole::im2col_output_rows);
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, view(columns_, unrolled)},
                                        {DNNL_ARG_WEIGHTS, weights_matrix_},
                                        {DNNL_ARG_DST, view(results_, result.get_data_handle())}};
@@ -187,24 +187,24 @@ void Im2colConvolution::backward_data(const memory& destination_grad, const floa
                                       const memory& source_grad) {
   load_weights(weights);
   const auto gradient =
-      as_rows(destination_grad, destination_rows_, TransientRole::im2col_gradient);
+      as_rows(destination_grad, destination_rows_, TransientRole::im2col_output_rows);
   float* unrolled = columns();
   execute(backward_data_,
           {{DNNL_ARG_SRC, view(results_, gradient.get_data_handle())},
            {DNNL_ARG_WEIGHTS, view(weights_transposed_, weights_matrix_.get_data_handle())},
            {DNNL_ARG_DST, view(columns_, unrolled)}});
-  auto result = rows_for(source_grad, source_rows_, TransientRole::im2col_activation);
+  auto result = rows_for(source_grad, source_rows_, TransientRole::im2col_input_rows);
   sum_back(unrolled, static_cast<float*>(result.get_data_handle()));
   deliver(result, source_grad);
 }
 
 void Im2colConvolution::backward_weights(const memory& source, const memory& destination_grad,
                                          float* weights_grad, float* bias_grad) {
-  const auto input = as_rows(source, source_rows_, TransientRole::im2col_activation);
+  const auto input = as_rows(source, source_rows_, TransientRole::im2col_input_rows);
   float* unrolled = columns();
   unroll(static_cast<const float*>(input.get_data_handle()), unrolled);
   const auto gradient =
-      as_rows(destination_grad, destination_rows_, TransientRole::im2col_gradient);
+      as_rows(destination_grad, destination_rows_, TransientRole::im2col_output_rows);
   const auto* gradient_rows = static_cast<const float*>(gradient.get_data_handle());
   execute(backward_weights_, {{DNNL_ARG_SRC, view(columns_transposed_, unrolled)},
                               {DNNL_ARG_WEIGHTS, view(results_, gradient_rows)},

@@ -168,7 +168,7 @@ void* transient_buffer(TransientRole role, size_t bytes) {
     std::unique_ptr<void, AlignedFree> data;
     size_t bytes = 0;
   };
-  static Buffer buffers[static_cast<int>(TransientRole::im2col_gradient) + 1];
+  static Buffer buffers[static_cast<int>(TransientRole::im2col_output_rows) + 1];
   Buffer& buffer = buffers[static_cast<int>(role)];
   if (buffer.bytes < bytes) {
     const size_t rounded = (bytes + 63) / 64 * 64;  // aligned_alloc wants a multiple
