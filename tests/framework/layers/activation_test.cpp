@@ -2,6 +2,7 @@
 
 #include "framework/common/error.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,6 +12,9 @@
 
 namespace convoy {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
 
 using testing::expect_gradients_match;
 using testing::expect_near;
@@ -112,12 +116,11 @@ TEST(ActivationTest, DescribesItselfLikePyTorch) {
 }
 
 TEST(ActivationTest, RejectsAClipWithBoundsReversed) {
-  try {
-    Activation layer({ActivationKind::clip, 6.0f, 0.0f});
-    FAIL() << "expected a ShapeError";
-  } catch (const ShapeError& error) {
-    EXPECT_NE(std::string(error.what()).find("alpha (lower bound) <= beta"), std::string::npos);
-  }
+  EXPECT_THAT(
+      [&] {
+        Activation layer({ActivationKind::clip, 6.0f, 0.0f});
+      },
+      ThrowsMessage<ShapeError>(HasSubstr("alpha (lower bound) <= beta")));
 }
 
 }  // namespace

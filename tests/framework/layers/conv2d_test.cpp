@@ -9,6 +9,7 @@
 namespace convoy {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
 
@@ -175,18 +176,9 @@ TEST(Conv2dTest, AcceptsAnyInputSizeAndDerivesOutputSize) {
 }
 
 TEST(Conv2dTest, RejectsBadOptionsWithAMessageNamingTheLayer) {
-  EXPECT_THROW(
-      {
-        try {
-          Conv2d conv(make(3, 4, 3, 1, -1));
-        } catch (const ShapeError& error) {
-          EXPECT_NE(std::string(error.what()).find("padding must not be negative"),
-                    std::string::npos);
-          EXPECT_NE(std::string(error.what()).find("Conv2d(3, 4"), std::string::npos);
-          throw;
-        }
-      },
-      ShapeError);
+  EXPECT_THAT([&] { Conv2d conv(make(3, 4, 3, 1, -1)); },
+              ThrowsMessage<ShapeError>(
+                  AllOf(HasSubstr("padding must not be negative"), HasSubstr("Conv2d(3, 4"))));
   EXPECT_THROW(Conv2d(make(6, 4, 3, 1, 1, 1, 4)), ShapeError);
 }
 

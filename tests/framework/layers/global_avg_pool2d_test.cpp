@@ -1,5 +1,6 @@
 #include "framework/layers/global_avg_pool2d.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "framework/common/error.hpp"
@@ -9,6 +10,9 @@
 
 namespace convoy {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
 
 using testing::expect_gradients_match;
 using testing::expect_near;
@@ -76,16 +80,12 @@ TEST(GlobalAvgPool2dTest, NetSummaryCountsTheWholeMapInTheReceptiveField) {
 
 TEST(GlobalAvgPool2dTest, RejectsAnInputThatIsNotAnImageBatch) {
   GlobalAvgPool2d pool;
-  try {
-    pool.forward({random_tensor({2, 8}, 1)}, Mode::train);
-    FAIL() << "expected a ShapeError";
-  } catch (const ShapeError& error) {
-    EXPECT_NE(std::string(error.what())
-                  .find("GlobalAvgPool2d(): expects an (N, C, H, W) input, "
-                        "got (2, 8)"),
-              std::string::npos)
-        << error.what();
-  }
+  EXPECT_THAT(
+      [&] {
+        pool.forward({random_tensor({2, 8}, 1)}, Mode::train);
+      },
+      ThrowsMessage<ShapeError>(HasSubstr("GlobalAvgPool2d(): expects an (N, C, H, W) input, "
+                                          "got (2, 8)")));
 }
 
 }  // namespace

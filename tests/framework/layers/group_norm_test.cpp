@@ -12,6 +12,7 @@
 namespace convoy {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
 
@@ -108,15 +109,9 @@ TEST(GroupNormTest, GradientsMatchFiniteDifferencesOnABlockedLayoutFromConv2d) {
 }
 
 TEST(GroupNormTest, RejectsChannelsNotDivisibleByGroupsNamingBoth) {
-  try {
-    make(4, 6);
-    FAIL() << "expected a ShapeError";
-  } catch (const ShapeError& error) {
-    const std::string message = error.what();
-    EXPECT_NE(message.find("channels=6 is not divisible by groups=4"), std::string::npos)
-        << message;
-    EXPECT_NE(message.find("GroupNorm(4, 6"), std::string::npos) << message;
-  }
+  EXPECT_THAT([&] { make(4, 6); },
+              ThrowsMessage<ShapeError>(AllOf(HasSubstr("channels=6 is not divisible by groups=4"),
+                                              HasSubstr("GroupNorm(4, 6"))));
 }
 
 TEST(GroupNormTest, RejectsAnInputWithTheWrongChannelCount) {

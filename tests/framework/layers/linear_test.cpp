@@ -2,6 +2,7 @@
 
 #include "framework/common/error.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "framework/layers/flatten.hpp"
@@ -9,6 +10,9 @@
 
 namespace convoy {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
 
 using testing::expect_gradients_match;
 using testing::expect_near;
@@ -42,16 +46,12 @@ TEST(LinearTest, GradientsMatchFiniteDifferences) {
 
 TEST(LinearTest, RejectsAFourDimensionalInputAndSuggestsFlatten) {
   Linear linear({12, 2, true});
-  try {
-    linear.forward({random_tensor({1, 3, 2, 2}, 1)}, Mode::train);
-    FAIL() << "expected a ShapeError";
-  } catch (const ShapeError& error) {
-    EXPECT_NE(
-        std::string(error.what())
-            .find("Linear(12, 2): expects input (N, 12), got (1, 3, 2, 2) (add a Flatten first)"),
-        std::string::npos)
-        << error.what();
-  }
+  EXPECT_THAT(
+      [&] {
+        linear.forward({random_tensor({1, 3, 2, 2}, 1)}, Mode::train);
+      },
+      ThrowsMessage<ShapeError>(HasSubstr(
+          "Linear(12, 2): expects input (N, 12), got (1, 3, 2, 2) (add a Flatten first)")));
 }
 
 TEST(FlattenTest, FlattensInPyTorchOrderAndRestoresTheShapeInBackward) {

@@ -12,6 +12,7 @@
 namespace convoy {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
 
@@ -113,16 +114,12 @@ TEST(LocalResponseNormTest, WorksOnTheBlockedLayoutOfAConvolutionOutput) {
 }
 
 TEST(LocalResponseNormTest, RejectsEvenSizesAndBadConstantsWithMessagesNamingTheLayer) {
-  try {
-    LocalResponseNorm norm({4, 1e-4f, 0.75f, 1.0f});
-    FAIL() << "expected a ShapeError";
-  } catch (const ShapeError& error) {
-    EXPECT_NE(std::string(error.what()).find("LocalResponseNorm(size=4"), std::string::npos)
-        << error.what();
-    EXPECT_NE(std::string(error.what()).find("size must be a positive odd number"),
-              std::string::npos)
-        << error.what();
-  }
+  EXPECT_THAT(
+      [&] {
+        LocalResponseNorm norm({4, 1e-4f, 0.75f, 1.0f});
+      },
+      ThrowsMessage<ShapeError>(AllOf(HasSubstr("LocalResponseNorm(size=4"),
+                                      HasSubstr("size must be a positive odd number"))));
   EXPECT_THROW(LocalResponseNorm({0, 1e-4f, 0.75f, 1.0f}), ShapeError);
   EXPECT_THROW(LocalResponseNorm({5, 1e-4f, 0.75f, 0.0f}), ShapeError);
   LocalResponseNorm norm({5, 1e-4f, 0.75f, 2.0f});

@@ -1,5 +1,6 @@
 #include "framework/models/model_builder.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,6 +12,9 @@
 
 namespace convoy {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
 
 // Expected counts come from PyTorch (scripts/bench/pytorch_models.py, which matches
 // torchvision's state_dict names and shapes): parameters, and state_dict entries
@@ -217,15 +221,9 @@ TEST(ModelBuilderTest, Im2colMatmulsComputeTheSameFunctionAsTheConvolutionPrimit
 TEST(ModelBuilderTest, RejectsUnknownArchitecturesListingTheKnownOnes) {
   ModelConfig config;
   config.architecture = "alexnet9";
-  try {
-    build_model(config);
-    FAIL() << "expected a ConfigError";
-  } catch (const ConfigError& error) {
-    EXPECT_NE(
-        std::string(error.what()).find("unknown architecture 'alexnet9'; available: resnet18"),
-        std::string::npos)
-        << error.what();
-  }
+  EXPECT_THAT([&] { build_model(config); },
+              ThrowsMessage<ConfigError>(
+                  HasSubstr("unknown architecture 'alexnet9'; available: resnet18")));
 }
 
 }  // namespace

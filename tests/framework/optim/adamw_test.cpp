@@ -1,5 +1,6 @@
 #include "framework/optim/adamw.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "framework/common/error.hpp"
@@ -8,6 +9,9 @@
 
 namespace convoy {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
 
 using testing::expect_near;
 using testing::ParameterList;
@@ -85,13 +89,8 @@ TEST(AdamWTest, MatchesTorchOverThreeStepsWithExemptBias) {
 TEST(AdamWTest, RejectsBetaOutsideTheUnitIntervalNamingTheField) {
   ParameterList parameters;
   parameters.add("weight", {1.0f}, {0.5f});
-  try {
-    AdamW adamw(parameters.named(), {.beta2 = 1.0});
-    FAIL() << "expected ConfigError";
-  } catch (const ConfigError& error) {
-    EXPECT_NE(std::string(error.what()).find("beta2 must be in [0, 1)"), std::string::npos)
-        << error.what();
-  }
+  EXPECT_THAT([&] { AdamW adamw(parameters.named(), {.beta2 = 1.0}); },
+              ThrowsMessage<ConfigError>(HasSubstr("beta2 must be in [0, 1)")));
   EXPECT_THROW(AdamW(parameters.named(), {.eps = 0.0}), ConfigError);
 }
 

@@ -1,5 +1,6 @@
 #include "framework/optim/learning_rate_schedule.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -9,15 +10,14 @@
 namespace convoy {
 namespace {
 
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+
 constexpr double kTolerance = 1e-12;
 
 void expect_config_error(const LearningRateScheduleConfig& config, const std::string& fragment) {
-  try {
-    LearningRateSchedule schedule(config);
-    FAIL() << "expected ConfigError containing: " << fragment;
-  } catch (const ConfigError& error) {
-    EXPECT_NE(std::string(error.what()).find(fragment), std::string::npos) << error.what();
-  }
+  EXPECT_THAT([&] { LearningRateSchedule schedule(config); },
+              ThrowsMessage<ConfigError>(HasSubstr(fragment)));
 }
 
 TEST(LearningRateScheduleTest, ConstantNeverChanges) {

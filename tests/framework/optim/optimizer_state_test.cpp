@@ -1,3 +1,4 @@
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -9,6 +10,9 @@
 
 namespace convoy {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
 
 using testing::ParameterList;
 using testing::set_grad;
@@ -99,12 +103,8 @@ void expect_import_error(const OptimizerConfig& config,
   OptimizerSnapshot snapshot = optimizer->export_state();
   const OptimizerSnapshot original = snapshot;
   corrupt(snapshot);
-  try {
-    optimizer->import_state(snapshot);
-    FAIL() << "expected ConfigError containing: " << fragment;
-  } catch (const ConfigError& error) {
-    EXPECT_NE(std::string(error.what()).find(fragment), std::string::npos) << error.what();
-  }
+  EXPECT_THAT([&] { optimizer->import_state(snapshot); },
+              ThrowsMessage<ConfigError>(HasSubstr(fragment)));
   // A failed import changes nothing.
   const OptimizerSnapshot unchanged = optimizer->export_state();
   EXPECT_EQ(unchanged.scalars, original.scalars);
@@ -157,12 +157,8 @@ TEST(OptimizerStateTest, ImportRejectsAMissingOrFractionalStepCount) {
 
 TEST(OptimizerStateTest, FactoryRejectsAnUnknownName) {
   auto parameters = two_parameters();
-  try {
-    make_optimizer({.name = "lamb"}, parameters.named());
-    FAIL() << "expected ConfigError";
-  } catch (const ConfigError& error) {
-    EXPECT_NE(std::string(error.what()).find("unknown name 'lamb'"), std::string::npos);
-  }
+  EXPECT_THAT([&] { make_optimizer({.name = "lamb"}, parameters.named()); },
+              ThrowsMessage<ConfigError>(HasSubstr("unknown name 'lamb'")));
   EXPECT_EQ(make_optimizer(kAdamW, parameters.named())->kind(), "adamw");
 }
 

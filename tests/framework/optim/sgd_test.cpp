@@ -1,5 +1,6 @@
 #include "framework/optim/sgd.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "framework/common/error.hpp"
@@ -8,6 +9,9 @@
 
 namespace convoy {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
 
 using testing::expect_near;
 using testing::ParameterList;
@@ -130,13 +134,8 @@ TEST(SgdTest, MatchesTorchOverThreeNesterovStepsWithExemptBias) {
 TEST(SgdTest, RejectsNesterovWithoutMomentumNamingTheFields) {
   ParameterList parameters;
   parameters.add("weight", {1.0f}, {0.5f});
-  try {
-    SGD sgd(parameters.named(), {.nesterov = true});
-    FAIL() << "expected ConfigError";
-  } catch (const ConfigError& error) {
-    EXPECT_NE(std::string(error.what()).find("nesterov needs momentum > 0"), std::string::npos)
-        << error.what();
-  }
+  EXPECT_THAT([&] { SGD sgd(parameters.named(), {.nesterov = true}); },
+              ThrowsMessage<ConfigError>(HasSubstr("nesterov needs momentum > 0")));
   EXPECT_THROW(SGD(parameters.named(), {.momentum = -0.5}), ConfigError);
 }
 
@@ -153,13 +152,8 @@ TEST(SgdTest, RejectsAParameterListedTwice) {
   parameters.add("weight", {1.0f}, {0.5f});
   auto named = parameters.named();
   named.push_back(named[0]);
-  try {
-    SGD sgd(named, {});
-    FAIL() << "expected ConfigError";
-  } catch (const ConfigError& error) {
-    EXPECT_NE(std::string(error.what()).find("'weight' is listed twice"), std::string::npos)
-        << error.what();
-  }
+  EXPECT_THAT([&] { SGD sgd(named, {}); },
+              ThrowsMessage<ConfigError>(HasSubstr("'weight' is listed twice")));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "framework/visual/effective_receptive_field.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "framework/common/error.hpp"
@@ -8,6 +9,9 @@
 
 namespace convoy::visual {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
 
 // A linear stack (no ReLU, no bias) of 3x3 all-ones convolutions with "same" padding, plus a
 // last convolution after the measured layer that must not matter.
@@ -93,12 +97,11 @@ TEST(EffectiveReceptiveFieldTest, TheSquareHoldingAShareOfTheMassGrowsWithTheSha
 
 TEST(EffectiveReceptiveFieldTest, AnUnknownLayerNamesTheValidOnes) {
   auto net = all_ones_stack({1});
-  try {
-    effective_receptive_field(*net, "conv9", testing::random_tensor({1, 2, 9, 9}, 1));
-    FAIL() << "expected a ConfigError";
-  } catch (const ConfigError& error) {
-    EXPECT_NE(std::string(error.what()).find("conv0, after"), std::string::npos) << error.what();
-  }
+  EXPECT_THAT(
+      [&] {
+        effective_receptive_field(*net, "conv9", testing::random_tensor({1, 2, 9, 9}, 1));
+      },
+      ThrowsMessage<ConfigError>(HasSubstr("conv0, after")));
 }
 
 }  // namespace

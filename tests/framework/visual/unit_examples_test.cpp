@@ -1,11 +1,15 @@
 #include "framework/visual/unit_examples.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "framework/common/error.hpp"
 
 namespace convoy::visual {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
 
 // (N, C, H, W) = (3, 2, 2, 3) activations, fed as two batches of the stream.
 TEST(TopUnitActivationsTest, KeepsTheKStrongestImagesPerChannelWithTheirArgmax) {
@@ -42,12 +46,11 @@ TEST(TopUnitActivationsTest, KeepsTheKStrongestImagesPerChannelWithTheirArgmax) 
 TEST(TopUnitActivationsTest, AChannelBeyondTheLayerIsAConfigErrorNamingIt) {
   TopUnitActivations best({5}, 1);
   const std::vector<float> values(2 * 2 * 2, 0.0f);
-  try {
-    best.add(values, {1, 2, 2, 2}, std::vector<int64_t>{0});
-    FAIL() << "expected a ConfigError";
-  } catch (const ConfigError& error) {
-    EXPECT_NE(std::string(error.what()).find("channel 5"), std::string::npos) << error.what();
-  }
+  EXPECT_THAT(
+      [&] {
+        best.add(values, {1, 2, 2, 2}, std::vector<int64_t>{0});
+      },
+      ThrowsMessage<ConfigError>(HasSubstr("channel 5")));
 }
 
 TEST(CropWindowTest, CutsTheWindowAroundTheCentreAndZeroPadsOutsideTheImage) {
