@@ -30,6 +30,12 @@ TEST(BenchCommandTest, OneProcessReportsSpeedMemoryAndEveryLayer) {
   EXPECT_EQ(report["ranks"], 1);
   EXPECT_EQ(report["batch"], 8);
   EXPECT_GT(report["images_per_second"].get<double>(), 0);
+  // 2 timed steps: the median is their mean, the fastest the smaller; both give ms per step.
+  const double fastest = report["ms_per_step_min"].get<double>();
+  EXPECT_GT(fastest, 0);
+  EXPECT_LE(fastest, report["ms_per_step_median"].get<double>());
+  EXPECT_NEAR(report["images_per_second"].get<double>(),
+              8 / (report["ms_per_step_median"].get<double>() / 1e3), 1e-6);
   EXPECT_GT(report["peak_rss_mb"].get<double>(), 0);
   EXPECT_EQ(report["buckets"], 0);
   // resnet20: stem 3 + 9 blocks x 7 (conv, bn, relu, conv, bn, add, relu) + 2 downsamples x 2
