@@ -191,11 +191,6 @@ Layout Convolution::source_layout() const {
   return to_layout(impl_->backward_data_descriptor.diff_src_desc());
 }
 
-// A view of the canonical OIHW buffer with the (g)oihw descriptor the primitives expect.
-static memory plain_view(const memory::desc& desc, const Memory& tensor) {
-  return memory(desc, engine(), tensor.data());
-}
-
 void Convolution::forward(const Memory& source, const Memory& weights, const Memory& bias,
                           const Memory& destination) {
   auto& s = *impl_;
@@ -214,11 +209,11 @@ void Convolution::forward(const Memory& source, const Memory& weights, const Mem
     if (s.lowered) {
       s.lowered->forward(src, static_cast<const float*>(weights.data()), bias_values, dst);
     } else {
-      auto weights_in = reorder_if_needed(plain_view(s.plain_weights, weights),
+      auto weights_in = reorder_if_needed(view_as(s.plain_weights, weights.data()),
                                           descriptor.weights_desc(), s.forward_weights);
       std::unordered_map<int, memory> args{
           {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights_in}, {DNNL_ARG_DST, dst}};
-      if (s.config.bias) args[DNNL_ARG_BIAS] = plain_view(s.plain_bias, bias);
+      if (s.config.bias) args[DNNL_ARG_BIAS] = view_as(s.plain_bias, bias.data());
       execute(s.forward, args);
     }
     if (!direct) execute_reorder(dst, dst_user);
@@ -251,7 +246,7 @@ void Convolution::backward_data(const Memory& destination_grad, const Memory& we
     if (s.lowered) {
       s.lowered->backward_data(diff_dst, static_cast<const float*>(weights.data()), diff_src);
     } else {
-      auto weights_in = reorder_if_needed(plain_view(s.plain_weights, weights),
+      auto weights_in = reorder_if_needed(view_as(s.plain_weights, weights.data()),
                                           descriptor.weights_desc(), s.backward_weights_input);
       execute(s.backward_data, {{DNNL_ARG_DIFF_DST, diff_dst},
                                 {DNNL_ARG_WEIGHTS, weights_in},
@@ -290,7 +285,7 @@ void Convolution::backward_weights(const Memory& source, const Memory& destinati
                                   bias_grad_values);
       return;
     }
-    auto plain_grad = plain_view(s.plain_weights, weights_grad);
+    auto plain_grad = view_as(s.plain_weights, weights_grad.data());
     bool direct = plain_grad.get_desc() == descriptor.diff_weights_desc();
     if (!direct && (!s.weights_grad_scratch ||
                     s.weights_grad_scratch.get_desc() != descriptor.diff_weights_desc())) {
@@ -299,7 +294,7 @@ void Convolution::backward_weights(const Memory& source, const Memory& destinati
     auto diff_weights = direct ? plain_grad : s.weights_grad_scratch;
     std::unordered_map<int, memory> args{
         {DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_DIFF_WEIGHTS, diff_weights}};
-    if (s.config.bias) args[DNNL_ARG_DIFF_BIAS] = plain_view(s.plain_bias, bias_grad);
+    if (s.config.bias) args[DNNL_ARG_DIFF_BIAS] = view_as(s.plain_bias, bias_grad.data());
     execute(s.backward_weights, args);
     if (!direct) execute_reorder(diff_weights, plain_grad);
   });

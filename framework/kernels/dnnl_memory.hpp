@@ -3,6 +3,7 @@
 
 #include <dnnl.hpp>
 
+#include "framework/kernels/dnnl_context.hpp"
 #include "framework/kernels/memory.hpp"
 
 namespace convoy::kernels {
@@ -21,6 +22,15 @@ inline Layout to_layout(const dnnl::memory::desc& desc) {
 }
 inline const dnnl::memory::desc& desc_of(const Layout& layout) { return layout.impl().desc; }
 inline dnnl::memory dnnl_memory_of(const Memory& memory) { return memory.impl().memory; }
+
+// The buffer at `data`, or of `buffer`, seen with `desc` (a matrix view of an activation, the
+// plain view of a parameter); nothing is copied, and the caller keeps the buffer alive.
+inline dnnl::memory view_as(const dnnl::memory::desc& desc, const void* data) {
+  return dnnl::memory(desc, engine(), const_cast<void*>(data));
+}
+inline dnnl::memory view_as(const dnnl::memory::desc& desc, const dnnl::memory& buffer) {
+  return view_as(desc, buffer.get_data_handle());
+}
 
 dnnl::memory::data_type to_dnnl(DataType type);
 dnnl::memory::dims to_dnnl_dims(const Shape& shape);

@@ -137,19 +137,10 @@ void Im2colConvolution::sum_back(const float* columns, float* source_grad) const
   }
 }
 
-static memory view(const memory::desc& desc, const void* data) {
-  return memory(desc, engine(), const_cast<void*>(data));
-}
-
 void Im2colConvolution::load_weights(const float* weights) {
-  auto plain = view(plain_weights_, weights);
-  auto by_tap = view(weights_by_tap_, weights_matrix_.get_data_handle());
+  auto plain = view_as(plain_weights_, weights);
+  auto by_tap = view_as(weights_by_tap_, weights_matrix_);
   execute_reorder(plain, by_tap);
-}
-
-// An activation in NHWC: itself, or a copy in the shared buffer of `role`.
-static memory as_rows(const memory& activation, const memory::desc& rows, TransientRole role) {
-  return reorder_into_transient_if_needed(activation, rows, role);
 }
 
 // Where a result in NHWC goes: `destination` itself when it is NHWC, else the shared buffer.
@@ -171,14 +162,15 @@ float* Im2colConvolution::columns() const {
 void Im2colConvolution::forward(const memory& source, const float* weights, const float* bias,
                                 const memory& destination) {
   load_weights(weights);
-  const auto input = as_rows(source, source_rows_, TransientRole::im2col_input_rows);
+  const auto input =
+      reorder_into_transient_if_needed(source, source_rows_, TransientRole::im2col_input_rows);
   float* unrolled = columns();
   unroll(static_cast<const float*>(input.get_data_handle()), unrolled);
   auto result = rows_for(destination, destination_rows_, TransientRole::im2col_output_rows);
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, view(columns_, unrolled)},
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, view_as(columns_, unrolled)},
                                        {DNNL_ARG_WEIGHTS, weights_matrix_},
-                                       {DNNL_ARG_DST, view(results_, result.get_data_handle())}};
-  if (bias != nullptr) args[DNNL_ARG_BIAS] = view(bias_, bias);
+                                       {DNNL_ARG_DST, view_as(results_, result)}};
+  if (bias != nullptr) args[DNNL_ARG_BIAS] = view_as(bias_, bias);
   execute(forward_, args);
   deliver(result, destination);
 }
@@ -186,13 +178,12 @@ void Im2colConvolution::forward(const memory& source, const float* weights, cons
 void Im2colConvolution::backward_data(const memory& destination_grad, const float* weights,
                                       const memory& source_grad) {
   load_weights(weights);
-  const auto gradient =
-      as_rows(destination_grad, destination_rows_, TransientRole::im2col_output_rows);
+  const auto gradient = reorder_into_transient_if_needed(destination_grad, destination_rows_,
+                                                         TransientRole::im2col_output_rows);
   float* unrolled = columns();
-  execute(backward_data_,
-          {{DNNL_ARG_SRC, view(results_, gradient.get_data_handle())},
-           {DNNL_ARG_WEIGHTS, view(weights_transposed_, weights_matrix_.get_data_handle())},
-           {DNNL_ARG_DST, view(columns_, unrolled)}});
+  execute(backward_data_, {{DNNL_ARG_SRC, view_as(results_, gradient)},
+                           {DNNL_ARG_WEIGHTS, view_as(weights_transposed_, weights_matrix_)},
+                           {DNNL_ARG_DST, view_as(columns_, unrolled)}});
   auto result = rows_for(source_grad, source_rows_, TransientRole::im2col_input_rows);
   sum_back(unrolled, static_cast<float*>(result.get_data_handle()));
   deliver(result, source_grad);
@@ -200,17 +191,18 @@ void Im2colConvolution::backward_data(const memory& destination_grad, const floa
 
 void Im2colConvolution::backward_weights(const memory& source, const memory& destination_grad,
                                          float* weights_grad, float* bias_grad) {
-  const auto input = as_rows(source, source_rows_, TransientRole::im2col_input_rows);
+  const auto input =
+      reorder_into_transient_if_needed(source, source_rows_, TransientRole::im2col_input_rows);
   float* unrolled = columns();
   unroll(static_cast<const float*>(input.get_data_handle()), unrolled);
-  const auto gradient =
-      as_rows(destination_grad, destination_rows_, TransientRole::im2col_output_rows);
+  const auto gradient = reorder_into_transient_if_needed(destination_grad, destination_rows_,
+                                                         TransientRole::im2col_output_rows);
   const auto* gradient_rows = static_cast<const float*>(gradient.get_data_handle());
-  execute(backward_weights_, {{DNNL_ARG_SRC, view(columns_transposed_, unrolled)},
-                              {DNNL_ARG_WEIGHTS, view(results_, gradient_rows)},
+  execute(backward_weights_, {{DNNL_ARG_SRC, view_as(columns_transposed_, unrolled)},
+                              {DNNL_ARG_WEIGHTS, view_as(results_, gradient_rows)},
                               {DNNL_ARG_DST, weights_matrix_}});
-  auto by_tap = view(weights_by_tap_, weights_matrix_.get_data_handle());
-  auto plain = view(plain_weights_, weights_grad);
+  auto by_tap = view_as(weights_by_tap_, weights_matrix_);
+  auto plain = view_as(plain_weights_, weights_grad);
   execute_reorder(by_tap, plain);
   if (bias_grad != nullptr) {
     const int64_t out_channels = config_.out_channels;

@@ -84,22 +84,18 @@ Layout InnerProduct::source_layout() const {
   return to_layout(impl_->backward_data_descriptor.diff_src_desc());
 }
 
-static memory plain_view(const memory::desc& desc, const Memory& tensor) {
-  return memory(desc, engine(), tensor.data());
-}
-
 void InnerProduct::forward(const Memory& source, const Memory& weights, const Memory& bias,
                            const Memory& destination) {
   auto& s = *impl_;
   const auto& d = s.forward_descriptor;
   guarded("running the inner product forward", [&] {
     auto src = reorder_if_needed(dnnl_memory_of(source), d.src_desc(), s.source_scratch);
-    auto w = reorder_if_needed(plain_view(s.plain_weights, weights), d.weights_desc(),
+    auto w = reorder_if_needed(view_as(s.plain_weights, weights.data()), d.weights_desc(),
                                s.weights_scratch);
     auto dst = destination_for(dnnl_memory_of(destination), d.dst_desc(), s.destination_scratch);
     std::unordered_map<int, memory> args{
         {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, dst}};
-    if (s.config.bias) args[DNNL_ARG_BIAS] = plain_view(s.plain_bias, bias);
+    if (s.config.bias) args[DNNL_ARG_BIAS] = view_as(s.plain_bias, bias.data());
     execute(s.forward, args);
     copy_back_if_needed(dst, dnnl_memory_of(destination));
   });
@@ -112,7 +108,7 @@ void InnerProduct::backward_data(const Memory& destination_grad, const Memory& w
   guarded("running the inner product backward (data)", [&] {
     auto diff_dst =
         reorder_if_needed(dnnl_memory_of(destination_grad), d.diff_dst_desc(), s.grad_scratch);
-    auto w = reorder_if_needed(plain_view(s.plain_weights, weights), d.weights_desc(),
+    auto w = reorder_if_needed(view_as(s.plain_weights, weights.data()), d.weights_desc(),
                                s.backward_weights_scratch);
     auto diff_src =
         destination_for(dnnl_memory_of(source_grad), d.diff_src_desc(), s.source_grad_scratch);
@@ -130,11 +126,11 @@ void InnerProduct::backward_weights(const Memory& source, const Memory& destinat
     auto src = reorder_if_needed(dnnl_memory_of(source), d.src_desc(), s.backward_source_scratch);
     auto diff_dst =
         reorder_if_needed(dnnl_memory_of(destination_grad), d.diff_dst_desc(), s.grad_scratch);
-    auto plain_grad = plain_view(s.plain_weights, weights_grad);
+    auto plain_grad = view_as(s.plain_weights, weights_grad.data());
     auto diff_weights = destination_for(plain_grad, d.diff_weights_desc(), s.weights_grad_scratch);
     std::unordered_map<int, memory> args{
         {DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_DIFF_WEIGHTS, diff_weights}};
-    if (s.config.bias) args[DNNL_ARG_DIFF_BIAS] = plain_view(s.plain_bias, bias_grad);
+    if (s.config.bias) args[DNNL_ARG_DIFF_BIAS] = view_as(s.plain_bias, bias_grad.data());
     execute(s.backward_weights, args);
     copy_back_if_needed(diff_weights, plain_grad);
   });

@@ -152,16 +152,12 @@ void WholeMapConvolution::expand_weights(const float* weights) {
   }
 }
 
-static memory view(const memory::desc& desc, const memory& buffer) {
-  return memory(desc, engine(), buffer.get_data_handle());
-}
-
 void WholeMapConvolution::forward(const memory& source, const float* weights, const float* bias,
                                   const memory& destination) {
   expand_weights(weights);
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, view(samples_, source)},
-                                       {DNNL_ARG_WEIGHTS, view(expanded_transposed_, expanded_)},
-                                       {DNNL_ARG_DST, view(results_, destination)}};
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, view_as(samples_, source)},
+                                       {DNNL_ARG_WEIGHTS, view_as(expanded_transposed_, expanded_)},
+                                       {DNNL_ARG_DST, view_as(results_, destination)}};
   if (bias != nullptr) {
     auto* expanded_bias = static_cast<float*>(expanded_bias_.get_data_handle());
     for (int64_t o = 0; o < out_channels_; ++o)
@@ -175,15 +171,15 @@ void WholeMapConvolution::forward(const memory& source, const float* weights, co
 void WholeMapConvolution::backward_data(const memory& destination_grad, const float* weights,
                                         const memory& source_grad) {
   expand_weights(weights);
-  execute(backward_data_, {{DNNL_ARG_SRC, view(results_, destination_grad)},
+  execute(backward_data_, {{DNNL_ARG_SRC, view_as(results_, destination_grad)},
                            {DNNL_ARG_WEIGHTS, expanded_},
-                           {DNNL_ARG_DST, view(samples_, source_grad)}});
+                           {DNNL_ARG_DST, view_as(samples_, source_grad)}});
 }
 
 void WholeMapConvolution::backward_weights(const memory& source, const memory& destination_grad,
                                            float* weights_grad, float* bias_grad) {
-  execute(backward_weights_, {{DNNL_ARG_SRC, view(results_transposed_, destination_grad)},
-                              {DNNL_ARG_WEIGHTS, view(samples_, source)},
+  execute(backward_weights_, {{DNNL_ARG_SRC, view_as(results_transposed_, destination_grad)},
+                              {DNNL_ARG_WEIGHTS, view_as(samples_, source)},
                               {DNNL_ARG_DST, expanded_}});
   // Fold: each tap's gradient is the sum over the (p, q) pairs it joins, in a fixed order.
   const auto* expanded_grad = static_cast<const float*>(expanded_.get_data_handle());
