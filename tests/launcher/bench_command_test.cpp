@@ -26,7 +26,7 @@ const std::string kSmallBench =
 TEST(BenchCommandTest, OneProcessReportsSpeedMemoryAndEveryLayer) {
   auto result = run_convoy(kSmallBench);
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  auto report = last_json_line(result.output);
+  auto report = last_json_line(result.standard_output);
   EXPECT_EQ(report["ranks"], 1);
   EXPECT_EQ(report["batch"], 8);
   EXPECT_GT(report["images_per_second"].get<double>(), 0);
@@ -63,7 +63,7 @@ TEST(BenchCommandTest, NoStepTimeRunsInOneDnnReferenceLoops) {
   for (const bool whole_map : {true, false}) {
     auto result = run_convoy(vgg + " --whole-map-matmul " + (whole_map ? "true" : "false"));
     ASSERT_EQ(result.exit_code, 0) << result.output;
-    auto report = last_json_line(result.output);
+    auto report = last_json_line(result.standard_output);
     ASSERT_TRUE(report.contains("reference_loop_share")) << result.output;
     EXPECT_EQ(report["reference_loop_share"].get<double>(), 0.0)
         << "on ISA " << report["isa"] << ", whole-map matmul " << whole_map;
@@ -85,7 +85,7 @@ TEST(BenchCommandTest, Im2colMatmulOptionChoosesTheConvolutionPath) {
   for (const std::string when : {"always", "never"}) {
     auto result = run_convoy(kSmallBench + " --im2col-matmul " + when);
     ASSERT_EQ(result.exit_code, 0) << result.output;
-    auto report = last_json_line(result.output);
+    auto report = last_json_line(result.standard_output);
     for (const char* layer : {"conv1", "layer1.0.conv1", "layer3.2.conv2"}) {
       const std::string chosen = implementation_of(report, layer);
       EXPECT_EQ(chosen.rfind("im2col matmul", 0) == 0, when == "always") << layer << ": " << chosen;
@@ -102,7 +102,7 @@ TEST(BenchCommandTest, Im2colMatmulOptionChoosesTheConvolutionPath) {
 TEST(BenchCommandTest, TwoRanksShareTheGlobalBatchAndMeasureTheAllreduce) {
   auto result = run_convoy_mpi(2, kSmallBench + " --bucket-mb 0.1");
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  auto report = last_json_line(result.output);
+  auto report = last_json_line(result.standard_output);
   EXPECT_EQ(report["ranks"], 2);
   EXPECT_EQ(report["batch"], 8);               // global
   EXPECT_GT(report["buckets"].get<int>(), 1);  // 1.1 MB of gradients in 0.1 MB buckets
@@ -120,7 +120,7 @@ TEST(BenchCommandTest, TwoRanksWriteOneTraceWithEveryLayerAndEveryBucketInsideIt
   const std::string path = fresh_directory("bench-trace") + "/trace.json";
   auto result = run_convoy_mpi(2, kSmallBench + " --bucket-mb 0.1 --trace " + path);
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  const int buckets = last_json_line(result.output)["buckets"];
+  const int buckets = last_json_line(result.standard_output)["buckets"];
   std::ifstream file(path);
   ASSERT_TRUE(file) << "no trace at " << path << "\n" << result.output;
   const nlohmann::json trace = nlohmann::json::parse(file);
@@ -183,7 +183,7 @@ TEST(AllreduceBenchCommandTest, ReportsEachSizeBesideItsBandwidthBound) {
                      "bench-allreduce --sizes-mb 0.01,0.1 --link-mb 1 --repetitions 2 --json "
                      "--recipe fashion-resnet20");
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  auto report = last_json_line(result.output);
+  auto report = last_json_line(result.standard_output);
   EXPECT_EQ(report["ranks"], 2);
   ASSERT_EQ(report["rows"].size(), 3u);
   EXPECT_EQ(report["rows"][0]["bytes"], 10000);

@@ -18,10 +18,8 @@ TEST(EvalCommandTest, ConfusionPngColoursEachCellByItsRowShare) {
   auto result = run_convoy("eval --checkpoint " + fixture.checkpoint +
                            " --threads 1 --json --confusion-png " + png);
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  // --json prints the report as the last line.
-  std::string output = result.output;
-  while (!output.empty() && output.back() == '\n') output.pop_back();
-  const auto report = nlohmann::json::parse(output.substr(output.rfind('\n') + 1));
+  // --json prints the report, and nothing else, on stdout.
+  const auto report = nlohmann::json::parse(result.standard_output);
   const auto matrix = report["confusion_matrix"];
   const visual::RasterImage picture = visual::read_png(png, 3);
   ASSERT_EQ(picture.width(), 320);  // 2 classes, 160 px per cell

@@ -190,7 +190,7 @@ TEST(TrainCommandTest, TheModelEmaIsEvaluatedCheckpointedAndResumedExactly) {
   auto evaluation = run_convoy("eval --checkpoint " + straight +
                                "/latest --weights ema --test-samples 200 --threads 1 --json");
   ASSERT_EQ(evaluation.exit_code, 0) << evaluation.output;
-  const auto report = nlohmann::json::parse(evaluation.output.substr(evaluation.output.rfind("\n{") + 1));
+  const auto report = nlohmann::json::parse(evaluation.standard_output);
   EXPECT_EQ(report["weights"], "ema");
   EXPECT_EQ(report["top1"], last["ema_accuracy"]);
   EXPECT_NE(report["top1"], last["accuracy"]) << "scored the weights, not the average?";
@@ -421,7 +421,8 @@ TEST(EvalCommandTest, ReportsTheSameCountsOnOneAndFourRanks) {
   auto four = run_convoy_mpi(4, "eval --checkpoint " + dir + "/latest --test-samples 203 --json");
   ASSERT_EQ(one.exit_code, 0) << one.output;
   ASSERT_EQ(four.exit_code, 0) << four.output;
-  auto a = nlohmann::json::parse(one.output), b = nlohmann::json::parse(four.output);
+  auto a = nlohmann::json::parse(one.standard_output),
+       b = nlohmann::json::parse(four.standard_output);
   EXPECT_EQ(a["samples"], 203);
   EXPECT_EQ(a["correct_top1"], b["correct_top1"]);
   EXPECT_EQ(a["correct_top5"], b["correct_top5"]);
@@ -434,7 +435,7 @@ TEST(InspectCommandTest, ListsTorchvisionNamesAndShapesWithoutAModel) {
   ASSERT_EQ(run_convoy(kSmallRun + "--run-dir " + dir + " --max-steps 2").exit_code, 0);
   auto result = run_convoy("inspect " + dir + "/latest --json");
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  auto info = nlohmann::json::parse(result.output);
+  auto info = nlohmann::json::parse(result.standard_output);
   EXPECT_EQ(info["recipe"], "fashion-resnet20");
   EXPECT_EQ(info["step"], 2);
   EXPECT_EQ(info["model"]["conv1.weight"], nlohmann::json::array({16, 1, 3, 3}));

@@ -1,21 +1,38 @@
 #include "support/command_runner.hpp"
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 namespace convoy::testing {
 
+// stderr goes to a file of its own: under mpirun, every rank's stdout and stderr reach the
+// terminal as separately forwarded chunks, so a merged stream can cut a long JSON line with a log
+// line; a script reads stdout alone, and so do the tests that parse it.
 CommandResult run_command(const std::string& command) {
   CommandResult result;
   const auto start = std::chrono::steady_clock::now();
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return result;
-  char buffer[4096];
-  while (size_t read = fread(buffer, 1, sizeof buffer, pipe)) result.output.append(buffer, read);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  char error_path[] = "/tmp/convoy-test-stderr-XXXXXX";
+  const int error_file = mkstemp(error_path);
+  if (error_file < 0) return result;
+  close(error_file);
+  FILE* pipe = popen(("(" + command + ") 2>" + error_path).c_str(), "r");
+  if (pipe) {
+    char buffer[4096];
+    while (size_t read = fread(buffer, 1, sizeof buffer, pipe))
+      result.standard_output.append(buffer, read);
+    const int status = pclose(pipe);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  std::ifstream error_stream(error_path, std::ios::binary);
+  result.standard_error.assign(std::istreambuf_iterator<char>(error_stream), {});
+  std::remove(error_path);
+  result.output = result.standard_error + result.standard_output;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

@@ -8,7 +8,9 @@ namespace convoy::testing {
 
 struct CommandResult {
   int exit_code = -1;
-  std::string output;  // stdout and stderr together
+  std::string standard_output;  // what a script reading the command's stdout gets
+  std::string standard_error;
+  std::string output;  // stderr, then stdout: where a test looks for a message
   double seconds = 0;
 };
 
