@@ -1,5 +1,6 @@
 #include "framework/distributed/communicator.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "framework/common/error.hpp"
@@ -8,6 +9,9 @@
 
 namespace convoy {
 namespace {
+
+using ::testing::StrEq;
+using ::testing::ThrowsMessage;
 
 TEST(CommunicatorTest, AllreduceSumsExactlyOverRanks) {
   Communicator communicator;
@@ -76,14 +80,10 @@ TEST(ModelConsistencyTest, NamesTheFirstDifferingTensorAndRank) {
   a.out_channels = communicator.rank() == 1 ? 5 : 3;
   net.add<Conv2d>("conv", a, {Net::kInput});
   net.finalize();
-  try {
-    verify_same_model(communicator, net);
-    FAIL() << "expected a CollectiveError";
-  } catch (const CollectiveError& error) {
-    EXPECT_STREQ(error.what(),
-                 "rank 1 builds conv.weight (5, 2, 1, 1) where rank 0 has conv.weight (3, 2, 1, 1) "
-                 "(entry 0): every rank must build the same model");
-  }
+  EXPECT_THAT([&] { verify_same_model(communicator, net); },
+              ThrowsMessage<CollectiveError>(
+                  StrEq("rank 1 builds conv.weight (5, 2, 1, 1) where rank 0 has conv.weight "
+                        "(3, 2, 1, 1) (entry 0): every rank must build the same model")));
 }
 
 TEST(ModelConsistencyTest, BroadcastMakesParametersBitIdentical) {
