@@ -5,6 +5,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "launcher/option_value.hpp"
 #include "launcher/usage_error.hpp"
 
 namespace convoy::launcher {
@@ -83,146 +84,146 @@ void add_run_options(po::options_description& options, RunConfig& c) {
         [target, name](const std::string& text) { *target = parse_list<double>(text, name); });
   };
   po::options_description model("Model");
-  model.add_options()("architecture", po::value(&c.architecture)->default_value(c.architecture),
+  model.add_options()("architecture", defaulted(&c.architecture),
                       "resnet18/34/50/101/152, resnet20/32/44/56/110, vgg11/13/16/19[_bn]")(
-      "variant", po::value(&c.variant)->default_value(c.variant),
+      "variant", defaulted(&c.variant),
       "cifar (3x3 stem / 512->classes head, inputs up to 64 px) or imagenet");
   po::options_description data("Data");
-  data.add_options()("dataset", po::value(&c.dataset)->default_value(c.dataset),
+  data.add_options()("dataset", defaulted(&c.dataset),
                      "fashion-mnist, mnist, cifar10, cifar100, image-folder, hdf5, synthetic")(
-      "data-dir", po::value(&c.data_dir)->default_value(c.data_dir),
+      "data-dir", defaulted(&c.data_dir),
       "dataset folder or file (default: the dataset's standard location)")(
-      "pad-to", po::value(&c.pad_to)->default_value(c.pad_to),
+      "pad-to", defaulted(&c.pad_to),
       "zero-pad images to this size (0: keep)")(
-      "crop-padding", po::value(&c.crop_padding)->default_value(c.crop_padding),
+      "crop-padding", defaulted(&c.crop_padding),
       "random crop after padding each side by this many pixels (0: off)")(
       "random-resized-crop",
-      po::value(&c.random_resized_crop)->default_value(c.random_resized_crop),
+      defaulted(&c.random_resized_crop),
       "training: random-resized-crop to this size (ImageNet style; 0: off)")(
-      "resize", po::value(&c.resize)->default_value(c.resize),
+      "resize", defaulted(&c.resize),
       "evaluation: resize the shorter side to this size (0: off)")(
-      "center-crop", po::value(&c.center_crop)->default_value(c.center_crop),
+      "center-crop", defaulted(&c.center_crop),
       "evaluation: center crop to this size (0: off)")(
-      "horizontal-flip", po::value(&c.horizontal_flip)->default_value(c.horizontal_flip),
+      "horizontal-flip", defaulted(&c.horizontal_flip),
       "random horizontal flips")("normalize-mean", list_double(&c.normalize_mean, "normalize-mean"),
                                  "per-channel mean, comma-separated (pixels in [0,1])")(
       "normalize-std", list_double(&c.normalize_std, "normalize-std"),
       "per-channel standard deviation, comma-separated")(
-      "workers", po::value(&c.workers)->default_value(c.workers),
+      "workers", defaulted(&c.workers),
       "background threads decoding and augmenting")(
-      "drop-last", po::value(&c.drop_last)->default_value(c.drop_last),
+      "drop-last", defaulted(&c.drop_last),
       "drop the last incomplete batch (else pad it by wrapping around)")(
-      "train-samples", po::value(&c.train_samples)->default_value(c.train_samples),
+      "train-samples", defaulted(&c.train_samples),
       "train on the first N samples only (0: all)")(
-      "test-samples", po::value(&c.test_samples)->default_value(c.test_samples),
+      "test-samples", defaulted(&c.test_samples),
       "evaluate on the first N test samples only (0: all)");
   po::options_description optimization("Optimization");
-  optimization.add_options()("epochs", po::value(&c.epochs)->default_value(c.epochs),
+  optimization.add_options()("epochs", defaulted(&c.epochs),
                              "training epochs")(
-      "batch-size", po::value(&c.batch_size)->default_value(c.batch_size),
+      "batch-size", defaulted(&c.batch_size),
       "GLOBAL batch size (per-rank batch = batch-size / ranks)")(
-      "accumulation-steps", po::value(&c.accumulation_steps)->default_value(c.accumulation_steps),
+      "accumulation-steps", defaulted(&c.accumulation_steps),
       "run each rank's batch as this many micro-batches, gradients summed locally and "
       "allreduced once per step (less memory; BatchNorm sees micro-batches)")(
-      "optimizer", po::value(&c.optimizer)->default_value(c.optimizer), "sgd or adamw")(
-      "lr", po::value(&c.learning_rate)->default_value(c.learning_rate), "base learning rate")(
-      "lr-reference-batch", po::value(&c.lr_reference_batch)->default_value(c.lr_reference_batch),
+      "optimizer", defaulted(&c.optimizer), "sgd or adamw")(
+      "lr", defaulted(&c.learning_rate), "base learning rate")(
+      "lr-reference-batch", defaulted(&c.lr_reference_batch),
       "linear scaling rule: lr * batch-size / this (0: off)")(
-      "momentum", po::value(&c.momentum)->default_value(c.momentum), "SGD momentum")(
-      "nesterov", po::value(&c.nesterov)->default_value(c.nesterov), "Nesterov momentum")(
-      "weight-decay", po::value(&c.weight_decay)->default_value(c.weight_decay), "weight decay")(
-      "no-decay-bias-norm", po::value(&c.no_decay_bias_norm)->default_value(c.no_decay_bias_norm),
+      "momentum", defaulted(&c.momentum), "SGD momentum")(
+      "nesterov", defaulted(&c.nesterov), "Nesterov momentum")(
+      "weight-decay", defaulted(&c.weight_decay), "weight decay")(
+      "no-decay-bias-norm", defaulted(&c.no_decay_bias_norm),
       "exempt biases and normalization parameters from weight decay")(
-      "adam-beta1", po::value(&c.adam_beta1)->default_value(c.adam_beta1), "AdamW beta1")(
-      "adam-beta2", po::value(&c.adam_beta2)->default_value(c.adam_beta2), "AdamW beta2")(
-      "adam-epsilon", po::value(&c.adam_epsilon)->default_value(c.adam_epsilon), "AdamW epsilon")(
-      "schedule", po::value(&c.schedule)->default_value(c.schedule),
+      "adam-beta1", defaulted(&c.adam_beta1), "AdamW beta1")(
+      "adam-beta2", defaulted(&c.adam_beta2), "AdamW beta2")(
+      "adam-epsilon", defaulted(&c.adam_epsilon), "AdamW epsilon")(
+      "schedule", defaulted(&c.schedule),
       "constant, step, multistep or cosine")(
-      "warmup-epochs", po::value(&c.warmup_epochs)->default_value(c.warmup_epochs),
+      "warmup-epochs", defaulted(&c.warmup_epochs),
       "linear warmup length in epochs")(
       "warmup-start-factor",
-      po::value(&c.warmup_start_factor)->default_value(c.warmup_start_factor),
+      defaulted(&c.warmup_start_factor),
       "warmup starts at lr * this")(
       "milestones", po::value<std::string>()->notifier([&c](const std::string& text) {
         c.milestones = parse_list<int64_t>(text, "milestones");
       }),
       "multistep: epochs at which lr *= gamma, comma-separated")(
-      "step-size", po::value(&c.step_size)->default_value(c.step_size), "step: epochs per decay")(
-      "gamma", po::value(&c.gamma)->default_value(c.gamma), "step/multistep decay factor")(
-      "min-lr", po::value(&c.min_learning_rate)->default_value(c.min_learning_rate),
+      "step-size", defaulted(&c.step_size), "step: epochs per decay")(
+      "gamma", defaulted(&c.gamma), "step/multistep decay factor")(
+      "min-lr", defaulted(&c.min_learning_rate),
       "cosine: final learning rate")(
-      "label-smoothing", po::value(&c.label_smoothing)->default_value(c.label_smoothing),
+      "label-smoothing", defaulted(&c.label_smoothing),
       "cross-entropy label smoothing")(
-      "clip-grad-norm", po::value(&c.clip_grad_norm)->default_value(c.clip_grad_norm),
+      "clip-grad-norm", defaulted(&c.clip_grad_norm),
       "clip gradients to this global norm (0: off)")(
-      "model-ema", po::value(&c.model_ema)->default_value(c.model_ema),
+      "model-ema", defaulted(&c.model_ema),
       "keep an exponential moving average of the weights and buffers, evaluate and checkpoint "
       "it too (torchvision's --model-ema)")(
-      "model-ema-steps", po::value(&c.model_ema_steps)->default_value(c.model_ema_steps),
+      "model-ema-steps", defaulted(&c.model_ema_steps),
       "update the average every N steps")(
-      "model-ema-decay", po::value(&c.model_ema_decay)->default_value(c.model_ema_decay),
+      "model-ema-decay", defaulted(&c.model_ema_decay),
       "decay per image, as torchvision: per update 1 - (1 - decay) * batch-size * "
       "model-ema-steps / epochs, at most 1");
   po::options_description run("Run");
-  run.add_options()("run-dir", po::value(&c.run_dir)->default_value(c.run_dir),
+  run.add_options()("run-dir", defaulted(&c.run_dir),
                     "folder for checkpoints and metrics (default: runs/<recipe>)")(
-      "seed", po::value(&c.seed)->default_value(c.seed),
+      "seed", defaulted(&c.seed),
       "seed for weights, data order, augmentation")(
-      "threads", po::value(&c.threads)->default_value(c.threads),
+      "threads", defaulted(&c.threads),
       "OpenMP threads per rank (0: cores per node / ranks per node)")(
-      "log-every", po::value(&c.log_every)->default_value(c.log_every), "log every N steps")(
-      "progress", po::value(&c.progress)->default_value(c.progress),
+      "log-every", defaulted(&c.log_every), "log every N steps")(
+      "progress", defaulted(&c.progress),
       "bar, lines, or auto (a bar on an interactive terminal outside mpirun)")(
-      "checkpoint-every", po::value(&c.checkpoint_every)->default_value(c.checkpoint_every),
+      "checkpoint-every", defaulted(&c.checkpoint_every),
       "also checkpoint every N steps (0: epoch ends and the end only)")(
-      "keep-checkpoints", po::value(&c.keep_checkpoints)->default_value(c.keep_checkpoints),
+      "keep-checkpoints", defaulted(&c.keep_checkpoints),
       "keep the newest K checkpoints (0: all)")(
-      "resume", po::value(&c.resume)->default_value(c.resume),
+      "resume", defaulted(&c.resume),
       "auto (newest valid checkpoint in run-dir), none, or a checkpoint path")(
-      "max-steps", po::value(&c.max_steps)->default_value(c.max_steps),
+      "max-steps", defaulted(&c.max_steps),
       "stop after this many global steps (0: run all epochs)")(
-      "eval-every", po::value(&c.eval_every)->default_value(c.eval_every),
+      "eval-every", defaulted(&c.eval_every),
       "evaluate on the test split every N epochs (0: only at the end)")(
-      "target-accuracy", po::value(&c.target_accuracy)->default_value(c.target_accuracy),
+      "target-accuracy", defaulted(&c.target_accuracy),
       "stop after the first evaluation whose top-1 accuracy reaches this, 0..1 (0: off)")(
-      "sync-bn", po::value(&c.sync_batch_norm)->default_value(c.sync_batch_norm),
+      "sync-bn", defaulted(&c.sync_batch_norm),
       "BatchNorm statistics over all ranks")(
-      "bucket-mb", po::value(&c.bucket_megabytes)->default_value(c.bucket_megabytes),
+      "bucket-mb", defaulted(&c.bucket_megabytes),
       "gradient bucket size for the allreduce, MB")(
-      "compress-bf16", po::value(&c.compress_bf16)->default_value(c.compress_bf16),
+      "compress-bf16", defaulted(&c.compress_bf16),
       "allreduce gradients in bf16 (fp32 accumulation)")(
-      "on-nonfinite", po::value(&c.on_nonfinite)->default_value(c.on_nonfinite),
+      "on-nonfinite", defaulted(&c.on_nonfinite),
       "stop or skip a step whose loss or gradients are not finite")(
-      "hang-factor", po::value(&c.hang_factor)->default_value(c.hang_factor),
+      "hang-factor", defaulted(&c.hang_factor),
       "abort when a step takes this many times the recent median")(
-      "hang-min-seconds", po::value(&c.hang_min_seconds)->default_value(c.hang_min_seconds),
+      "hang-min-seconds", defaulted(&c.hang_min_seconds),
       "... and at least this long")(
-      "precision", po::value(&c.precision)->default_value(c.precision),
+      "precision", defaulted(&c.precision),
       "fp32, or bf16: convolutions and linear layers in bf16 with f32 master weights")(
-      "fuse-relu", po::value(&c.fuse_relu)->default_value(c.fuse_relu),
+      "fuse-relu", defaulted(&c.fuse_relu),
       "fold each ReLU into the convolution, BatchNorm or Add before it (same results)")(
-      "in-place-add", po::value(&c.in_place_add)->default_value(c.in_place_add),
+      "in-place-add", defaulted(&c.in_place_add),
       "residual sums overwrite their main branch's output (same results, less memory)")(
-      "whole-map-matmul", po::value(&c.whole_map_matmul)->default_value(c.whole_map_matmul),
+      "whole-map-matmul", defaulted(&c.whole_map_matmul),
       "convolutions whose every window covers the whole input map (VGG's 2x2 maps) run as "
       "matmuls (faster; other rounding than the convolution primitives)")(
-      "im2col-matmul", po::value(&c.im2col_matmul)->default_value(c.im2col_matmul),
+      "im2col-matmul", defaulted(&c.im2col_matmul),
       "convolutions as im2col + matmul: auto (small maps with many channels on AVX2, where "
       "measured faster), always (every f32 convolution without groups) or never")(
-      "health-every", po::value(&c.health_every)->default_value(c.health_every),
+      "health-every", defaulted(&c.health_every),
       "log per-layer training-health statistics every N steps (0: off)")(
-      "trace", po::value(&c.trace)->default_value(c.trace),
+      "trace", defaulted(&c.trace),
       "write a Chrome trace (JSON, one process per rank; ui.perfetto.dev or chrome://tracing) "
       "to this file: every layer's forward and backward, each allreduce bucket, the optimizer, "
       "the wait for data (train: --trace-steps steps after the first 10; bench: the timed "
-      "steps)")("trace-steps", po::value(&c.trace_steps)->default_value(c.trace_steps),
+      "steps)")("trace-steps", defaulted(&c.trace_steps),
                 "train --trace: how many steps to record");
   po::options_description testing("Testing (fault injection)");
   testing.add_options()("inject-failure-step", po::value(&c.inject_failure_step)->default_value(0),
                         "make a rank fail at this global step (0: never)")(
       "inject-failure-rank", po::value(&c.inject_failure_rank)->default_value(0),
       "the rank that fails")("inject-failure",
-                             po::value(&c.inject_failure)->default_value(c.inject_failure),
+                             defaulted(&c.inject_failure),
                              "throw (an exception mid-step) or hang (stop responding)");
   options.add(model).add(data).add(optimization).add(run).add(testing);
 }

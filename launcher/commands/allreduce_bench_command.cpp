@@ -14,6 +14,7 @@
 #include "framework/models/model_builder.hpp"
 #include "launcher/command.hpp"
 #include "launcher/model_factory.hpp"
+#include "launcher/option_value.hpp"
 #include "launcher/usage_error.hpp"
 
 namespace convoy::launcher {
@@ -46,11 +47,11 @@ int run_allreduce_bench(const std::vector<std::string>& arguments) {
   int repetitions = 20;
   bool json = false;
   po::options_description options("Allreduce benchmark");
-  options.add_options()("sizes-mb", po::value(&sizes_text)->default_value(sizes_text),
+  options.add_options()("sizes-mb", defaulted(&sizes_text),
                         "comma-separated allreduce sizes in MB")(
-      "link-mb", po::value(&link_megabytes)->default_value(link_megabytes),
+      "link-mb", defaulted(&link_megabytes),
       "ping-pong message size for the link bandwidth, MB")(
-      "repetitions", po::value(&repetitions)->default_value(repetitions),
+      "repetitions", defaulted(&repetitions),
       "timed repetitions per size (median reported)")("json", po::bool_switch(&json),
                                                       "print one JSON object instead of a table");
   add_run_options(options, config);

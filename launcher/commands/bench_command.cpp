@@ -28,6 +28,7 @@
 #include "framework/optim/sgd.hpp"
 #include "launcher/command.hpp"
 #include "launcher/model_factory.hpp"
+#include "launcher/option_value.hpp"
 #include "launcher/trace_recorder.hpp"
 #include "launcher/usage_error.hpp"
 
@@ -50,8 +51,8 @@ int run_bench(const std::vector<std::string>& arguments) {
   po::options_description options("Benchmark");
   options.add_options()("batch", po::value(&batch)->default_value(0),
                         "batch size (0: the recipe's)")(
-      "steps", po::value(&steps)->default_value(steps), "timed steps")(
-      "warmup", po::value(&warmup)->default_value(warmup), "untimed steps first")(
+      "steps", defaulted(&steps), "timed steps")(
+      "warmup", defaulted(&warmup), "untimed steps first")(
       "input", po::value(&input_text), "input shape CxHxW (default: the recipe dataset's)")(
       "classes", po::value(&classes)->default_value(0), "classes (default: the dataset's)")(
       "json", po::bool_switch(&json), "print one JSON object instead of tables")(

@@ -5,6 +5,7 @@
 
 #include "datasets/hdf5_convert.hpp"
 #include "launcher/command.hpp"
+#include "launcher/option_value.hpp"
 #include "launcher/run_config.hpp"
 #include "launcher/training/data_factory.hpp"
 #include "launcher/usage_error.hpp"
@@ -19,8 +20,8 @@ int run_convert(const std::vector<std::string>& arguments) {
   po::options_description options("Conversion");
   options.add_options()("output", po::value(&output),
                         "HDF5 file to write (e.g. data/fashion/train.h5)")(
-      "split", po::value(&split)->default_value(split), "train or test")(
-      "chunk-images", po::value(&chunk)->default_value(chunk), "images per HDF5 chunk");
+      "split", defaulted(&split), "train or test")(
+      "chunk-images", defaulted(&chunk), "images per HDF5 chunk");
   add_run_options(options, config);
   if (!parse_command_line(arguments, options,
                           "usage: convoy convert --dataset NAME [--data-dir DIR] --split "

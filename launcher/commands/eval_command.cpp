@@ -11,6 +11,7 @@
 #include "framework/visual/colormap.hpp"
 #include "launcher/checkpoint_model.hpp"
 #include "launcher/command.hpp"
+#include "launcher/option_value.hpp"
 #include "launcher/training/data_factory.hpp"
 #include "launcher/training/evaluator.hpp"
 #include "launcher/usage_error.hpp"
@@ -48,7 +49,7 @@ int run_eval(const std::vector<std::string>& arguments) {
                         "checkpoint file (or run-dir/latest)")("json", po::bool_switch(&json),
                                                                "print the report as JSON")(
       "json-file", po::value(&json_path), "also write the JSON report to this file")(
-      "eval-batch", po::value(&batch)->default_value(batch), "images per forward pass")(
+      "eval-batch", defaulted(&batch), "images per forward pass")(
       "confusion-png", po::value(&confusion_path),
       "also write the confusion matrix as a PNG heat map (rows: true class, divided by its "
       "count)");

@@ -8,6 +8,7 @@
 #include "framework/visual/filter_bank.hpp"
 #include "launcher/checkpoint_model.hpp"
 #include "launcher/command.hpp"
+#include "launcher/option_value.hpp"
 #include "launcher/run_config.hpp"
 #include "launcher/usage_error.hpp"
 
@@ -50,7 +51,7 @@ int run_filters(const std::vector<std::string>& arguments) {
                         "checkpoint file (or run-dir/latest)")(
       "layer", po::value(&layer), "convolution to show (default: the first, e.g. conv1)")(
       "output", po::value(&output), "PNG to write (default: filters-LAYER.png)")(
-      "scale", po::value(&scale)->default_value(scale),
+      "scale", defaulted(&scale),
       "pixels per weight (nearest neighbour), so a 3x3 filter is visible")(
       "columns", po::value(&columns)->default_value(0),
       "tiles per row (default: a square grid; with other than 1 or 3 input channels, one "

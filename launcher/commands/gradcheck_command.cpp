@@ -13,6 +13,7 @@
 #include "framework/models/model_builder.hpp"
 #include "launcher/command.hpp"
 #include "launcher/model_factory.hpp"
+#include "launcher/option_value.hpp"
 #include "launcher/usage_error.hpp"
 
 namespace convoy::launcher {
@@ -38,11 +39,11 @@ int run_gradcheck(const std::vector<std::string>& arguments) {
   options.add_options()(
       "input", po::value(&input_text),
       "input shape CxHxW (default: the smallest the network takes, at most 32x32)")(
-      "batch", po::value(&batch)->default_value(batch), "batch size (BatchNorm needs >= 2)")(
-      "samples", po::value(&samples)->default_value(samples), "elements checked per tensor")(
+      "batch", defaulted(&batch), "batch size (BatchNorm needs >= 2)")(
+      "samples", defaulted(&samples), "elements checked per tensor")(
       "classes", po::value(&classes)->default_value(0), "classes (default: the dataset's)")(
-      "step", po::value(&check.step)->default_value(check.step), "finite-difference step")(
-      "tolerance", po::value(&check.tolerance)->default_value(check.tolerance),
+      "step", defaulted(&check.step), "finite-difference step")(
+      "tolerance", defaulted(&check.tolerance),
       "max |analytic - numeric| / max(|analytic|, |numeric|, 1)")(
       "perturb-layer", po::value(&perturb_layer),
       "corrupt this layer's gradients on purpose (to see the check fail)");

@@ -7,6 +7,7 @@
 #include "launcher/command.hpp"
 #include "launcher/health/health_report.hpp"
 #include "launcher/health/plot_scripts.hpp"
+#include "launcher/option_value.hpp"
 #include "launcher/run_config.hpp"
 #include "launcher/usage_error.hpp"
 
@@ -42,7 +43,7 @@ int run_health(const std::vector<std::string>& arguments) {
   options.add_options()("run-dir", po::value(&run_dir),
                         "run directory with metrics.jsonl (also the first positional argument)")(
       "no-plots", po::bool_switch(&no_plots), "only the table: no health.png and run.png")(
-      "python", po::value(&python)->default_value(python),
+      "python", defaulted(&python),
       "Python interpreter with matplotlib for the plots");
   std::vector<std::string> rest;
   for (const auto& argument : arguments) {

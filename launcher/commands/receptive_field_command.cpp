@@ -14,6 +14,7 @@
 #include "framework/visual/effective_receptive_field.hpp"
 #include "launcher/checkpoint_model.hpp"
 #include "launcher/command.hpp"
+#include "launcher/option_value.hpp"
 #include "launcher/spatial_layer.hpp"
 #include "launcher/training/data_factory.hpp"
 #include "launcher/usage_error.hpp"
@@ -33,10 +34,10 @@ int run_receptive_field(const std::vector<std::string>& arguments) {
   options.add_options()("checkpoint", po::value(&checkpoint_path),
                         "checkpoint file (or run-dir/latest)")(
       "layer", po::value(&layer), "layer whose centre unit to measure, e.g. layer2.0.conv1")(
-      "images", po::value(&images)->default_value(images), "test images averaged over")(
+      "images", defaulted(&images), "test images averaged over")(
       "noise", po::bool_switch(&noise),
       "use standard normal noise images instead of the test split (no data needed)")(
-      "fraction", po::value(&fraction)->default_value(fraction),
+      "fraction", defaulted(&fraction),
       "measured size: the side of the smallest centred square holding this share of |gradient|")(
       "output", po::value(&output), "PNG to write (default: receptive-field-LAYER.png)")(
       "scale", po::value(&scale)->default_value(0),

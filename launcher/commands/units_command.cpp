@@ -19,6 +19,7 @@
 #include "framework/visual/unit_examples.hpp"
 #include "launcher/checkpoint_model.hpp"
 #include "launcher/command.hpp"
+#include "launcher/option_value.hpp"
 #include "launcher/spatial_layer.hpp"
 #include "launcher/training/data_factory.hpp"
 #include "launcher/usage_error.hpp"
@@ -54,14 +55,14 @@ int run_units(const std::vector<std::string>& arguments) {
       "layer", po::value(&layer), "layer whose units to show, e.g. layer1.0.conv1")(
       "channels", po::value(&channels_text),
       "channels (units) to show, e.g. 0,1,2 (default: "
-      "the first 8)")("top", po::value(&top)->default_value(top),
+      "the first 8)")("top", defaulted(&top),
                       "images per channel, strongest first")(
-      "samples", po::value(&samples)->default_value(samples),
+      "samples", defaulted(&samples),
       "search the first N test images (0: all)")("output", po::value(&output),
                                                  "PNG to write (default: units-LAYER.png)")(
       "scale", po::value(&scale)->default_value(0),
       "pixels per input pixel (default: enough for crops about 48 px wide)")(
-      "eval-batch", po::value(&batch)->default_value(batch), "images per forward pass");
+      "eval-batch", defaulted(&batch), "images per forward pass");
   add_weights_option(options, weights);
   add_run_options(options, parsed);
   if (!parse_command_line(arguments, options,

@@ -358,6 +358,19 @@ TEST(TrainCommandTest, BadOptionsAreOneLineAndExitCodeTwo) {
   }
 }
 
+// --help shows each default as a user would type it back: the shortest decimal that reads as
+// the same double, and true/false for switches taking a value.
+TEST(TrainCommandTest, HelpShowsDefaultsAsWritten) {
+  auto help = run_convoy("train --help");
+  ASSERT_EQ(help.exit_code, 0) << help.output;
+  for (const char* shown : {"--lr arg (=0.1)", "--momentum arg (=0.9)", "--nesterov arg (=false)",
+                            "--drop-last arg (=true)", "--adam-epsilon arg (=1e-08)",
+                            "--model-ema-decay arg (=0.99998)", "--epochs arg (=1)"}) {
+    EXPECT_NE(help.standard_output.find(shown), std::string::npos) << shown << "\n" << help.output;
+  }
+  EXPECT_EQ(help.standard_output.find("0000000"), std::string::npos) << help.output;
+}
+
 TEST(TrainCommandTest, ARankThatThrowsEndsTheJobWithinSecondsNamingTheRank) {
   const std::string dir = fresh_directory("rank-throws");
   auto result = run_convoy_mpi(
