@@ -48,17 +48,18 @@ ModelConfig model_config(const RunConfig& config, const ModelGeometry& geometry)
   model.compute_type = compute_type_of(config.precision);
   model.fuse_relus = config.fuse_relu;
   model.whole_map_matmuls = config.whole_map_matmul;
-  model.im2col_matmuls = im2col_matmul_of(config.im2col_matmul);
+  model.im2col_matmuls = lowering_choice_of("--im2col-matmul", config.im2col_matmul);
+  model.winograds = lowering_choice_of("--winograd", config.winograd);
   // Health statistics read every hidden activation, which in-place sums overwrite.
   model.in_place_adds = config.in_place_add && config.health_every == 0;
   return model;
 }
 
-kernels::Im2colMatmul im2col_matmul_of(const std::string& when) {
-  if (when == "auto") return kernels::Im2colMatmul::automatic;
-  if (when == "always") return kernels::Im2colMatmul::always;
-  if (when == "never") return kernels::Im2colMatmul::never;
-  throw UsageError("--im2col-matmul " + when + ": expected auto, always or never");
+kernels::LoweringChoice lowering_choice_of(const std::string& option, const std::string& when) {
+  if (when == "auto") return kernels::LoweringChoice::automatic;
+  if (when == "always") return kernels::LoweringChoice::always;
+  if (when == "never") return kernels::LoweringChoice::never;
+  throw UsageError(option + " " + when + ": expected auto, always or never");
 }
 
 DataType compute_type_of(const std::string& precision) {

@@ -19,8 +19,9 @@ ModelGeometry model_geometry(const RunConfig& config);
 ModelConfig model_config(const RunConfig& config, const ModelGeometry& geometry);
 // --precision: fp32, or bf16 (mixed precision; a ConfigError on a CPU without native bf16).
 DataType compute_type_of(const std::string& precision);
-// --im2col-matmul: auto, always or never; anything else is a UsageError naming the option.
-kernels::Im2colMatmul im2col_matmul_of(const std::string& when);
+// --im2col-matmul or --winograd (`option`): auto, always or never; anything else is a
+// UsageError naming the option.
+kernels::LoweringChoice lowering_choice_of(const std::string& option, const std::string& when);
 // "3x32x32" -> (3, 32, 32); a bad value is a UsageError naming the option.
 Shape parse_shape(const std::string& text, const std::string& option);
 // The --input CxHxW and --classes options of bench, summary and gradcheck over a geometry

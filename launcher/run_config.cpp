@@ -74,7 +74,7 @@ std::string RunConfig::to_text() const {
       << "\nbucket-mb = " << bucket_megabytes << "\ncompress-bf16 = " << compress_bf16
       << "\nprecision = " << precision << "\nfuse-relu = " << fuse_relu
       << "\nwhole-map-matmul = " << whole_map_matmul << "\nim2col-matmul = " << im2col_matmul
-      << "\n";
+      << "\nwinograd = " << winograd << "\n";
   return out.str();
 }
 
@@ -210,6 +210,10 @@ void add_run_options(po::options_description& options, RunConfig& c) {
       "im2col-matmul", defaulted(&c.im2col_matmul),
       "convolutions as im2col + matmul: auto (small maps with many channels on AVX2, where "
       "measured faster), always (every f32 convolution without groups) or never")(
+      "winograd", defaulted(&c.winograd),
+      "3x3 stride-1 convolutions as Winograd F(2x2, 3x3) tiles + batched matmuls: auto (at "
+      "least 64 channels in and out on AVX2, where measured faster), always (every such f32 "
+      "convolution without groups; --im2col-matmul always takes precedence) or never")(
       "health-every", defaulted(&c.health_every),
       "log per-layer training-health statistics every N steps (0: off)")(
       "trace", defaulted(&c.trace),

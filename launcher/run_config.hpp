@@ -82,7 +82,8 @@ struct RunConfig {
   bool fuse_relu = true;
   bool in_place_add = true;
   bool whole_map_matmul = true;
-  std::string im2col_matmul = "auto";  // auto, always or never (kernels::Im2colMatmul)
+  std::string im2col_matmul = "auto";  // auto, always or never (kernels::LoweringChoice)
+  std::string winograd = "auto";       // auto, always or never (kernels::LoweringChoice)
   // --trace: a Chrome trace of steps (bench: the timed ones; train: --trace-steps of them).
   std::string trace;
   int64_t trace_steps = 20;

@@ -5,6 +5,7 @@
 #include "framework/kernels/dnnl_memory.hpp"
 #include "framework/kernels/im2col_convolution.hpp"
 #include "framework/kernels/whole_map_convolution.hpp"
+#include "framework/kernels/winograd_convolution.hpp"
 
 namespace convoy::kernels {
 
@@ -36,6 +37,9 @@ namespace convoy::kernels {
 // 8. Elsewhere, small maps with many channels on AVX2 (resnet18's 4x4 and resnet50's 7x7 maps)
 //    run as im2col + matmul (Im2colConvolution; 1.3-1.6x per layer), again in the layouts the
 //    primitives chose. Both lowered paths run in place of the primitives, which are not created.
+// 9. Before im2col: on AVX2, 3x3 stride-1 convolutions with at least 64 channels in and out run
+//    as Winograd F(2x2, 3x3) tiles and batched matmuls (WinogradConvolution; 0.44-0.65 of the
+//    direct convolution's time per layer), again in the layouts the primitives chose.
 
 using dnnl::memory;
 
@@ -126,9 +130,17 @@ Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_uniq
         impl_->backward_data_descriptor.diff_dst_desc() == forward.dst_desc()) {
       impl_->lowered = WholeMapConvolution::create(c, forward.src_desc(), forward.dst_desc());
     }
-    const bool im2col_wanted = c.im2col_matmul == Im2colMatmul::always ||
-                               (c.im2col_matmul == Im2colMatmul::automatic &&
-                                Im2colConvolution::preferred(c, forward.impl_info_str()));
+    // Forcing one path (always) outranks the other's automatic choice; im2col outranks Winograd.
+    const std::string primitive = forward.impl_info_str();
+    const bool im2col_forced = c.im2col_matmul == LoweringChoice::always;
+    const bool winograd_wanted =
+        c.winograd == LoweringChoice::always ||
+        (c.winograd == LoweringChoice::automatic && WinogradConvolution::preferred(c, primitive));
+    if (!impl_->lowered && !im2col_forced && winograd_wanted) {
+      impl_->lowered = WinogradConvolution::create(c);
+    }
+    const bool im2col_wanted = im2col_forced || (c.im2col_matmul == LoweringChoice::automatic &&
+                                                 Im2colConvolution::preferred(c, primitive));
     if (!impl_->lowered && im2col_wanted) impl_->lowered = Im2colConvolution::create(c);
     if (!impl_->lowered) {
       auto backward_weights_for = [&](const memory::desc& source) {

@@ -9,11 +9,11 @@
 
 namespace convoy::kernels {
 
-// When a convolution runs as im2col + matmul (Im2colConvolution) instead of oneDNN's
-// convolution primitives.
-enum class Im2colMatmul {
-  automatic,  // where measured faster: AVX2, output maps up to 7x7, C*KH*KW >= 2304
-  always,     // on every shape it supports (f32, groups 1): for tests and measurements
+// When a convolution runs on a lowered path (Im2colConvolution, WinogradConvolution) instead of
+// oneDNN's convolution primitives.
+enum class LoweringChoice {
+  automatic,  // where that path was measured faster (each path's preferred())
+  always,     // on every shape the path supports: for tests and measurements
   never,
 };
 
@@ -32,8 +32,12 @@ struct ConvolutionConfig {
   // Where every output's window covers the whole input map, run matmuls (WholeMapConvolution);
   // off, the convolution primitives run for every shape (to measure or rule out the path).
   bool whole_map_matmul = true;
-  // Elsewhere: where (and whether) to run im2col + matmul.
-  Im2colMatmul im2col_matmul = Im2colMatmul::automatic;
+  // Elsewhere: where (and whether) 3x3 stride-1 convolutions run as Winograd F(2x2, 3x3) tiles
+  // and batched matmuls (automatic: AVX2, at least 64 channels in and out) ...
+  LoweringChoice winograd = LoweringChoice::automatic;
+  // ... and where the others run as im2col + matmul (automatic: AVX2, output maps up to 7x7,
+  // C*KH*KW >= 2304).
+  LoweringChoice im2col_matmul = LoweringChoice::automatic;
 
   // H_out = floor((H + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1
   Shape output_shape() const;

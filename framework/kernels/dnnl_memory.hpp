@@ -43,14 +43,18 @@ dnnl::memory reorder_if_needed(dnnl::memory memory, const dnnl::memory::desc& wa
 // Activation-sized conversions that live only during one kernel call (a convolution's input
 // or output gradient in the primitive's layout or in bf16) go to one buffer per role shared by
 // every kernel of the process, not one per layer: N layers then hold one copy, not N.
-// Im2colConvolution also keeps its column matrix there, and its NHWC copies of the input side
-// (x, or dx) and the output side (y, or dy).
+// The lowered convolutions keep their NHWC copies of the input side (x, or dx) and the output
+// side (y, or dy) there, Im2colConvolution its column matrix, WinogradConvolution its tiles.
 enum class TransientRole {
   source,
   destination_grad,
+  lowered_input_rows,
+  lowered_output_rows,
   im2col_columns,
-  im2col_input_rows,
-  im2col_output_rows,
+  winograd_input_tiles,
+  winograd_output_tiles,
+  winograd_filters,
+  count,  // not a role
 };
 // The shared buffer of `role`, at least `bytes` long and 64-byte aligned; valid until the next
 // call with the same role.
@@ -59,5 +63,10 @@ void* transient_buffer(TransientRole role, size_t bytes);
 // call with the same role: use it within the calling kernel function only.
 dnnl::memory reorder_into_transient_if_needed(dnnl::memory memory, const dnnl::memory::desc& wanted,
                                               TransientRole role);
+// Where a result in layout `wanted` is written: `destination` itself if it has that layout, else
+// the shared buffer of `role`; deliver() then reorders it into `destination` (if it is not).
+dnnl::memory target_in_layout(const dnnl::memory& destination, const dnnl::memory::desc& wanted,
+                              TransientRole role);
+void deliver(const dnnl::memory& result, const dnnl::memory& destination);
 
 }  // namespace convoy::kernels

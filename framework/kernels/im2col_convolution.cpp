@@ -143,18 +143,6 @@ void Im2colConvolution::load_weights(const float* weights) {
   execute_reorder(plain, by_tap);
 }
 
-// Where a result in NHWC goes: `destination` itself when it is NHWC, else the shared buffer.
-static memory rows_for(const memory& destination, const memory::desc& rows, TransientRole role) {
-  if (destination.get_desc() == rows) return destination;
-  return memory(rows, engine(), transient_buffer(role, rows.get_size()));
-}
-
-static void deliver(memory& rows, const memory& destination) {
-  if (rows.get_data_handle() == destination.get_data_handle()) return;
-  auto target = destination;
-  execute_reorder(rows, target);
-}
-
 float* Im2colConvolution::columns() const {
   return static_cast<float*>(transient_buffer(TransientRole::im2col_columns, columns_.get_size()));
 }
@@ -163,10 +151,10 @@ void Im2colConvolution::forward(const memory& source, const float* weights, cons
                                 const memory& destination) {
   load_weights(weights);
   const auto input =
-      reorder_into_transient_if_needed(source, source_rows_, TransientRole::im2col_input_rows);
+      reorder_into_transient_if_needed(source, source_rows_, TransientRole::lowered_input_rows);
   float* unrolled = columns();
   unroll(static_cast<const float*>(input.get_data_handle()), unrolled);
-  auto result = rows_for(destination, destination_rows_, TransientRole::im2col_output_rows);
+  auto result = target_in_layout(destination, destination_rows_, TransientRole::lowered_output_rows);
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, view_as(columns_, unrolled)},
                                        {DNNL_ARG_WEIGHTS, weights_matrix_},
                                        {DNNL_ARG_DST, view_as(results_, result)}};
@@ -179,12 +167,12 @@ void Im2colConvolution::backward_data(const memory& destination_grad, const floa
                                       const memory& source_grad) {
   load_weights(weights);
   const auto gradient = reorder_into_transient_if_needed(destination_grad, destination_rows_,
-                                                         TransientRole::im2col_output_rows);
+                                                         TransientRole::lowered_output_rows);
   float* unrolled = columns();
   execute(backward_data_, {{DNNL_ARG_SRC, view_as(results_, gradient)},
                            {DNNL_ARG_WEIGHTS, view_as(weights_transposed_, weights_matrix_)},
                            {DNNL_ARG_DST, view_as(columns_, unrolled)}});
-  auto result = rows_for(source_grad, source_rows_, TransientRole::im2col_input_rows);
+  auto result = target_in_layout(source_grad, source_rows_, TransientRole::lowered_input_rows);
   sum_back(unrolled, static_cast<float*>(result.get_data_handle()));
   deliver(result, source_grad);
 }
@@ -192,11 +180,11 @@ void Im2colConvolution::backward_data(const memory& destination_grad, const floa
 void Im2colConvolution::backward_weights(const memory& source, const memory& destination_grad,
                                          float* weights_grad, float* bias_grad) {
   const auto input =
-      reorder_into_transient_if_needed(source, source_rows_, TransientRole::im2col_input_rows);
+      reorder_into_transient_if_needed(source, source_rows_, TransientRole::lowered_input_rows);
   float* unrolled = columns();
   unroll(static_cast<const float*>(input.get_data_handle()), unrolled);
   const auto gradient = reorder_into_transient_if_needed(destination_grad, destination_rows_,
-                                                         TransientRole::im2col_output_rows);
+                                                         TransientRole::lowered_output_rows);
   const auto* gradient_rows = static_cast<const float*>(gradient.get_data_handle());
   execute(backward_weights_, {{DNNL_ARG_SRC, view_as(columns_transposed_, unrolled)},
                               {DNNL_ARG_WEIGHTS, view_as(results_, gradient_rows)},
@@ -204,14 +192,7 @@ void Im2colConvolution::backward_weights(const memory& source, const memory& des
   auto by_tap = view_as(weights_by_tap_, weights_matrix_);
   auto plain = view_as(plain_weights_, weights_grad);
   execute_reorder(by_tap, plain);
-  if (bias_grad != nullptr) {
-    const int64_t out_channels = config_.out_channels;
-    std::fill_n(bias_grad, out_channels, 0.0f);
-    for (int64_t row = 0; row < rows_; ++row) {
-      const float* values = gradient_rows + row * out_channels;
-      for (int64_t o = 0; o < out_channels; ++o) bias_grad[o] += values[o];
-    }
-  }
+  if (bias_grad != nullptr) sum_rows(gradient_rows, rows_, config_.out_channels, bias_grad);
 }
 
 }  // namespace convoy::kernels

@@ -33,7 +33,7 @@ namespace convoy::kernels {
 class Im2colConvolution : public LoweredConvolution {
  public:
   // Whether `config` is a shape this path runs faster than the convolution primitive whose
-  // forward implementation oneDNN named `primitive` (see Im2colMatmul::automatic).
+  // forward implementation oneDNN named `primitive` (see LoweringChoice::automatic).
   static bool preferred(const ConvolutionConfig& config, const std::string& primitive);
 
   // An Im2colConvolution for `config`, or nothing where the shape is not supported (groups,

@@ -1,8 +1,11 @@
 #pragma once
 // LoweredConvolution: a convolution computed with oneDNN matmuls instead of its convolution
-// primitives, for shapes where that is faster (WholeMapConvolution, Im2colConvolution).
+// primitives, for shapes where that is faster (WholeMapConvolution, Im2colConvolution,
+// WinogradConvolution).
 // Private to framework/kernels/.
 
+#include <algorithm>
+#include <cstdint>
 #include <dnnl.hpp>
 #include <string>
 
@@ -26,5 +29,15 @@ class LoweredConvolution {
   virtual void backward_weights(const dnnl::memory& source, const dnnl::memory& destination_grad,
                                 float* weights_grad, float* bias_grad) = 0;
 };
+
+// sums[j] = the sum over `count` rows of rows[i * width + j]: a bias gradient from an NHWC
+// output gradient. One pass in row order, so the same bits on every run.
+inline void sum_rows(const float* rows, int64_t count, int64_t width, float* sums) {
+  std::fill_n(sums, width, 0.0f);
+  for (int64_t row = 0; row < count; ++row) {
+    const float* values = rows + row * width;
+    for (int64_t j = 0; j < width; ++j) sums[j] += values[j];
+  }
+}
 
 }  // namespace convoy::kernels

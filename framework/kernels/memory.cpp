@@ -168,7 +168,7 @@ void* transient_buffer(TransientRole role, size_t bytes) {
     std::unique_ptr<void, AlignedFree> data;
     size_t bytes = 0;
   };
-  static Buffer buffers[static_cast<int>(TransientRole::im2col_output_rows) + 1];
+  static Buffer buffers[static_cast<int>(TransientRole::count)];
   Buffer& buffer = buffers[static_cast<int>(role)];
   if (buffer.bytes < bytes) {
     const size_t rounded = (bytes + 63) / 64 * 64;  // aligned_alloc wants a multiple
@@ -189,6 +189,18 @@ dnnl::memory reorder_into_transient_if_needed(dnnl::memory memory, const dnnl::m
   dnnl::memory converted(wanted, engine(), transient_buffer(role, wanted.get_size()));
   execute_reorder(memory, converted);
   return converted;
+}
+
+dnnl::memory target_in_layout(const dnnl::memory& destination, const dnnl::memory::desc& wanted,
+                              TransientRole role) {
+  if (destination.get_desc() == wanted) return destination;
+  return dnnl::memory(wanted, engine(), transient_buffer(role, wanted.get_size()));
+}
+
+void deliver(const dnnl::memory& result, const dnnl::memory& destination) {
+  if (result.get_data_handle() == destination.get_data_handle()) return;
+  auto source = result, target = destination;  // handles: the buffers are shared, not copied
+  execute_reorder(source, target);
 }
 
 }  // namespace convoy::kernels

@@ -53,8 +53,13 @@ void Conv2d::set_whole_map_matmul(bool enabled) {
   rebuild_kernel();
 }
 
-void Conv2d::set_im2col_matmul(kernels::Im2colMatmul when) {
+void Conv2d::set_im2col_matmul(kernels::LoweringChoice when) {
   options_.im2col_matmul = when;
+  rebuild_kernel();
+}
+
+void Conv2d::set_winograd(kernels::LoweringChoice when) {
+  options_.winograd = when;
   rebuild_kernel();
 }
 
@@ -93,6 +98,7 @@ kernels::ConvolutionConfig Conv2d::kernel_config(const Shape& input) const {
   config.compute_type = o.compute_type;
   config.whole_map_matmul = o.whole_map_matmul;
   config.im2col_matmul = o.im2col_matmul;
+  config.winograd = o.winograd;
   return config;
 }
 

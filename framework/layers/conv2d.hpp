@@ -23,8 +23,10 @@ struct Conv2dOptions {
   DataType compute_type = DataType::f32;  // see Layer::set_compute_type
   // Shapes whose every window covers the whole map run as matmuls (kernels::ConvolutionConfig).
   bool whole_map_matmul = true;
-  // Small maps with many channels run as im2col + matmul (kernels::Im2colMatmul).
-  kernels::Im2colMatmul im2col_matmul = kernels::Im2colMatmul::automatic;
+  // 3x3 stride-1 convolutions with many channels run as Winograd tiles + matmuls, small maps
+  // with many channels as im2col + matmul (kernels::ConvolutionConfig).
+  kernels::LoweringChoice winograd = kernels::LoweringChoice::automatic;
+  kernels::LoweringChoice im2col_matmul = kernels::LoweringChoice::automatic;
 };
 
 class Conv2d : public Layer {
@@ -46,7 +48,8 @@ class Conv2d : public Layer {
   }
   void set_compute_type(DataType type) override;
   void set_whole_map_matmul(bool enabled);
-  void set_im2col_matmul(kernels::Im2colMatmul when);
+  void set_im2col_matmul(kernels::LoweringChoice when);
+  void set_winograd(kernels::LoweringChoice when);
 
   // Backward reads the output only to mask a fused ReLU's gradient.
   bool output_overwritable() const override { return !options_.fuse_relu; }

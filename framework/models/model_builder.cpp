@@ -75,6 +75,7 @@ std::unique_ptr<Net> build_model(const ModelConfig& config) {
     if (config.im2col_matmuls != conv->options().im2col_matmul) {
       conv->set_im2col_matmul(config.im2col_matmuls);
     }
+    if (config.winograds != conv->options().winograd) conv->set_winograd(config.winograds);
   }
   return net;
 }

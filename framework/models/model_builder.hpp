@@ -28,7 +28,9 @@ struct ModelConfig {
   // rounding); off, every convolution runs oneDNN's convolution primitives.
   bool whole_map_matmuls = true;
   // Conv2d::set_im2col_matmul: where convolutions on small maps run as im2col + matmul.
-  kernels::Im2colMatmul im2col_matmuls = kernels::Im2colMatmul::automatic;
+  kernels::LoweringChoice im2col_matmuls = kernels::LoweringChoice::automatic;
+  // Conv2d::set_winograd: where 3x3 stride-1 convolutions run as Winograd tiles + matmuls.
+  kernels::LoweringChoice winograds = kernels::LoweringChoice::automatic;
 };
 
 // Builds, initializes (torchvision's init) and finalizes the network.

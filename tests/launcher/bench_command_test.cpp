@@ -99,6 +99,27 @@ TEST(BenchCommandTest, Im2colMatmulOptionChoosesTheConvolutionPath) {
   EXPECT_EQ(bad.output.find("\"images_per_second\""), std::string::npos) << "ran anyway";
 }
 
+// --winograd always puts resnet20's 3x3 stride-1 convolutions on Winograd F(2x2, 3x3) (auto
+// leaves its 16- and 32-channel ones to the primitives), never on none; stride 2 stays off it.
+TEST(BenchCommandTest, WinogradOptionChoosesTheConvolutionPath) {
+  for (const std::string when : {"always", "never"}) {
+    auto result = run_convoy(kSmallBench + " --winograd " + when);
+    ASSERT_EQ(result.exit_code, 0) << result.output;
+    auto report = last_json_line(result.standard_output);
+    for (const char* layer : {"conv1", "layer1.0.conv1", "layer2.1.conv2"}) {
+      const std::string chosen = implementation_of(report, layer);
+      EXPECT_EQ(chosen.rfind("winograd", 0) == 0, when == "always") << layer << ": " << chosen;
+    }
+    const std::string strided = implementation_of(report, "layer2.0.conv1");
+    EXPECT_EQ(strided.find("winograd"), std::string::npos) << strided;
+  }
+  auto bad = run_convoy(kSmallBench + " --winograd maybe");
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("--winograd maybe: expected auto, always or never"), std::string::npos)
+      << bad.output;
+  EXPECT_EQ(bad.output.find("\"images_per_second\""), std::string::npos) << "ran anyway";
+}
+
 TEST(BenchCommandTest, TwoRanksShareTheGlobalBatchAndMeasureTheAllreduce) {
   auto result = run_convoy_mpi(2, kSmallBench + " --bucket-mb 0.1");
   ASSERT_EQ(result.exit_code, 0) << result.output;

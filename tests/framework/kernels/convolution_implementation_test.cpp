@@ -104,43 +104,126 @@ TEST(ConvolutionImplementationTest, Im2colRunsOnSmallMapsWithManyChannelsOnAvx2)
       {"resnet18 layer4.0.downsample (1x1)", {128, 256, 8, 8}, 512, 1, 2, 0},
       {"vgg11_bn features.22 (2x2): the whole-map path", {128, 512, 2, 2}, 512, 3, 1, 1, true},
   };
-  auto path = [](kernels::ConvolutionConfig config, kernels::Im2colMatmul when) {
+  auto path = [](kernels::ConvolutionConfig config, kernels::LoweringChoice when) {
     config.im2col_matmul = when;
+    config.winograd = kernels::LoweringChoice::never;  // which takes 3x3 stride-1 shapes first
     return kernels::Convolution(config).implementations();
   };
   for (const auto& c : im2col_on_avx2) {
-    const auto direct = path(config_of(c), kernels::Im2colMatmul::never);
-    const auto chosen = path(config_of(c), kernels::Im2colMatmul::automatic);
+    const auto direct = path(config_of(c), kernels::LoweringChoice::never);
+    const auto chosen = path(config_of(c), kernels::LoweringChoice::automatic);
     const bool avx2_direct = direct.forward == "jit:avx2";
     EXPECT_EQ(chosen.forward.rfind("im2col matmul", 0) == 0, avx2_direct)
         << c.name << " on ISA " << kernels::cpu_isa_name() << ": " << chosen.forward
         << " (the primitive: " << direct.forward << ")";
     EXPECT_EQ(chosen.backward_data, chosen.forward) << c.name;
     EXPECT_EQ(chosen.backward_weights, chosen.forward) << c.name;
-    const auto forced = path(config_of(c), kernels::Im2colMatmul::always);
+    const auto forced = path(config_of(c), kernels::LoweringChoice::always);
     EXPECT_EQ(forced.forward.rfind("im2col matmul", 0), 0u) << c.name << ": " << forced.forward;
   }
   for (const auto& c : primitives) {
-    const auto chosen = path(config_of(c), kernels::Im2colMatmul::automatic);
+    const auto chosen = path(config_of(c), kernels::LoweringChoice::automatic);
     EXPECT_EQ(chosen.forward.find("im2col"), std::string::npos) << c.name << ": " << chosen.forward;
   }
   // Forced, the whole-map path still takes its shapes; bf16 and groups keep the primitives.
   const Case& whole_map = primitives[4];
-  EXPECT_EQ(path(config_of(whole_map), kernels::Im2colMatmul::always).forward.rfind("whole-map", 0),
-            0u);
+  EXPECT_EQ(
+      path(config_of(whole_map), kernels::LoweringChoice::always).forward.rfind("whole-map", 0),
+      0u);
   auto grouped = config_of(primitives[0]);
   grouped.groups = 4;
-  EXPECT_EQ(path(grouped, kernels::Im2colMatmul::always).forward.find("im2col"), std::string::npos);
+  EXPECT_EQ(path(grouped, kernels::LoweringChoice::always).forward.find("im2col"),
+            std::string::npos);
   if (kernels::cpu_has_bf16()) {
     auto bf16 = config_of(im2col_on_avx2[0]);
     bf16.compute_type = kernels::DataType::bf16;
-    EXPECT_EQ(path(bf16, kernels::Im2colMatmul::always).forward.find("im2col"), std::string::npos);
+    EXPECT_EQ(path(bf16, kernels::LoweringChoice::always).forward.find("im2col"),
+              std::string::npos);
   }
 }
 
-// The forward and gradients of both paths on these maps are checked against the reference loop
-// and finite differences in conv2d_test.cpp (TwoByTwoMap, OneByOneMap, Kernel5OnThreeByThreeMap,
-// and the ...AsIm2col cases).
+// Winograd F(2x2, 3x3) runs on 3x3 stride-1 convolutions with at least 64 channels in and out
+// where oneDNN would run its direct AVX2 convolution and the tiles fit 80 MB; forced, it takes
+// every 3x3 stride-1 f32 convolution without groups and nothing else.
+TEST(ConvolutionImplementationTest, WinogradRunsOnManyChannelThreeByThreeConvolutionsOnAvx2) {
+  const Case winograd_on_avx2[] = {
+      {"resnet18 layer2 (128 channels, 16x16)", {128, 128, 16, 16}, 128, 3, 1, 1},
+      {"resnet18 layer3 (256 channels, 8x8)", {128, 256, 8, 8}, 256, 3, 1, 1},
+      {"resnet18 layer4 (512 channels, 4x4)", {128, 512, 4, 4}, 512, 3, 1, 1},
+      {"resnet20 layer3 (64 channels, 8x8)", {128, 64, 8, 8}, 64, 3, 1, 1},
+      {"resnet20 on Fashion-MNIST (64 channels, 7x7)", {64, 64, 7, 7}, 64, 3, 1, 1},
+      {"resnet50 layer4 (512 channels, 7x7)", {32, 512, 7, 7}, 512, 3, 1, 1},
+      {"vgg11_bn features.4 (64 -> 128 channels, 16x16)", {128, 64, 16, 16}, 128, 3, 1, 1, true},
+  };
+  const Case others[] = {
+      {"resnet20 layer2 (32 channels, 16x16)", {128, 32, 16, 16}, 32, 3, 1, 1},
+      {"resnet18 layer1 (64 channels, 32x32: 134 MB of tiles)", {128, 64, 32, 32}, 64, 3, 1, 1},
+      {"resnet18 layer4.0.conv1 (stride 2)", {128, 256, 8, 8}, 512, 3, 2, 1},
+      {"resnet18 layer4.0.downsample (1x1)", {128, 256, 8, 8}, 512, 1, 2, 0},
+      {"vgg11_bn features.22 (2x2): the whole-map path", {128, 512, 2, 2}, 512, 3, 1, 1, true},
+  };
+  auto path = [](kernels::ConvolutionConfig config, kernels::LoweringChoice when) {
+    config.winograd = when;
+    return kernels::Convolution(config).implementations();
+  };
+  auto primitive = [](kernels::ConvolutionConfig config) {
+    config.winograd = config.im2col_matmul = kernels::LoweringChoice::never;
+    return kernels::Convolution(config).implementations();
+  };
+  const std::string winograd = "winograd F(2x2,3x3) matmul";
+  for (const auto& c : winograd_on_avx2) {
+    const auto direct = primitive(config_of(c));
+    const auto chosen = path(config_of(c), kernels::LoweringChoice::automatic);
+    const bool avx2_direct = direct.forward == "jit:avx2";
+    EXPECT_EQ(chosen.forward.rfind(winograd, 0) == 0, avx2_direct)
+        << c.name << " on ISA " << kernels::cpu_isa_name() << ": " << chosen.forward
+        << " (the primitive: " << direct.forward << ")";
+    EXPECT_EQ(chosen.backward_data, chosen.forward) << c.name;
+    EXPECT_EQ(chosen.backward_weights, chosen.forward) << c.name;
+    EXPECT_EQ(direct.forward.find("winograd"), std::string::npos) << c.name;
+    EXPECT_EQ(path(config_of(c), kernels::LoweringChoice::always).forward.rfind(winograd, 0), 0u)
+        << c.name;
+  }
+  for (const auto& c : others) {
+    const auto chosen = path(config_of(c), kernels::LoweringChoice::automatic);
+    EXPECT_EQ(chosen.forward.find("winograd"), std::string::npos)
+        << c.name << ": " << chosen.forward;
+  }
+  // Forced: resnet18 layer1's tiles are allowed (up to 512 MB); a stride, a 5x5 kernel, dilation
+  // and groups are not Winograd F(2x2, 3x3); the whole-map path keeps its shapes.
+  EXPECT_EQ(path(config_of(others[1]), kernels::LoweringChoice::always).forward.rfind(winograd, 0),
+            0u);
+  auto five = config_of(winograd_on_avx2[1]);
+  five.kernel_h = five.kernel_w = 5;
+  five.padding_h = five.padding_w = 2;
+  auto dilated = config_of(winograd_on_avx2[1]);
+  dilated.dilation_h = dilated.dilation_w = 2;
+  dilated.padding_h = dilated.padding_w = 2;
+  auto grouped = config_of(winograd_on_avx2[1]);
+  grouped.groups = 4;
+  for (const auto& config : {config_of(others[2]), five, dilated, grouped}) {
+    EXPECT_EQ(path(config, kernels::LoweringChoice::always).forward.find("winograd"),
+              std::string::npos)
+        << to_string(config.input) << " kernel " << config.kernel_h;
+  }
+  EXPECT_EQ(
+      path(config_of(others[4]), kernels::LoweringChoice::always).forward.rfind("whole-map", 0),
+      0u);
+  // im2col forced outranks Winograd's automatic choice.
+  auto im2col_forced = config_of(winograd_on_avx2[2]);
+  im2col_forced.im2col_matmul = kernels::LoweringChoice::always;
+  EXPECT_EQ(path(im2col_forced, kernels::LoweringChoice::automatic).forward.rfind("im2col", 0), 0u);
+  if (kernels::cpu_has_bf16()) {
+    auto bf16 = config_of(winograd_on_avx2[1]);
+    bf16.compute_type = kernels::DataType::bf16;
+    EXPECT_EQ(path(bf16, kernels::LoweringChoice::always).forward.find("winograd"),
+              std::string::npos);
+  }
+}
+
+// The forward and gradients of the lowered paths on these maps are checked against the reference
+// loop and finite differences in conv2d_test.cpp (TwoByTwoMap, OneByOneMap,
+// Kernel5OnThreeByThreeMap, and the ...AsIm2col and ...AsWinograd cases).
 
 }  // namespace
 }  // namespace convoy::testing

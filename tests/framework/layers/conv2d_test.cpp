@@ -96,7 +96,13 @@ Conv2dOptions primitives(Conv2dOptions options) {
 }
 
 Conv2dOptions im2col(Conv2dOptions options) {
-  options.im2col_matmul = kernels::Im2colMatmul::always;
+  options.im2col_matmul = kernels::LoweringChoice::always;
+  return options;
+}
+
+Conv2dOptions winograd(Conv2dOptions options) {
+  options.winograd = kernels::LoweringChoice::always;
+  options.whole_map_matmul = false;  // which would take maps no larger than the kernel first
   return options;
 }
 
@@ -143,7 +149,21 @@ INSTANTIATE_TEST_SUITE_P(
         Conv2dCase{"FourByFourMapFusedReluAsIm2col",
                    {2, 16, 4, 4},
                    im2col(make(16, 16, 3, 1, 1, 1, 1, false, true))},
-        Conv2dCase{"UnpaddedStride2AsIm2col", {2, 8, 8, 7}, im2col(make(8, 16, 3, 2, 0))}),
+        Conv2dCase{"UnpaddedStride2AsIm2col", {2, 8, 8, 7}, im2col(make(8, 16, 3, 2, 0))},
+        // Winograd F(2x2, 3x3) (WinogradConvolution), forced on shapes the automatic rule leaves
+        // to the primitives: odd map sizes (blocks cut at the edge), paddings 0 and 2 (backward-
+        // data then pads by 2 and 0), no bias, a fused ReLU, channel counts beyond one 64-wide
+        // block and within no 8-wide one, maps smaller than a tile.
+        Conv2dCase{"Basic3x3AsWinograd", {2, 3, 5, 5}, winograd(make(3, 4, 3, 1, 1))},
+        Conv2dCase{"UnpaddedOddSizeAsWinograd", {2, 3, 7, 6}, winograd(make(3, 5, 3, 1, 0))},
+        Conv2dCase{
+            "Padding2NoBiasAsWinograd", {1, 2, 6, 5}, winograd(make(2, 3, 3, 1, 2, 1, 1, false))},
+        Conv2dCase{"FusedReluAsWinograd",
+                   {2, 16, 6, 6},
+                   winograd(make(16, 16, 3, 1, 1, 1, 1, false, true))},
+        Conv2dCase{"SeventyChannelsAsWinograd", {2, 70, 4, 3}, winograd(make(70, 66, 3, 1, 1))},
+        Conv2dCase{"TwoByTwoMapAsWinograd", {3, 8, 2, 2}, winograd(make(8, 8, 3, 1, 1))},
+        Conv2dCase{"OneByOneMapAsWinograd", {4, 8, 1, 1}, winograd(make(8, 16, 3, 1, 1))}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Conv2dTest, ShiftingTheInputShiftsTheOutputAwayFromBorders) {

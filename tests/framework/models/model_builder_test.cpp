@@ -181,41 +181,71 @@ TEST(ModelBuilderTest, WholeMapMatmulsOffRunsTheSameFunctionThroughConvolutionPr
   }
 }
 
-// im2col_matmuls = always runs every ungrouped f32 convolution of resnet18 as im2col + matmul
-// (automatic picks layer4 on AVX2 only): the same logits and gradients as the convolution
-// primitives up to rounding, and the same bits when a step is repeated.
-TEST(ModelBuilderTest, Im2colMatmulsComputeTheSameFunctionAsTheConvolutionPrimitives) {
-  ModelConfig config;
-  config.architecture = "resnet18";
-  config.im2col_matmuls = kernels::Im2colMatmul::always;
-  auto im2col = build_model(config);
-  config.im2col_matmuls = kernels::Im2colMatmul::never;
-  auto primitives = build_model(config);
+// resnet18 with `lowered` on a lowered convolution path against the convolution primitives
+// (`reference`): the same logits and gradients up to rounding, with `layers` on the path
+// (`path` names its implementation) and on the primitives, and the same bits when a step is
+// repeated. In eval mode: BatchNorm is then a fixed affine map, so a per-layer rounding
+// difference (~1e-7 to 1e-6) stays that size; in train mode the batch statistics of a small
+// batch amplify it ~1000x (measured with both paths), which would hide a real error.
+void expect_the_function_of_the_primitives(const ModelConfig& lowered, const ModelConfig& reference,
+                                           const std::vector<const char*>& layers,
+                                           const std::string& path) {
+  auto model = build_model(lowered);
+  auto primitives = build_model(reference);
   const Tensor images = testing::random_tensor({2, 3, 32, 32}, 21);
   const Tensor logits_grad = testing::random_tensor({2, 10}, 22);
-  const auto a = im2col->forward(images, Mode::train).to_plain();
-  const auto b = primitives->forward(images, Mode::train).to_plain();
+  const auto a = model->forward(images, Mode::eval).to_plain();
+  const auto b = primitives->forward(images, Mode::eval).to_plain();
   EXPECT_LT(relative_difference(a, b), 1e-5);
-  for (const char* name :
-       {"conv1", "layer1.0.conv1", "layer4.0.conv1", "layer4.1.conv2", "layer4.0.downsample.0"}) {
-    const auto chosen = im2col->layer(name).implementation();
-    EXPECT_EQ(chosen.rfind("im2col matmul", 0), 0u) << name << ": " << chosen;
+  for (const char* name : layers) {
+    const auto chosen = model->layer(name).implementation();
+    EXPECT_EQ(chosen.rfind(path, 0), 0u) << name << ": " << chosen;
     const auto direct = primitives->layer(name).implementation();
-    EXPECT_EQ(direct.find("im2col"), std::string::npos) << name << ": " << direct;
+    EXPECT_EQ(direct.find("matmul"), std::string::npos) << name << ": " << direct;
   }
-  im2col->backward(logits_grad);
+  model->backward(logits_grad);
   primitives->backward(logits_grad);
-  const auto grads = im2col->parameter_grads();
+  const auto grads = model->parameter_grads();
   const std::vector<float> gradients(grads.begin(), grads.end());
-  EXPECT_LT(relative_difference(gradients, primitives->parameter_grads()), 1e-4);
+  EXPECT_LT(relative_difference(gradients, primitives->parameter_grads()), 1e-5);
   for (const char* name : {"conv1.weight", "layer4.1.conv2.weight", "fc.weight"}) {
-    EXPECT_LT(relative_difference(gradient_of(*im2col, name), gradient_of(*primitives, name)), 1e-4)
+    EXPECT_LT(relative_difference(gradient_of(*model, name), gradient_of(*primitives, name)), 1e-5)
         << name;
   }
-  EXPECT_EQ(im2col->forward(images, Mode::train).to_plain(), a);
-  im2col->backward(logits_grad);
-  const auto repeated = im2col->parameter_grads();
+  EXPECT_EQ(model->forward(images, Mode::eval).to_plain(), a);
+  model->backward(logits_grad);
+  const auto repeated = model->parameter_grads();
   EXPECT_EQ(std::vector<float>(repeated.begin(), repeated.end()), gradients);
+}
+
+ModelConfig resnet18_on_the_primitives() {
+  ModelConfig config;
+  config.architecture = "resnet18";
+  config.im2col_matmuls = kernels::LoweringChoice::never;
+  config.winograds = kernels::LoweringChoice::never;
+  return config;
+}
+
+// im2col_matmuls = always runs every ungrouped f32 convolution of resnet18 as im2col + matmul
+// (automatic picks small maps on AVX2 only).
+TEST(ModelBuilderTest, Im2colMatmulsComputeTheSameFunctionAsTheConvolutionPrimitives) {
+  ModelConfig im2col = resnet18_on_the_primitives();
+  im2col.im2col_matmuls = kernels::LoweringChoice::always;
+  expect_the_function_of_the_primitives(
+      im2col, resnet18_on_the_primitives(),
+      {"conv1", "layer1.0.conv1", "layer4.0.conv1", "layer4.1.conv2", "layer4.0.downsample.0"},
+      "im2col matmul");
+}
+
+// winograds = always runs every 3x3 stride-1 convolution of resnet18 as Winograd F(2x2, 3x3)
+// (automatic picks those with at least 64 channels on AVX2 only).
+TEST(ModelBuilderTest, WinogradComputesTheSameFunctionAsTheConvolutionPrimitives) {
+  ModelConfig winograd = resnet18_on_the_primitives();
+  winograd.winograds = kernels::LoweringChoice::always;
+  expect_the_function_of_the_primitives(
+      winograd, resnet18_on_the_primitives(),
+      {"conv1", "layer1.0.conv1", "layer2.0.conv2", "layer3.1.conv1", "layer4.1.conv2"},
+      "winograd F(2x2,3x3) matmul");
 }
 
 TEST(ModelBuilderTest, RejectsUnknownArchitecturesListingTheKnownOnes) {

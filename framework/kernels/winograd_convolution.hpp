@@ -1,0 +1,81 @@
+#pragma once
+// WinogradConvolution: a 3x3 stride-1 convolution computed with Winograd's F(2x2, 3x3) algorithm,
+// its channel sums as 16 batched oneDNN matmuls, for the many-channel layers where oneDNN 2.6
+// on AVX2 has only its direct convolution. Private to framework/kernels/.
+
+#include <dnnl.hpp>
+#include <memory>
+#include <string>
+
+#include "framework/kernels/convolution.hpp"
+#include "framework/kernels/lowered_convolution.hpp"
+
+namespace convoy::kernels {
+
+// Why:
+// 1. F(2x2, 3x3) computes each 2x2 block of outputs from its 4x4 input tile with 16
+//    multiplications per channel pair instead of 36 (Lavin & Gray, 2015): with the tile
+//    transformed (V = B^T d B) and the filter transformed (U = G g G^T), the output block is
+//    A^T (sum over input channels of U . V) A. For each of the 16 positions of the transformed
+//    tile, that sum over channels is a matmul (tiles x C) x (C x O); oneDNN runs the 16 of them as
+//    one batched matmul near its peak. oneDNN 2.6 has Winograd only on AVX-512.
+// 2. Backward-data is the same algorithm: dx is dy convolved with the filters turned by 180
+//    degrees and their in/out channels swapped, padded by 2 - padding. Backward-weights is the
+//    exact gradient of the forward's arithmetic: dU = sum over tiles of V^T (A dy A^T), one more
+//    batched matmul, and dg = G^T dU G.
+// 3. Transforms and matmuls read and write NHWC, reordered from and to the layouts the
+//    convolution primitives chose for the neighbours (as Im2colConvolution does). The tiles live
+//    in two shared transient buffers and the transformed filters in a third, so the path adds
+//    three buffers to the process, not per layer.
+// 4. The transforms only add and subtract (the filter's also halve), in a fixed order, and the
+//    matmuls are deterministic: bit-identical from run to run and rank to rank. Rounding differs
+//    from the direct convolution's (relative differences ~1e-6 in f32).
+class WinogradConvolution : public LoweredConvolution {
+ public:
+  // Whether `config` is a shape this path runs faster than the convolution primitive whose
+  // forward implementation oneDNN named `primitive` (see LoweringChoice::automatic).
+  static bool preferred(const ConvolutionConfig& config, const std::string& primitive);
+
+  // A WinogradConvolution for `config`, or nothing where the shape is not supported (not a 3x3
+  // kernel with stride 1 and dilation 1, padding above 2, groups, bf16) or its tile buffers would
+  // exceed 512 MB.
+  static std::unique_ptr<WinogradConvolution> create(const ConvolutionConfig& config);
+
+  std::string implementation() const override;  // "winograd F(2x2,3x3) matmul (...)"
+  void forward(const dnnl::memory& source, const float* weights, const float* bias,
+               const dnnl::memory& destination) override;
+  void backward_data(const dnnl::memory& destination_grad, const float* weights,
+                     const dnnl::memory& source_grad) override;
+  void backward_weights(const dnnl::memory& source, const dnnl::memory& destination_grad,
+                        float* weights_grad, float* bias_grad) override;
+
+  // One convolution of an NHWC map by tiles: forward (x -> y) and backward-data (dy -> dx) are
+  // each one of these.
+  struct Pass {
+    int64_t batch = 0;
+    int64_t in_height = 0, in_width = 0, in_channels = 0;
+    int64_t out_height = 0, out_width = 0, out_channels = 0;
+    int64_t padding_h = 0, padding_w = 0;
+    int64_t tiles_h = 0, tiles_w = 0;  // 2x2 output blocks per column and row
+    int64_t tiles() const { return batch * tiles_h * tiles_w; }
+  };
+
+ private:
+  WinogradConvolution() = default;
+  // The filters transformed for `pass` (forward: U[16][C][O]; backward-data: the turned filters,
+  // U[16][O][C]), in the shared filter buffer.
+  float* transformed_filters(const float* weights, bool for_backward_data) const;
+
+  ConvolutionConfig config_;
+  Pass forward_pass_, backward_data_pass_;
+  dnnl::memory::desc source_rows_, destination_rows_;  // NHWC
+  // Batched matmul operands: forward (16, T, C) x (16, C, O), backward-data (16, T', O) x
+  // (16, O, C), backward-weights (16, C, T) [the forward tiles transposed] x (16, T, O).
+  dnnl::memory::desc forward_tiles_, forward_filters_, forward_products_;
+  dnnl::memory::desc backward_tiles_, backward_filters_, backward_products_;
+  dnnl::memory::desc tiles_transposed_, filter_gradients_;
+  dnnl::matmul forward_, backward_data_, backward_weights_;
+  std::string implementation_;
+};
+
+}  // namespace convoy::kernels
