@@ -19,8 +19,10 @@ using Pass = WinogradConvolution::Pass;
 // transforms' memory traffic outweighs the matmuls' saving there). AVX-512 machines were not
 // measured, so their convolutions keep the primitives.
 static constexpr int64_t kMinChannels = 64;
-static constexpr size_t kPreferredTileBytes = size_t{80} << 20;  // per buffer, for `automatic`
-static constexpr size_t kMaxTileBytes = size_t{512} << 20;
+// The batch runs in equal chunks of images whose tiles fill at most this much of a buffer (the
+// whole batch where it fits): large maps then need no more memory than small ones, and a
+// chunk's tiles are still thousands of matmul rows.
+static constexpr size_t kChunkTileBytes = size_t{32} << 20;
 static constexpr int64_t kPositions = 16;  // of a transformed 4x4 tile
 static constexpr int64_t kChannelBlock = 64;
 
@@ -37,13 +39,6 @@ static Pass pass_of(int64_t batch, int64_t in_height, int64_t in_width, int64_t 
           out_channels, padding_h, padding_w, (out_height + 1) / 2, (out_width + 1) / 2};
 }
 
-// The larger of the two tile buffers' sizes over both passes.
-static size_t tile_bytes(const Pass& forward, const Pass& backward) {
-  const int64_t widest = std::max(forward.in_channels, forward.out_channels);
-  return static_cast<size_t>(kPositions * std::max(forward.tiles(), backward.tiles()) * widest) *
-         sizeof(float);
-}
-
 static Pass forward_pass(const ConvolutionConfig& c) {
   const Shape output = c.output_shape();
   return pass_of(c.input[0], c.input[2], c.input[3], c.input[1], output[2], output[3],
@@ -57,22 +52,40 @@ static Pass backward_data_pass(const ConvolutionConfig& c) {
                  c.input[1], 2 - c.padding_h, 2 - c.padding_w);
 }
 
+// Images per chunk: the largest divisor of the batch whose tiles fit kChunkTileBytes in either
+// buffer of either pass, else one.
+static int64_t images_per_chunk(const Pass& forward, const Pass& backward) {
+  const int64_t widest = std::max(forward.in_channels, forward.out_channels);
+  const int64_t tiles_per_image =
+      std::max(forward.tiles_h * forward.tiles_w, backward.tiles_h * backward.tiles_w);
+  const size_t image_bytes =
+      static_cast<size_t>(kPositions * tiles_per_image * widest) * sizeof(float);
+  for (int64_t images = forward.batch; images > 1; --images) {
+    if (forward.batch % images == 0 &&
+        static_cast<size_t>(images) * image_bytes <= kChunkTileBytes) {
+      return images;
+    }
+  }
+  return 1;
+}
+
 bool WinogradConvolution::preferred(const ConvolutionConfig& config, const std::string& primitive) {
   return primitive == "jit:avx2" && supported(config) && config.input[1] >= kMinChannels &&
-         config.out_channels >= kMinChannels &&
-         tile_bytes(forward_pass(config), backward_data_pass(config)) <= kPreferredTileBytes;
+         config.out_channels >= kMinChannels;
 }
 
 std::unique_ptr<WinogradConvolution> WinogradConvolution::create(const ConvolutionConfig& config) {
   const auto& c = config;
   if (!supported(c)) return nullptr;
-  const Pass forward = forward_pass(c), backward = backward_data_pass(c);
-  if (tile_bytes(forward, backward) > kMaxTileBytes) return nullptr;
+  Pass forward = forward_pass(c), backward = backward_data_pass(c);
+  const int64_t images = images_per_chunk(forward, backward);
+  forward.batch = backward.batch = images;  // both passes run chunk by chunk
   std::unique_ptr<WinogradConvolution> created(new WinogradConvolution);
   auto& lowered = *created;
   lowered.config_ = c;
   lowered.forward_pass_ = forward;
   lowered.backward_data_pass_ = backward;
+  lowered.chunks_ = c.input[0] / images;
   const auto f32 = memory::data_type::f32;
   lowered.source_rows_ = memory::desc(to_dnnl_dims(c.input), f32, tag::nhwc);
   lowered.destination_rows_ = memory::desc(to_dnnl_dims(c.output_shape()), f32, tag::nhwc);
@@ -98,19 +111,28 @@ std::unique_ptr<WinogradConvolution> WinogradConvolution::create(const Convoluti
             dnnl::matmul::desc(lowered.backward_tiles_, lowered.backward_filters_,
                                lowered.backward_products_),
             engine());
-        dnnl::matmul::primitive_desc weights_product(
-            dnnl::matmul::desc(lowered.tiles_transposed_, lowered.forward_products_,
-                               lowered.filter_gradients_),
-            engine());
+        const dnnl::matmul::desc weights_desc(lowered.tiles_transposed_, lowered.forward_products_,
+                                              lowered.filter_gradients_);
+        dnnl::matmul::primitive_desc weights_product(weights_desc, engine());
+        // Each later chunk adds its filter gradients to the earlier chunks'.
+        dnnl::post_ops sum;
+        sum.append_sum(1.0f);
+        dnnl::primitive_attr accumulate;
+        accumulate.set_post_ops(sum);
+        dnnl::matmul::primitive_desc weights_sum(weights_desc, accumulate, engine());
         if (is_reference(forward_product) || is_reference(backward_product) ||
-            is_reference(weights_product)) {
+            is_reference(weights_product) || is_reference(weights_sum)) {
           return false;
         }
         lowered.forward_ = dnnl::matmul(forward_product);
         lowered.backward_data_ = dnnl::matmul(backward_product);
         lowered.backward_weights_ = dnnl::matmul(weights_product);
+        lowered.backward_weights_sum_ = dnnl::matmul(weights_sum);
         lowered.implementation_ =
             std::string("winograd F(2x2,3x3) matmul (") + forward_product.impl_info_str() + ")";
+        if (lowered.chunks_ > 1) {
+          lowered.implementation_ += " in " + std::to_string(lowered.chunks_) + " chunks";
+        }
         return true;
       });
   if (!built) return nullptr;
@@ -316,24 +338,36 @@ float* WinogradConvolution::transformed_filters(const float* weights,
   return filters;
 }
 
+// Where a chunk's images start in an NHWC tensor of `pass`'s input or output, in floats.
+static int64_t input_chunk_size(const Pass& pass) {
+  return pass.batch * pass.in_height * pass.in_width * pass.in_channels;
+}
+static int64_t output_chunk_size(const Pass& pass) {
+  return pass.batch * pass.out_height * pass.out_width * pass.out_channels;
+}
+
 void WinogradConvolution::forward(const memory& source, const float* weights, const float* bias,
                                   const memory& destination) {
   const Pass& pass = forward_pass_;
   const auto input =
       reorder_into_transient_if_needed(source, source_rows_, TransientRole::lowered_input_rows);
+  const auto* input_rows = static_cast<const float*>(input.get_data_handle());
   auto* tiles = static_cast<float*>(
       transient_buffer(TransientRole::winograd_input_tiles, forward_tiles_.get_size()));
-  transform_input_tiles(static_cast<const float*>(input.get_data_handle()), tiles, pass);
   auto* products = static_cast<float*>(
       transient_buffer(TransientRole::winograd_output_tiles, forward_products_.get_size()));
-  execute(forward_,
-          {{DNNL_ARG_SRC, view_as(forward_tiles_, tiles)},
-           {DNNL_ARG_WEIGHTS, view_as(forward_filters_, transformed_filters(weights, false))},
-           {DNNL_ARG_DST, view_as(forward_products_, products)}});
+  const auto filters = view_as(forward_filters_, transformed_filters(weights, false));
   auto result =
       target_in_layout(destination, destination_rows_, TransientRole::lowered_output_rows);
-  transform_output_tiles(products, static_cast<float*>(result.get_data_handle()), bias,
-                         config_.fuse_relu, pass);
+  auto* output_rows = static_cast<float*>(result.get_data_handle());
+  for (int64_t chunk = 0; chunk < chunks_; ++chunk) {
+    transform_input_tiles(input_rows + chunk * input_chunk_size(pass), tiles, pass);
+    execute(forward_, {{DNNL_ARG_SRC, view_as(forward_tiles_, tiles)},
+                       {DNNL_ARG_WEIGHTS, filters},
+                       {DNNL_ARG_DST, view_as(forward_products_, products)}});
+    transform_output_tiles(products, output_rows + chunk * output_chunk_size(pass), bias,
+                           config_.fuse_relu, pass);
+  }
   deliver(result, destination);
 }
 
@@ -342,18 +376,22 @@ void WinogradConvolution::backward_data(const memory& destination_grad, const fl
   const Pass& pass = backward_data_pass_;
   const auto gradient = reorder_into_transient_if_needed(destination_grad, destination_rows_,
                                                          TransientRole::lowered_output_rows);
+  const auto* gradient_rows = static_cast<const float*>(gradient.get_data_handle());
   auto* tiles = static_cast<float*>(
       transient_buffer(TransientRole::winograd_input_tiles, backward_tiles_.get_size()));
-  transform_input_tiles(static_cast<const float*>(gradient.get_data_handle()), tiles, pass);
   auto* products = static_cast<float*>(
       transient_buffer(TransientRole::winograd_output_tiles, backward_products_.get_size()));
-  execute(backward_data_,
-          {{DNNL_ARG_SRC, view_as(backward_tiles_, tiles)},
-           {DNNL_ARG_WEIGHTS, view_as(backward_filters_, transformed_filters(weights, true))},
-           {DNNL_ARG_DST, view_as(backward_products_, products)}});
+  const auto filters = view_as(backward_filters_, transformed_filters(weights, true));
   auto result = target_in_layout(source_grad, source_rows_, TransientRole::lowered_input_rows);
-  transform_output_tiles(products, static_cast<float*>(result.get_data_handle()), nullptr, false,
-                         pass);
+  auto* source_grad_rows = static_cast<float*>(result.get_data_handle());
+  for (int64_t chunk = 0; chunk < chunks_; ++chunk) {
+    transform_input_tiles(gradient_rows + chunk * input_chunk_size(pass), tiles, pass);
+    execute(backward_data_, {{DNNL_ARG_SRC, view_as(backward_tiles_, tiles)},
+                             {DNNL_ARG_WEIGHTS, filters},
+                             {DNNL_ARG_DST, view_as(backward_products_, products)}});
+    transform_output_tiles(products, source_grad_rows + chunk * output_chunk_size(pass), nullptr,
+                           false, pass);
+  }
   deliver(result, source_grad);
 }
 
@@ -362,22 +400,27 @@ void WinogradConvolution::backward_weights(const memory& source, const memory& d
   const Pass& pass = forward_pass_;
   const auto input =
       reorder_into_transient_if_needed(source, source_rows_, TransientRole::lowered_input_rows);
-  auto* tiles = static_cast<float*>(
-      transient_buffer(TransientRole::winograd_input_tiles, forward_tiles_.get_size()));
-  transform_input_tiles(static_cast<const float*>(input.get_data_handle()), tiles, pass);
+  const auto* input_rows = static_cast<const float*>(input.get_data_handle());
   const auto gradient = reorder_into_transient_if_needed(destination_grad, destination_rows_,
                                                          TransientRole::lowered_output_rows);
   const auto* gradient_rows = static_cast<const float*>(gradient.get_data_handle());
+  auto* tiles = static_cast<float*>(
+      transient_buffer(TransientRole::winograd_input_tiles, forward_tiles_.get_size()));
   auto* gradient_tiles = static_cast<float*>(
       transient_buffer(TransientRole::winograd_output_tiles, forward_products_.get_size()));
-  transform_output_gradient_tiles(gradient_rows, gradient_tiles, pass);
   const int64_t channels = config_.input[1], out_channels = config_.out_channels;
   const int64_t pairs = channels * out_channels;
   auto* filter_grads = static_cast<float*>(transient_buffer(
       TransientRole::winograd_filters, static_cast<size_t>(kPositions * pairs) * sizeof(float)));
-  execute(backward_weights_, {{DNNL_ARG_SRC, view_as(tiles_transposed_, tiles)},
-                              {DNNL_ARG_WEIGHTS, view_as(forward_products_, gradient_tiles)},
-                              {DNNL_ARG_DST, view_as(filter_gradients_, filter_grads)}});
+  for (int64_t chunk = 0; chunk < chunks_; ++chunk) {
+    transform_input_tiles(input_rows + chunk * input_chunk_size(pass), tiles, pass);
+    transform_output_gradient_tiles(gradient_rows + chunk * output_chunk_size(pass), gradient_tiles,
+                                    pass);
+    execute(chunk == 0 ? backward_weights_ : backward_weights_sum_,
+            {{DNNL_ARG_SRC, view_as(tiles_transposed_, tiles)},
+             {DNNL_ARG_WEIGHTS, view_as(forward_products_, gradient_tiles)},
+             {DNNL_ARG_DST, view_as(filter_gradients_, filter_grads)}});
+  }
 #pragma omp parallel for schedule(static)
   for (int64_t o = 0; o < out_channels; ++o)
     for (int64_t c = 0; c < channels; ++c) {
@@ -386,7 +429,8 @@ void WinogradConvolution::backward_weights(const memory& source, const memory& d
       std::memcpy(weights_grad + (o * channels + c) * 9, dg, sizeof dg);
     }
   if (bias_grad != nullptr) {
-    sum_rows(gradient_rows, pass.batch * pass.out_height * pass.out_width, out_channels, bias_grad);
+    sum_rows(gradient_rows, config_.input[0] * pass.out_height * pass.out_width, out_channels,
+             bias_grad);
   }
 }
 

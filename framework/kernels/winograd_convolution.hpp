@@ -26,7 +26,8 @@ namespace convoy::kernels {
 // 3. Transforms and matmuls read and write NHWC, reordered from and to the layouts the
 //    convolution primitives chose for the neighbours (as Im2colConvolution does). The tiles live
 //    in two shared transient buffers and the transformed filters in a third, so the path adds
-//    three buffers to the process, not per layer.
+//    three buffers to the process, not per layer. The batch runs in chunks of images whose tiles
+//    fill at most 32 MB of a buffer, the filter gradients summed over the chunks in order.
 // 4. The transforms only add and subtract (the filter's also halve), in a fixed order, and the
 //    matmuls are deterministic: bit-identical from run to run and rank to rank. Rounding differs
 //    from the direct convolution's (relative differences ~1e-6 in f32).
@@ -37,11 +38,11 @@ class WinogradConvolution : public LoweredConvolution {
   static bool preferred(const ConvolutionConfig& config, const std::string& primitive);
 
   // A WinogradConvolution for `config`, or nothing where the shape is not supported (not a 3x3
-  // kernel with stride 1 and dilation 1, padding above 2, groups, bf16) or its tile buffers would
-  // exceed 512 MB.
+  // kernel with stride 1 and dilation 1, padding above 2, groups, bf16).
   static std::unique_ptr<WinogradConvolution> create(const ConvolutionConfig& config);
 
-  std::string implementation() const override;  // "winograd F(2x2,3x3) matmul (...)"
+  // "winograd F(2x2,3x3) matmul (gemm:jit)", with " in N chunks" where the batch is split.
+  std::string implementation() const override;
   void forward(const dnnl::memory& source, const float* weights, const float* bias,
                const dnnl::memory& destination) override;
   void backward_data(const dnnl::memory& destination_grad, const float* weights,
@@ -50,9 +51,9 @@ class WinogradConvolution : public LoweredConvolution {
                         float* weights_grad, float* bias_grad) override;
 
   // One convolution of an NHWC map by tiles: forward (x -> y) and backward-data (dy -> dx) are
-  // each one of these.
+  // each one of these, run on one chunk of the batch at a time.
   struct Pass {
-    int64_t batch = 0;
+    int64_t batch = 0;  // images per chunk
     int64_t in_height = 0, in_width = 0, in_channels = 0;
     int64_t out_height = 0, out_width = 0, out_channels = 0;
     int64_t padding_h = 0, padding_w = 0;
@@ -68,6 +69,7 @@ class WinogradConvolution : public LoweredConvolution {
 
   ConvolutionConfig config_;
   Pass forward_pass_, backward_data_pass_;
+  int64_t chunks_ = 1;  // the batch is this many chunks of forward_pass_.batch images
   dnnl::memory::desc source_rows_, destination_rows_;  // NHWC
   // Batched matmul operands: forward (16, T, C) x (16, C, O), backward-data (16, T', O) x
   // (16, O, C), backward-weights (16, C, T) [the forward tiles transposed] x (16, T, O).
@@ -75,6 +77,7 @@ class WinogradConvolution : public LoweredConvolution {
   dnnl::memory::desc backward_tiles_, backward_filters_, backward_products_;
   dnnl::memory::desc tiles_transposed_, filter_gradients_;
   dnnl::matmul forward_, backward_data_, backward_weights_;
+  dnnl::matmul backward_weights_sum_;  // adds a later chunk's filter gradients to the earlier
   std::string implementation_;
 };
 

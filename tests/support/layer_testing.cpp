@@ -54,4 +54,20 @@ Conv2dOptions same_size_conv(int64_t channels) {
   return options;
 }
 
+// ||a - b|| / ||b||, after checking that b is not all zeros (a test comparing zeros proves
+// nothing).
+double relative_difference(std::span<const float> a, std::span<const float> b) {
+  if (a.size() != b.size() || b.empty()) {
+    ADD_FAILURE() << "comparing " << a.size() << " values with " << b.size();
+    return INFINITY;
+  }
+  double difference = 0, norm = 0;
+  for (size_t i = 0; i < b.size(); ++i) {
+    difference += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+    norm += double(b[i]) * b[i];
+  }
+  EXPECT_GT(norm, 0.0);
+  return std::sqrt(difference / norm);
+}
+
 }  // namespace convoy::testing

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "framework/gradient_checker.hpp"
@@ -26,6 +27,9 @@ Conv2dOptions same_size_conv(int64_t channels);
 // Fails the current test with one message per mismatching (tensor, index).
 void expect_gradients_match(Layer& layer, const std::vector<Tensor>& inputs,
                             GradientCheckOptions options = {}, Mode mode = Mode::train);
+
+// ||a - b|| / ||b||, failing the test where b is empty, all zeros or of another size.
+double relative_difference(std::span<const float> a, std::span<const float> b);
 
 // Element-wise comparison with a message naming the first index that differs.
 void expect_near(const std::vector<float>& actual, const std::vector<float>& expected,

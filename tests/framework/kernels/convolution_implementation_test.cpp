@@ -143,8 +143,8 @@ TEST(ConvolutionImplementationTest, Im2colRunsOnSmallMapsWithManyChannelsOnAvx2)
 }
 
 // Winograd F(2x2, 3x3) runs on 3x3 stride-1 convolutions with at least 64 channels in and out
-// where oneDNN would run its direct AVX2 convolution and the tiles fit 80 MB; forced, it takes
-// every 3x3 stride-1 f32 convolution without groups and nothing else.
+// where oneDNN would run its direct AVX2 convolution (large maps in chunks of images); forced, it
+// takes every 3x3 stride-1 f32 convolution without groups and nothing else.
 TEST(ConvolutionImplementationTest, WinogradRunsOnManyChannelThreeByThreeConvolutionsOnAvx2) {
   const Case winograd_on_avx2[] = {
       {"resnet18 layer2 (128 channels, 16x16)", {128, 128, 16, 16}, 128, 3, 1, 1},
@@ -154,10 +154,11 @@ TEST(ConvolutionImplementationTest, WinogradRunsOnManyChannelThreeByThreeConvolu
       {"resnet20 on Fashion-MNIST (64 channels, 7x7)", {64, 64, 7, 7}, 64, 3, 1, 1},
       {"resnet50 layer4 (512 channels, 7x7)", {32, 512, 7, 7}, 512, 3, 1, 1},
       {"vgg11_bn features.4 (64 -> 128 channels, 16x16)", {128, 64, 16, 16}, 128, 3, 1, 1, true},
+      {"resnet18 layer1 (64 channels, 32x32: in chunks)", {128, 64, 32, 32}, 64, 3, 1, 1},
+      {"resnet50 layer1 (64 channels, 56x56: in chunks)", {32, 64, 56, 56}, 64, 3, 1, 1},
   };
   const Case others[] = {
       {"resnet20 layer2 (32 channels, 16x16)", {128, 32, 16, 16}, 32, 3, 1, 1},
-      {"resnet18 layer1 (64 channels, 32x32: 134 MB of tiles)", {128, 64, 32, 32}, 64, 3, 1, 1},
       {"resnet18 layer4.0.conv1 (stride 2)", {128, 256, 8, 8}, 512, 3, 2, 1},
       {"resnet18 layer4.0.downsample (1x1)", {128, 256, 8, 8}, 512, 1, 2, 0},
       {"vgg11_bn features.22 (2x2): the whole-map path", {128, 512, 2, 2}, 512, 3, 1, 1, true},
@@ -189,9 +190,9 @@ TEST(ConvolutionImplementationTest, WinogradRunsOnManyChannelThreeByThreeConvolu
     EXPECT_EQ(chosen.forward.find("winograd"), std::string::npos)
         << c.name << ": " << chosen.forward;
   }
-  // Forced: resnet18 layer1's tiles are allowed (up to 512 MB); a stride, a 5x5 kernel, dilation
-  // and groups are not Winograd F(2x2, 3x3); the whole-map path keeps its shapes.
-  EXPECT_EQ(path(config_of(others[1]), kernels::LoweringChoice::always).forward.rfind(winograd, 0),
+  // Forced: resnet20's 32 channels are taken; a stride, a 5x5 kernel, dilation and groups are
+  // not Winograd F(2x2, 3x3); the whole-map path keeps its shapes.
+  EXPECT_EQ(path(config_of(others[0]), kernels::LoweringChoice::always).forward.rfind(winograd, 0),
             0u);
   auto five = config_of(winograd_on_avx2[1]);
   five.kernel_h = five.kernel_w = 5;
@@ -201,13 +202,13 @@ TEST(ConvolutionImplementationTest, WinogradRunsOnManyChannelThreeByThreeConvolu
   dilated.padding_h = dilated.padding_w = 2;
   auto grouped = config_of(winograd_on_avx2[1]);
   grouped.groups = 4;
-  for (const auto& config : {config_of(others[2]), five, dilated, grouped}) {
+  for (const auto& config : {config_of(others[1]), five, dilated, grouped}) {
     EXPECT_EQ(path(config, kernels::LoweringChoice::always).forward.find("winograd"),
               std::string::npos)
         << to_string(config.input) << " kernel " << config.kernel_h;
   }
   EXPECT_EQ(
-      path(config_of(others[4]), kernels::LoweringChoice::always).forward.rfind("whole-map", 0),
+      path(config_of(others[3]), kernels::LoweringChoice::always).forward.rfind("whole-map", 0),
       0u);
   // im2col forced outranks Winograd's automatic choice.
   auto im2col_forced = config_of(winograd_on_avx2[2]);

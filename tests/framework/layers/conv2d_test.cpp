@@ -17,6 +17,7 @@ using testing::expect_gradients_match;
 using testing::expect_near;
 using testing::random_tensor;
 using testing::randomize_parameters;
+using testing::relative_difference;
 
 // The textbook seven-loop convolution, the definition the oneDNN result must match.
 std::vector<float> reference_conv2d(const std::vector<float>& input, const Shape& input_shape,
@@ -165,6 +166,38 @@ INSTANTIATE_TEST_SUITE_P(
         Conv2dCase{"TwoByTwoMapAsWinograd", {3, 8, 2, 2}, winograd(make(8, 8, 3, 1, 1))},
         Conv2dCase{"OneByOneMapAsWinograd", {4, 8, 1, 1}, winograd(make(8, 16, 3, 1, 1))}),
     [](const auto& info) { return std::string(info.param.name); });
+
+// A batch whose Winograd tiles exceed 32 MB runs in chunks of images (here 3 chunks of 3: 4 MB
+// of tiles per 64x64 image): output, input gradient and the filter and bias gradients summed
+// over the chunks equal the convolution primitives' up to rounding.
+TEST(Conv2dTest, WinogradInChunksOfImagesComputesWhatThePrimitivesDo) {
+  const Shape shape{9, 64, 64, 64};
+  Conv2dOptions options = make(64, 64, 3, 1, 1);
+  options.im2col_matmul = kernels::LoweringChoice::never;
+  options.winograd = kernels::LoweringChoice::always;
+  Conv2d winograd(options);
+  options.winograd = kernels::LoweringChoice::never;
+  Conv2d primitives(options);
+  const Tensor input = random_tensor(shape, 31), output_grad = random_tensor(shape, 32);
+  std::vector<std::vector<float>> results[2];
+  int side = 0;
+  for (Conv2d* conv : {&winograd, &primitives}) {
+    randomize_parameters(*conv, 33);
+    const auto output = conv->forward({input}, Mode::train).to_plain();
+    const auto input_grad = conv->backward(output_grad)[0].to_plain();
+    results[side++] = {output, input_grad, conv->weight().grad.to_plain(),
+                       conv->bias()->grad.to_plain()};
+  }
+  // The kernels exist once a forward ran.
+  const std::string chosen = winograd.implementation();
+  EXPECT_EQ(chosen.rfind("winograd F(2x2,3x3) matmul (", 0), 0u) << chosen;
+  EXPECT_TRUE(chosen.ends_with(") in 3 chunks")) << chosen;
+  EXPECT_EQ(primitives.implementation().find("winograd"), std::string::npos);
+  for (const int k : {0, 1, 2, 3}) {
+    EXPECT_LT(relative_difference(results[0][k], results[1][k]), 1e-5)
+        << "output, input gradient, weight gradient, bias gradient: #" << k;
+  }
+}
 
 TEST(Conv2dTest, ShiftingTheInputShiftsTheOutputAwayFromBorders) {
   Conv2d conv(make(2, 3, 3, 1, 1));

@@ -14,6 +14,7 @@ namespace convoy {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::relative_difference;
 using ::testing::ThrowsMessage;
 
 // Expected counts come from PyTorch (scripts/bench/pytorch_models.py, which matches
@@ -119,22 +120,6 @@ TEST(ModelBuilderTest, SameSeedGivesSameWeightsAndAnotherSeedDiffers) {
   std::vector<float> vc(c->parameter_values().begin(), c->parameter_values().end());
   EXPECT_EQ(va, vb);
   EXPECT_NE(va, vc);
-}
-
-// ||a - b|| / ||b||, after checking that b is not all zeros (a test comparing zeros proves
-// nothing).
-double relative_difference(std::span<const float> a, std::span<const float> b) {
-  if (a.size() != b.size() || b.empty()) {
-    ADD_FAILURE() << "comparing " << a.size() << " values with " << b.size();
-    return INFINITY;
-  }
-  double difference = 0, norm = 0;
-  for (size_t i = 0; i < b.size(); ++i) {
-    difference += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
-    norm += double(b[i]) * b[i];
-  }
-  EXPECT_GT(norm, 0.0);
-  return std::sqrt(difference / norm);
 }
 
 std::vector<float> gradient_of(const Net& net, const std::string& name) {
