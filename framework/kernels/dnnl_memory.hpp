@@ -44,7 +44,8 @@ dnnl::memory reorder_if_needed(dnnl::memory memory, const dnnl::memory::desc& wa
 // or output gradient in the primitive's layout or in bf16) go to one buffer per role shared by
 // every kernel of the process, not one per layer: N layers then hold one copy, not N.
 // The lowered convolutions keep their NHWC copies of the input side (x, or dx) and the output
-// side (y, or dy) there, Im2colConvolution its column matrix, WinogradConvolution its tiles.
+// side (y, or dy) there, Im2colConvolution its column matrix, WinogradConvolution its tiles
+// and its transformed filters (or their gradients).
 enum class TransientRole {
   source,
   destination_grad,

@@ -141,6 +141,23 @@ std::unique_ptr<WinogradConvolution> WinogradConvolution::create(const Convoluti
 
 std::string WinogradConvolution::implementation() const { return implementation_; }
 
+// Where tile `tile` of `pass` lies: its image and the first output row and column of its 2x2
+// block (the input tile starts `padding` earlier).
+struct TilePlace {
+  int64_t image, top, left;
+};
+static TilePlace place_of(int64_t tile, const Pass& pass) {
+  return {tile / (pass.tiles_h * pass.tiles_w), tile / pass.tiles_w % pass.tiles_h * 2,
+          tile % pass.tiles_w * 2};
+}
+
+// The offset of channel `first` of position `position` (of 16) of tile `tile` in a tile buffer
+// of `count` tiles, [position][tile][channel].
+static int64_t tile_offset(int64_t position, int64_t tile, int64_t count, int64_t channels,
+                           int64_t first) {
+  return (position * count + tile) * channels + first;
+}
+
 // The transforms below run over blocks of up to 64 channels, contiguous in NHWC and in the tile
 // buffers, [position][tile][channel]; they only add and subtract, so the AVX2 clone computes the
 // same bits as the baseline one.
@@ -152,9 +169,8 @@ __attribute__((target_clones("avx2", "default"))) static void transform_input_ti
   const int64_t count = pass.tiles(), channels = pass.in_channels;
 #pragma omp parallel for schedule(static)
   for (int64_t tile = 0; tile < count; ++tile) {
-    const int64_t n = tile / (pass.tiles_h * pass.tiles_w);
-    const int64_t top = tile / pass.tiles_w % pass.tiles_h * 2 - pass.padding_h;
-    const int64_t left = tile % pass.tiles_w * 2 - pass.padding_w;
+    const auto [n, block_top, block_left] = place_of(tile, pass);
+    const int64_t top = block_top - pass.padding_h, left = block_left - pass.padding_w;
     for (int64_t first = 0; first < channels; first += kChannelBlock) {
       const int64_t block = std::min(kChannelBlock, channels - first);
       float d[4][4][kChannelBlock], r[4][4][kChannelBlock];
@@ -180,7 +196,7 @@ __attribute__((target_clones("avx2", "default"))) static void transform_input_ti
       for (int64_t i = 0; i < 4; ++i) {
         float* out[4];
         for (int64_t j = 0; j < 4; ++j)
-          out[j] = tiles + ((i * 4 + j) * count + tile) * channels + first;
+          out[j] = tiles + tile_offset(i * 4 + j, tile, count, channels, first);
         for (int64_t k = 0; k < block; ++k) {
           out[0][k] = r[i][0][k] - r[i][2][k];
           out[1][k] = r[i][1][k] + r[i][2][k];
@@ -199,16 +215,14 @@ __attribute__((target_clones("avx2", "default"))) static void transform_output_t
   const int64_t count = pass.tiles(), channels = pass.out_channels;
 #pragma omp parallel for schedule(static)
   for (int64_t tile = 0; tile < count; ++tile) {
-    const int64_t n = tile / (pass.tiles_h * pass.tiles_w);
-    const int64_t top = tile / pass.tiles_w % pass.tiles_h * 2;
-    const int64_t left = tile % pass.tiles_w * 2;
+    const auto [n, top, left] = place_of(tile, pass);
     for (int64_t first = 0; first < channels; first += kChannelBlock) {
       const int64_t block = std::min(kChannelBlock, channels - first);
       float s[2][4][kChannelBlock], y[2][2][kChannelBlock];
       for (int64_t j = 0; j < 4; ++j) {
         const float* m[4];
         for (int64_t i = 0; i < 4; ++i)
-          m[i] = products + ((i * 4 + j) * count + tile) * channels + first;
+          m[i] = products + tile_offset(i * 4 + j, tile, count, channels, first);
         for (int64_t k = 0; k < block; ++k) {
           s[0][j][k] = m[0][k] + m[1][k] + m[2][k];
           s[1][j][k] = m[1][k] - m[2][k] - m[3][k];
@@ -242,9 +256,7 @@ __attribute__((target_clones("avx2", "default"))) static void transform_output_g
   const int64_t count = pass.tiles(), channels = pass.out_channels;
 #pragma omp parallel for schedule(static)
   for (int64_t tile = 0; tile < count; ++tile) {
-    const int64_t n = tile / (pass.tiles_h * pass.tiles_w);
-    const int64_t top = tile / pass.tiles_w % pass.tiles_h * 2;
-    const int64_t left = tile % pass.tiles_w * 2;
+    const auto [n, top, left] = place_of(tile, pass);
     for (int64_t first = 0; first < channels; first += kChannelBlock) {
       const int64_t block = std::min(kChannelBlock, channels - first);
       float g[2][2][kChannelBlock], r[4][2][kChannelBlock];
@@ -271,7 +283,7 @@ __attribute__((target_clones("avx2", "default"))) static void transform_output_g
       for (int64_t i = 0; i < 4; ++i) {
         float* out[4];
         for (int64_t j = 0; j < 4; ++j)
-          out[j] = tiles + ((i * 4 + j) * count + tile) * channels + first;
+          out[j] = tiles + tile_offset(i * 4 + j, tile, count, channels, first);
         for (int64_t k = 0; k < block; ++k) {
           out[0][k] = r[i][0][k];
           out[1][k] = r[i][0][k] + r[i][1][k];
