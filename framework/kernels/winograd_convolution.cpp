@@ -24,7 +24,6 @@ static constexpr int64_t kMinChannels = 64;
 // chunk's tiles are still thousands of matmul rows.
 static constexpr size_t kChunkTileBytes = size_t{32} << 20;
 static constexpr int64_t kPositions = 16;  // of a transformed 4x4 tile
-static constexpr int64_t kChannelBlock = 64;
 
 static bool supported(const ConvolutionConfig& c) {
   return c.kernel_h == 3 && c.kernel_w == 3 && c.stride_h == 1 && c.stride_w == 1 &&
@@ -158,52 +157,122 @@ static int64_t tile_offset(int64_t position, int64_t tile, int64_t count, int64_
   return (position * count + tile) * channels + first;
 }
 
-// The transforms below run over blocks of up to 64 channels, contiguous in NHWC and in the tile
-// buffers, [position][tile][channel]; they only add and subtract, so the AVX2 clone computes the
-// same bits as the baseline one.
+// The transforms below write and read tile buffers [position][tile][channel] and NHWC maps.
+// Each runs over a tile's channels eight at a time (one AVX2 register, `Lanes`) and then one at a
+// time for the rest, the same arithmetic written once for both (`Lane` is Lanes or float). They
+// only add and subtract, so every clone and lane width computes the same bits.
+
+// Eight floats as one value: GCC/Clang vector extensions, lowered to AVX2 or SSE by the clone
+// that inlines them; unaligned (as __m256_u). The helpers taking and returning them are always
+// inlined, so no call passes one across an ABI (GCC's -Wpsabi note does not apply).
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef float Lanes __attribute__((vector_size(32), aligned(4)));
+static constexpr int64_t kLaneWidth = 8;
+
+template <class Lane>
+[[gnu::always_inline]] inline Lane load(const float* from) {
+  Lane value;
+  std::memcpy(&value, from, sizeof value);
+  return value;
+}
+template <class Lane>
+[[gnu::always_inline]] inline void store(float* to, Lane value) {
+  std::memcpy(to, &value, sizeof value);
+}
+// Zero where `from` is null (a pixel outside the map).
+template <class Lane>
+[[gnu::always_inline]] inline Lane load_or_zero(const float* from) {
+  return from != nullptr ? load<Lane>(from) : Lane{};
+}
+// std::max(value, 0) lane by lane: NaN stays NaN.
+template <class Lane>
+[[gnu::always_inline]] inline Lane relu_of(Lane value) {
+  return value < Lane{} ? Lane{} : value;
+}
+
+// Runs `body(first, lane_tag)` over channels [0, channels): eight at a time with a Lanes tag,
+// then one at a time with a float tag.
+template <class Body>
+[[gnu::always_inline]] inline void over_channels(int64_t channels, Body&& body) {
+  int64_t first = 0;
+  for (; first + kLaneWidth <= channels; first += kLaneWidth) body(first, Lanes{});
+  for (; first < channels; ++first) body(first, 0.0f);
+}
+
+// V = B^T d B for one 4x4 tile's channels [first, first + lane width), d read through
+// pixels[i][j] (null: zero padding), V written to out + position * stride.
+template <class Lane>
+[[gnu::always_inline]] inline void input_tile(const float* const pixels[4][4], int64_t first,
+                                              float* out, int64_t stride) {
+  Lane r[4][4];
+  for (int64_t j = 0; j < 4; ++j) {
+    const Lane d0 = load_or_zero<Lane>(pixels[0][j] ? pixels[0][j] + first : nullptr);
+    const Lane d1 = load_or_zero<Lane>(pixels[1][j] ? pixels[1][j] + first : nullptr);
+    const Lane d2 = load_or_zero<Lane>(pixels[2][j] ? pixels[2][j] + first : nullptr);
+    const Lane d3 = load_or_zero<Lane>(pixels[3][j] ? pixels[3][j] + first : nullptr);
+    r[0][j] = d0 - d2;
+    r[1][j] = d1 + d2;
+    r[2][j] = d2 - d1;
+    r[3][j] = d1 - d3;
+  }
+  for (int64_t i = 0; i < 4; ++i) {
+    store(out + (i * 4 + 0) * stride, r[i][0] - r[i][2]);
+    store(out + (i * 4 + 1) * stride, r[i][1] + r[i][2]);
+    store(out + (i * 4 + 2) * stride, r[i][2] - r[i][1]);
+    store(out + (i * 4 + 3) * stride, r[i][1] - r[i][3]);
+  }
+}
 
 // V = B^T d B for every 4x4 input tile d (zero outside the map), B^T = [1 0 -1 0; 0 1 1 0;
 // 0 -1 1 0; 0 1 0 -1].
 __attribute__((target_clones("avx2", "default"))) static void transform_input_tiles(
     const float* input, float* tiles, const Pass& pass) {
   const int64_t count = pass.tiles(), channels = pass.in_channels;
+  const int64_t stride = count * channels;  // from one position to the next
 #pragma omp parallel for schedule(static)
   for (int64_t tile = 0; tile < count; ++tile) {
     const auto [n, block_top, block_left] = place_of(tile, pass);
     const int64_t top = block_top - pass.padding_h, left = block_left - pass.padding_w;
-    for (int64_t first = 0; first < channels; first += kChannelBlock) {
-      const int64_t block = std::min(kChannelBlock, channels - first);
-      float d[4][4][kChannelBlock], r[4][4][kChannelBlock];
-      for (int64_t i = 0; i < 4; ++i)
-        for (int64_t j = 0; j < 4; ++j) {
-          const int64_t row = top + i, column = left + j;
-          if (row < 0 || row >= pass.in_height || column < 0 || column >= pass.in_width) {
-            std::fill_n(d[i][j], block, 0.0f);
-          } else {
-            std::memcpy(
-                d[i][j],
-                input + ((n * pass.in_height + row) * pass.in_width + column) * channels + first,
-                static_cast<size_t>(block) * sizeof(float));
-          }
-        }
-      for (int64_t j = 0; j < 4; ++j)
-        for (int64_t k = 0; k < block; ++k) {
-          r[0][j][k] = d[0][j][k] - d[2][j][k];
-          r[1][j][k] = d[1][j][k] + d[2][j][k];
-          r[2][j][k] = d[2][j][k] - d[1][j][k];
-          r[3][j][k] = d[1][j][k] - d[3][j][k];
-        }
-      for (int64_t i = 0; i < 4; ++i) {
-        float* out[4];
-        for (int64_t j = 0; j < 4; ++j)
-          out[j] = tiles + tile_offset(i * 4 + j, tile, count, channels, first);
-        for (int64_t k = 0; k < block; ++k) {
-          out[0][k] = r[i][0][k] - r[i][2][k];
-          out[1][k] = r[i][1][k] + r[i][2][k];
-          out[2][k] = r[i][2][k] - r[i][1][k];
-          out[3][k] = r[i][1][k] - r[i][3][k];
-        }
+    const float* pixels[4][4];
+    for (int64_t i = 0; i < 4; ++i)
+      for (int64_t j = 0; j < 4; ++j) {
+        const int64_t row = top + i, column = left + j;
+        const bool inside =
+            row >= 0 && row < pass.in_height && column >= 0 && column < pass.in_width;
+        pixels[i][j] =
+            inside ? input + ((n * pass.in_height + row) * pass.in_width + column) * channels
+                   : nullptr;
       }
+    float* out = tiles + tile_offset(0, tile, count, channels, 0);
+    over_channels(channels, [&](int64_t first, auto lane) {
+      input_tile<decltype(lane)>(pixels, first, out + first, stride);
+    });
+  }
+}
+
+// One 2x2 output block = A^T M A (+ bias, then ReLU) for channels [first, first + lane width),
+// M read from products + position * stride, written through pixels[i][j] (null: beyond an
+// odd-sized map, dropped).
+template <class Lane>
+[[gnu::always_inline]] inline void output_tile(const float* products, int64_t stride,
+                                               int64_t first, float* const pixels[2][2],
+                                               const float* bias, bool relu) {
+  Lane s[2][4];
+  for (int64_t j = 0; j < 4; ++j) {
+    const Lane m0 = load<Lane>(products + (0 * 4 + j) * stride);
+    const Lane m1 = load<Lane>(products + (1 * 4 + j) * stride);
+    const Lane m2 = load<Lane>(products + (2 * 4 + j) * stride);
+    const Lane m3 = load<Lane>(products + (3 * 4 + j) * stride);
+    s[0][j] = m0 + m1 + m2;
+    s[1][j] = m1 - m2 - m3;
+  }
+  for (int64_t i = 0; i < 2; ++i) {
+    Lane y[2] = {s[i][0] + s[i][1] + s[i][2], s[i][1] - s[i][2] - s[i][3]};
+    for (int64_t j = 0; j < 2; ++j) {
+      if (pixels[i][j] == nullptr) continue;
+      Lane value = y[j];
+      if (bias != nullptr) value += load<Lane>(bias + first);
+      store(pixels[i][j] + first, relu ? relu_of(value) : value);
     }
   }
 }
@@ -213,39 +282,46 @@ __attribute__((target_clones("avx2", "default"))) static void transform_input_ti
 __attribute__((target_clones("avx2", "default"))) static void transform_output_tiles(
     const float* products, float* output, const float* bias, bool relu, const Pass& pass) {
   const int64_t count = pass.tiles(), channels = pass.out_channels;
+  const int64_t stride = count * channels;
 #pragma omp parallel for schedule(static)
   for (int64_t tile = 0; tile < count; ++tile) {
     const auto [n, top, left] = place_of(tile, pass);
-    for (int64_t first = 0; first < channels; first += kChannelBlock) {
-      const int64_t block = std::min(kChannelBlock, channels - first);
-      float s[2][4][kChannelBlock], y[2][2][kChannelBlock];
-      for (int64_t j = 0; j < 4; ++j) {
-        const float* m[4];
-        for (int64_t i = 0; i < 4; ++i)
-          m[i] = products + tile_offset(i * 4 + j, tile, count, channels, first);
-        for (int64_t k = 0; k < block; ++k) {
-          s[0][j][k] = m[0][k] + m[1][k] + m[2][k];
-          s[1][j][k] = m[1][k] - m[2][k] - m[3][k];
-        }
+    float* pixels[2][2];
+    for (int64_t i = 0; i < 2; ++i)
+      for (int64_t j = 0; j < 2; ++j) {
+        const int64_t row = top + i, column = left + j;
+        pixels[i][j] = row < pass.out_height && column < pass.out_width
+                           ? output + ((n * pass.out_height + row) * pass.out_width + column) *
+                                          channels
+                           : nullptr;
       }
-      for (int64_t i = 0; i < 2; ++i)
-        for (int64_t k = 0; k < block; ++k) {
-          y[i][0][k] = s[i][0][k] + s[i][1][k] + s[i][2][k];
-          y[i][1][k] = s[i][1][k] - s[i][2][k] - s[i][3][k];
-        }
-      for (int64_t i = 0; i < 2; ++i)
-        for (int64_t j = 0; j < 2; ++j) {
-          const int64_t row = top + i, column = left + j;
-          if (row >= pass.out_height || column >= pass.out_width) continue;
-          float* out =
-              output + ((n * pass.out_height + row) * pass.out_width + column) * channels + first;
-          for (int64_t k = 0; k < block; ++k) {
-            float value = y[i][j][k];
-            if (bias != nullptr) value += bias[first + k];
-            out[k] = relu ? std::max(value, 0.0f) : value;
-          }
-        }
-    }
+    const float* block = products + tile_offset(0, tile, count, channels, 0);
+    over_channels(channels, [&](int64_t first, auto lane) {
+      output_tile<decltype(lane)>(block + first, stride, first, pixels, bias, relu);
+    });
+  }
+}
+
+// dM = A dY A^T for one 2x2 block of dy's channels [first, first + lane width), dY read through
+// pixels[i][j] (null: zero beyond an odd-sized map), dM written to out + position * stride.
+template <class Lane>
+[[gnu::always_inline]] inline void output_gradient_tile(const float* const pixels[2][2],
+                                                        int64_t first, float* out,
+                                                        int64_t stride) {
+  Lane r[4][2];
+  for (int64_t j = 0; j < 2; ++j) {
+    const Lane g0 = load_or_zero<Lane>(pixels[0][j] ? pixels[0][j] + first : nullptr);
+    const Lane g1 = load_or_zero<Lane>(pixels[1][j] ? pixels[1][j] + first : nullptr);
+    r[0][j] = g0;
+    r[1][j] = g0 + g1;
+    r[2][j] = g0 - g1;
+    r[3][j] = -g1;
+  }
+  for (int64_t i = 0; i < 4; ++i) {
+    store(out + (i * 4 + 0) * stride, r[i][0]);
+    store(out + (i * 4 + 1) * stride, r[i][0] + r[i][1]);
+    store(out + (i * 4 + 2) * stride, r[i][0] - r[i][1]);
+    store(out + (i * 4 + 3) * stride, -r[i][1]);
   }
 }
 
@@ -254,44 +330,23 @@ __attribute__((target_clones("avx2", "default"))) static void transform_output_t
 __attribute__((target_clones("avx2", "default"))) static void transform_output_gradient_tiles(
     const float* output_grad, float* tiles, const Pass& pass) {
   const int64_t count = pass.tiles(), channels = pass.out_channels;
+  const int64_t stride = count * channels;
 #pragma omp parallel for schedule(static)
   for (int64_t tile = 0; tile < count; ++tile) {
     const auto [n, top, left] = place_of(tile, pass);
-    for (int64_t first = 0; first < channels; first += kChannelBlock) {
-      const int64_t block = std::min(kChannelBlock, channels - first);
-      float g[2][2][kChannelBlock], r[4][2][kChannelBlock];
-      for (int64_t i = 0; i < 2; ++i)
-        for (int64_t j = 0; j < 2; ++j) {
-          const int64_t row = top + i, column = left + j;
-          if (row >= pass.out_height || column >= pass.out_width) {
-            std::fill_n(g[i][j], block, 0.0f);
-          } else {
-            std::memcpy(g[i][j],
-                        output_grad +
-                            ((n * pass.out_height + row) * pass.out_width + column) * channels +
-                            first,
-                        static_cast<size_t>(block) * sizeof(float));
-          }
-        }
-      for (int64_t j = 0; j < 2; ++j)
-        for (int64_t k = 0; k < block; ++k) {
-          r[0][j][k] = g[0][j][k];
-          r[1][j][k] = g[0][j][k] + g[1][j][k];
-          r[2][j][k] = g[0][j][k] - g[1][j][k];
-          r[3][j][k] = -g[1][j][k];
-        }
-      for (int64_t i = 0; i < 4; ++i) {
-        float* out[4];
-        for (int64_t j = 0; j < 4; ++j)
-          out[j] = tiles + tile_offset(i * 4 + j, tile, count, channels, first);
-        for (int64_t k = 0; k < block; ++k) {
-          out[0][k] = r[i][0][k];
-          out[1][k] = r[i][0][k] + r[i][1][k];
-          out[2][k] = r[i][0][k] - r[i][1][k];
-          out[3][k] = -r[i][1][k];
-        }
+    const float* pixels[2][2];
+    for (int64_t i = 0; i < 2; ++i)
+      for (int64_t j = 0; j < 2; ++j) {
+        const int64_t row = top + i, column = left + j;
+        pixels[i][j] = row < pass.out_height && column < pass.out_width
+                           ? output_grad + ((n * pass.out_height + row) * pass.out_width +
+                                            column) * channels
+                           : nullptr;
       }
-    }
+    float* out = tiles + tile_offset(0, tile, count, channels, 0);
+    over_channels(channels, [&](int64_t first, auto lane) {
+      output_gradient_tile<decltype(lane)>(pixels, first, out + first, stride);
+    });
   }
 }
 
@@ -335,17 +390,20 @@ float* WinogradConvolution::transformed_filters(const float* weights,
   const int64_t pairs = channels * out_channels;
   auto* filters = static_cast<float*>(transient_buffer(
       TransientRole::winograd_filters, static_cast<size_t>(kPositions * pairs) * sizeof(float)));
+  // forward: (C, O) matrices; backward-data: (O, C), the in/out channels swapped. The inner loop
+  // runs along the matrices' rows, so each position's writes are contiguous.
+  const int64_t rows = for_backward_data ? out_channels : channels;
+  const int64_t columns = for_backward_data ? channels : out_channels;
 #pragma omp parallel for schedule(static)
-  for (int64_t o = 0; o < out_channels; ++o)
-    for (int64_t c = 0; c < channels; ++c) {
+  for (int64_t row = 0; row < rows; ++row)
+    for (int64_t column = 0; column < columns; ++column) {
+      const int64_t o = for_backward_data ? row : column, c = for_backward_data ? column : row;
       const float* w = weights + (o * channels + c) * 9;
       float g[3][3];
       for (int64_t i = 0; i < 3; ++i)
         for (int64_t j = 0; j < 3; ++j)
           g[i][j] = for_backward_data ? w[8 - (i * 3 + j)] : w[i * 3 + j];
-      // forward: (C, O) matrices; backward-data: (O, C), the in/out channels swapped.
-      transform_filter(g, filters + (for_backward_data ? o * channels + c : c * out_channels + o),
-                       pairs);
+      transform_filter(g, filters + row * columns + column, pairs);
     }
   return filters;
 }
@@ -433,9 +491,10 @@ void WinogradConvolution::backward_weights(const memory& source, const memory& d
              {DNNL_ARG_WEIGHTS, view_as(forward_products_, gradient_tiles)},
              {DNNL_ARG_DST, view_as(filter_gradients_, filter_grads)}});
   }
+  // Along dU's (C, O) rows, as transformed_filters.
 #pragma omp parallel for schedule(static)
-  for (int64_t o = 0; o < out_channels; ++o)
-    for (int64_t c = 0; c < channels; ++c) {
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t o = 0; o < out_channels; ++o) {
       float dg[3][3];
       filter_gradient(filter_grads + c * out_channels + o, pairs, dg);
       std::memcpy(weights_grad + (o * channels + c) * 9, dg, sizeof dg);
