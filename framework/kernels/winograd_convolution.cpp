@@ -254,9 +254,9 @@ __attribute__((target_clones("avx2", "default"))) static void transform_input_ti
 // M read from products + position * stride, written through pixels[i][j] (null: beyond an
 // odd-sized map, dropped).
 template <class Lane>
-[[gnu::always_inline]] inline void output_tile(const float* products, int64_t stride,
-                                               int64_t first, float* const pixels[2][2],
-                                               const float* bias, bool relu) {
+[[gnu::always_inline]] inline void output_tile(const float* products, int64_t stride, int64_t first,
+                                               float* const pixels[2][2], const float* bias,
+                                               bool relu) {
   Lane s[2][4];
   for (int64_t j = 0; j < 4; ++j) {
     const Lane m0 = load<Lane>(products + (0 * 4 + j) * stride);
@@ -290,10 +290,10 @@ __attribute__((target_clones("avx2", "default"))) static void transform_output_t
     for (int64_t i = 0; i < 2; ++i)
       for (int64_t j = 0; j < 2; ++j) {
         const int64_t row = top + i, column = left + j;
-        pixels[i][j] = row < pass.out_height && column < pass.out_width
-                           ? output + ((n * pass.out_height + row) * pass.out_width + column) *
-                                          channels
-                           : nullptr;
+        pixels[i][j] =
+            row < pass.out_height && column < pass.out_width
+                ? output + ((n * pass.out_height + row) * pass.out_width + column) * channels
+                : nullptr;
       }
     const float* block = products + tile_offset(0, tile, count, channels, 0);
     over_channels(channels, [&](int64_t first, auto lane) {
@@ -306,8 +306,7 @@ __attribute__((target_clones("avx2", "default"))) static void transform_output_t
 // pixels[i][j] (null: zero beyond an odd-sized map), dM written to out + position * stride.
 template <class Lane>
 [[gnu::always_inline]] inline void output_gradient_tile(const float* const pixels[2][2],
-                                                        int64_t first, float* out,
-                                                        int64_t stride) {
+                                                        int64_t first, float* out, int64_t stride) {
   Lane r[4][2];
   for (int64_t j = 0; j < 2; ++j) {
     const Lane g0 = load_or_zero<Lane>(pixels[0][j] ? pixels[0][j] + first : nullptr);
@@ -338,10 +337,10 @@ __attribute__((target_clones("avx2", "default"))) static void transform_output_g
     for (int64_t i = 0; i < 2; ++i)
       for (int64_t j = 0; j < 2; ++j) {
         const int64_t row = top + i, column = left + j;
-        pixels[i][j] = row < pass.out_height && column < pass.out_width
-                           ? output_grad + ((n * pass.out_height + row) * pass.out_width +
-                                            column) * channels
-                           : nullptr;
+        pixels[i][j] =
+            row < pass.out_height && column < pass.out_width
+                ? output_grad + ((n * pass.out_height + row) * pass.out_width + column) * channels
+                : nullptr;
       }
     float* out = tiles + tile_offset(0, tile, count, channels, 0);
     over_channels(channels, [&](int64_t first, auto lane) {
