@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "framework/common/error.hpp"
+#include "framework/kernels/kernel_timing.hpp"
 #include "framework/kernels/pooling.hpp"
 
 namespace convoy::kernels {
@@ -112,18 +113,21 @@ void AdaptiveAveragePooling::forward(const Memory& source, const Memory& destina
   const int64_t OH = c.output_h, OW = c.output_w;
   const float* input = plain_values(source, s.input_scratch);
   float* output = plain_target(destination, s.output_scratch);
+  {
+    const OwnLoopTimer timer;
 #pragma omp parallel for
-  for (int64_t plane = 0; plane < planes; ++plane) {
-    const float* in = input + plane * H * W;
-    float* out = output + plane * OH * OW;
-    for (int64_t oh = 0; oh < OH; ++oh) {
-      const int64_t h0 = bin_start(oh, H, OH), h1 = bin_end(oh, H, OH);
-      for (int64_t ow = 0; ow < OW; ++ow) {
-        const int64_t w0 = bin_start(ow, W, OW), w1 = bin_end(ow, W, OW);
-        float sum = 0.0f;
-        for (int64_t h = h0; h < h1; ++h)
-          for (int64_t w = w0; w < w1; ++w) sum += in[h * W + w];
-        out[oh * OW + ow] = sum / static_cast<float>((h1 - h0) * (w1 - w0));
+    for (int64_t plane = 0; plane < planes; ++plane) {
+      const float* in = input + plane * H * W;
+      float* out = output + plane * OH * OW;
+      for (int64_t oh = 0; oh < OH; ++oh) {
+        const int64_t h0 = bin_start(oh, H, OH), h1 = bin_end(oh, H, OH);
+        for (int64_t ow = 0; ow < OW; ++ow) {
+          const int64_t w0 = bin_start(ow, W, OW), w1 = bin_end(ow, W, OW);
+          float sum = 0.0f;
+          for (int64_t h = h0; h < h1; ++h)
+            for (int64_t w = w0; w < w1; ++w) sum += in[h * W + w];
+          out[oh * OW + ow] = sum / static_cast<float>((h1 - h0) * (w1 - w0));
+        }
       }
     }
   }
@@ -139,19 +143,22 @@ void AdaptiveAveragePooling::backward(const Memory& destination_grad, const Memo
   // Scratch roles swap: output_scratch holds the incoming gradient, input_scratch the result.
   const float* output_grad = plain_values(destination_grad, s.output_scratch);
   float* input_grad = plain_target(source_grad, s.input_scratch);
+  {
+    const OwnLoopTimer timer;
 #pragma omp parallel for
-  for (int64_t plane = 0; plane < planes; ++plane) {
-    const float* grad_out = output_grad + plane * OH * OW;
-    float* grad_in = input_grad + plane * H * W;
-    std::fill(grad_in, grad_in + H * W, 0.0f);
-    // Each output cell spreads its gradient evenly over its bin; overlapping bins add up.
-    for (int64_t oh = 0; oh < OH; ++oh) {
-      const int64_t h0 = bin_start(oh, H, OH), h1 = bin_end(oh, H, OH);
-      for (int64_t ow = 0; ow < OW; ++ow) {
-        const int64_t w0 = bin_start(ow, W, OW), w1 = bin_end(ow, W, OW);
-        const float share = grad_out[oh * OW + ow] / static_cast<float>((h1 - h0) * (w1 - w0));
-        for (int64_t h = h0; h < h1; ++h)
-          for (int64_t w = w0; w < w1; ++w) grad_in[h * W + w] += share;
+    for (int64_t plane = 0; plane < planes; ++plane) {
+      const float* grad_out = output_grad + plane * OH * OW;
+      float* grad_in = input_grad + plane * H * W;
+      std::fill(grad_in, grad_in + H * W, 0.0f);
+      // Each output cell spreads its gradient evenly over its bin; overlapping bins add up.
+      for (int64_t oh = 0; oh < OH; ++oh) {
+        const int64_t h0 = bin_start(oh, H, OH), h1 = bin_end(oh, H, OH);
+        for (int64_t ow = 0; ow < OW; ++ow) {
+          const int64_t w0 = bin_start(ow, W, OW), w1 = bin_end(ow, W, OW);
+          const float share = grad_out[oh * OW + ow] / static_cast<float>((h1 - h0) * (w1 - w0));
+          for (int64_t h = h0; h < h1; ++h)
+            for (int64_t w = w0; w < w1; ++w) grad_in[h * W + w] += share;
+        }
       }
     }
   }

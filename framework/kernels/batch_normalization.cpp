@@ -88,10 +88,8 @@ static memory channel_view(const BatchNormalization::Impl& s, const Memory& tens
 
 // The per-channel arguments every batch normalization primitive takes; callers add the data.
 static std::unordered_map<int, memory> channel_arguments(const BatchNormalization::Impl& s,
-                                                         const Memory& mean,
-                                                         const Memory& variance,
-                                                         const Memory& scale,
-                                                         const Memory& shift) {
+                                                         const Memory& mean, const Memory& variance,
+                                                         const Memory& scale, const Memory& shift) {
   std::unordered_map<int, memory> args{{DNNL_ARG_MEAN, channel_view(s, mean)},
                                        {DNNL_ARG_VARIANCE, channel_view(s, variance)}};
   if (s.config.affine) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "framework/kernels/kernel_timing.hpp"
+
 namespace convoy::kernels {
 
 // Why the loops look like this: OpenMP splits channels (each thread owns whole channels, so no
@@ -9,6 +11,7 @@ namespace convoy::kernels {
 // `omp simd reduction`, which lets GCC vectorize double accumulations without -ffast-math.
 
 void channel_sums(const float* source, ChannelView view, std::span<double> sums) {
+  const OwnLoopTimer timer;
   const int64_t C = view.channels, HW = view.spatial;
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < C; ++c) {
@@ -30,6 +33,7 @@ void channel_sums(const float* source, ChannelView view, std::span<double> sums)
 void normalize_channels(const float* source, ChannelView view, std::span<const double> mean,
                         std::span<const double> inverse_std, const float* scale, const float* shift,
                         bool relu, float* destination) {
+  const OwnLoopTimer timer;
   const int64_t C = view.channels, HW = view.spatial;
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < C; ++c) {
@@ -52,6 +56,7 @@ void normalize_channels(const float* source, ChannelView view, std::span<const d
 void channel_gradient_sums(const float* source, const float* destination_grad,
                            const float* destination, ChannelView view, std::span<const double> mean,
                            std::span<const double> inverse_std, std::span<double> sums) {
+  const OwnLoopTimer timer;
   const int64_t C = view.channels, HW = view.spatial;
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < C; ++c) {
@@ -79,6 +84,7 @@ void normalize_channels_backward(const float* source, const float* destination_g
                                  std::span<const double> mean, std::span<const double> inverse_std,
                                  const float* scale, std::span<const double> sums, double count,
                                  float* source_grad) {
+  const OwnLoopTimer timer;
   const int64_t C = view.channels, HW = view.spatial;
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < C; ++c) {

@@ -74,6 +74,19 @@ void execute(dnnl::primitive& primitive, const std::unordered_map<int, dnnl::mem
   }
 }
 
+OwnLoopTimer::OwnLoopTimer() : enabled_(timing_enabled) {
+  if (enabled_) start_ = std::chrono::steady_clock::now();
+}
+
+OwnLoopTimer::~OwnLoopTimer() {
+  if (!enabled_) return;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  std::lock_guard lock(timing_mutex);
+  timing_totals.own_loop_seconds += seconds;
+  ++timing_totals.own_loop_calls;
+}
+
 void execute_reorder(dnnl::memory& source, dnnl::memory& destination) {
   dnnl::reorder reorder(source, destination);
   execute(reorder, {{DNNL_ARG_FROM, source}, {DNNL_ARG_TO, destination}}, PrimitiveKind::reorder);

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "framework/kernels/kernel_timing.hpp"
+
 namespace convoy::kernels {
 
 // Why the loops look like this:
@@ -24,6 +26,7 @@ GroupNormalization::GroupNormalization(GroupView view, double epsilon)
 
 void GroupNormalization::forward(const float* source, const float* scale, const float* shift,
                                  float* destination) {
+  const OwnLoopTimer timer;
   const int64_t rows = view_.rows(), length = view_.row_length();
   const int64_t segments = view_.segments, segment_length = view_.segment_length;
 #pragma omp parallel for schedule(static)
@@ -67,6 +70,7 @@ void GroupNormalization::forward(const float* source, const float* scale, const 
 void GroupNormalization::backward(const float* source, const float* destination_grad,
                                   const float* scale, float* source_grad, float* scale_grad,
                                   float* shift_grad) {
+  const OwnLoopTimer timer;
   const int64_t rows = view_.rows(), length = view_.row_length();
   const int64_t segments = view_.segments, segment_length = view_.segment_length;
   const int64_t affine_size = view_.affine_size();

@@ -5,6 +5,7 @@
 
 #include "framework/kernels/dnnl_context.hpp"
 #include "framework/kernels/dnnl_memory.hpp"
+#include "framework/kernels/kernel_timing.hpp"
 
 namespace convoy::kernels {
 
@@ -84,6 +85,7 @@ std::unique_ptr<Im2colConvolution> Im2colConvolution::create(const ConvolutionCo
 std::string Im2colConvolution::implementation() const { return implementation_; }
 
 void Im2colConvolution::unroll(const float* source, float* columns) const {
+  const OwnLoopTimer timer;
   const auto& c = config_;
   const Shape output = c.output_shape();
   const int64_t height = c.input[2], width = c.input[3], channels = c.input[1];
@@ -109,6 +111,7 @@ void Im2colConvolution::unroll(const float* source, float* columns) const {
 }
 
 void Im2colConvolution::sum_back(const float* columns, float* source_grad) const {
+  const OwnLoopTimer timer;
   const auto& c = config_;
   const Shape output = c.output_shape();
   const int64_t height = c.input[2], width = c.input[3], channels = c.input[1];
@@ -154,7 +157,8 @@ void Im2colConvolution::forward(const memory& source, const float* weights, cons
       reorder_into_transient_if_needed(source, source_rows_, TransientRole::lowered_input_rows);
   float* unrolled = columns();
   unroll(static_cast<const float*>(input.get_data_handle()), unrolled);
-  auto result = target_in_layout(destination, destination_rows_, TransientRole::lowered_output_rows);
+  auto result =
+      target_in_layout(destination, destination_rows_, TransientRole::lowered_output_rows);
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, view_as(columns_, unrolled)},
                                        {DNNL_ARG_WEIGHTS, weights_matrix_},
                                        {DNNL_ARG_DST, view_as(results_, result)}};

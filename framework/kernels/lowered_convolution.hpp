@@ -9,6 +9,8 @@
 #include <dnnl.hpp>
 #include <string>
 
+#include "framework/kernels/kernel_timing.hpp"
+
 namespace convoy::kernels {
 
 // The activations arrive and leave in the layouts the convolution primitives chose for the
@@ -33,6 +35,7 @@ class LoweredConvolution {
 // sums[j] = the sum over `count` rows of rows[i * width + j]: a bias gradient from an NHWC
 // output gradient. One pass in row order, so the same bits on every run.
 inline void sum_rows(const float* rows, int64_t count, int64_t width, float* sums) {
+  const OwnLoopTimer timer;
   std::fill_n(sums, width, 0.0f);
   for (int64_t row = 0; row < count; ++row) {
     const float* values = rows + row * width;

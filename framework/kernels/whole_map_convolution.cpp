@@ -4,6 +4,7 @@
 
 #include "framework/kernels/dnnl_context.hpp"
 #include "framework/kernels/dnnl_memory.hpp"
+#include "framework/kernels/kernel_timing.hpp"
 
 namespace convoy::kernels {
 
@@ -139,6 +140,7 @@ std::unique_ptr<WholeMapConvolution> WholeMapConvolution::create(const Convoluti
 std::string WholeMapConvolution::implementation() const { return implementation_; }
 
 void WholeMapConvolution::expand_weights(const float* weights) {
+  const OwnLoopTimer timer;
   auto* expanded = static_cast<float*>(expanded_.get_data_handle());
   const int64_t P = output_positions_;
 #pragma omp parallel for schedule(static)
@@ -181,6 +183,7 @@ void WholeMapConvolution::backward_weights(const memory& source, const memory& d
   execute(backward_weights_, {{DNNL_ARG_SRC, view_as(results_transposed_, destination_grad)},
                               {DNNL_ARG_WEIGHTS, view_as(samples_, source)},
                               {DNNL_ARG_DST, expanded_}});
+  const OwnLoopTimer timer;  // the rest of this pass
   // Fold: each tap's gradient is the sum over the (p, q) pairs it joins, in a fixed order.
   const auto* expanded_grad = static_cast<const float*>(expanded_.get_data_handle());
   const int64_t P = output_positions_;

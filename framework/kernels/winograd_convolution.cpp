@@ -5,6 +5,7 @@
 
 #include "framework/kernels/dnnl_context.hpp"
 #include "framework/kernels/dnnl_memory.hpp"
+#include "framework/kernels/kernel_timing.hpp"
 
 namespace convoy::kernels {
 
@@ -227,6 +228,7 @@ template <class Lane>
 // 0 -1 1 0; 0 1 0 -1].
 __attribute__((target_clones("avx2", "default"))) static void transform_input_tiles(
     const float* input, float* tiles, const Pass& pass) {
+  const OwnLoopTimer timer;
   const int64_t count = pass.tiles(), channels = pass.in_channels;
   const int64_t stride = count * channels;  // from one position to the next
 #pragma omp parallel for schedule(static)
@@ -281,6 +283,7 @@ template <class Lane>
 // a block beyond an odd-sized map are dropped.
 __attribute__((target_clones("avx2", "default"))) static void transform_output_tiles(
     const float* products, float* output, const float* bias, bool relu, const Pass& pass) {
+  const OwnLoopTimer timer;
   const int64_t count = pass.tiles(), channels = pass.out_channels;
   const int64_t stride = count * channels;
 #pragma omp parallel for schedule(static)
@@ -328,6 +331,7 @@ template <class Lane>
 // an odd-sized map).
 __attribute__((target_clones("avx2", "default"))) static void transform_output_gradient_tiles(
     const float* output_grad, float* tiles, const Pass& pass) {
+  const OwnLoopTimer timer;
   const int64_t count = pass.tiles(), channels = pass.out_channels;
   const int64_t stride = count * channels;
 #pragma omp parallel for schedule(static)
@@ -385,6 +389,7 @@ static void filter_gradient(const float* du, int64_t stride, float dg[3][3]) {
 
 float* WinogradConvolution::transformed_filters(const float* weights,
                                                 bool for_backward_data) const {
+  const OwnLoopTimer timer;
   const int64_t channels = config_.input[1], out_channels = config_.out_channels;
   const int64_t pairs = channels * out_channels;
   auto* filters = static_cast<float*>(transient_buffer(
@@ -490,14 +495,17 @@ void WinogradConvolution::backward_weights(const memory& source, const memory& d
              {DNNL_ARG_WEIGHTS, view_as(forward_products_, gradient_tiles)},
              {DNNL_ARG_DST, view_as(filter_gradients_, filter_grads)}});
   }
-  // Along dU's (C, O) rows, as transformed_filters.
+  {
+    const OwnLoopTimer timer;
+    // Along dU's (C, O) rows, as transformed_filters.
 #pragma omp parallel for schedule(static)
-  for (int64_t c = 0; c < channels; ++c)
-    for (int64_t o = 0; o < out_channels; ++o) {
-      float dg[3][3];
-      filter_gradient(filter_grads + c * out_channels + o, pairs, dg);
-      std::memcpy(weights_grad + (o * channels + c) * 9, dg, sizeof dg);
-    }
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t o = 0; o < out_channels; ++o) {
+        float dg[3][3];
+        filter_gradient(filter_grads + c * out_channels + o, pairs, dg);
+        std::memcpy(weights_grad + (o * channels + c) * 9, dg, sizeof dg);
+      }
+  }
   if (bias_grad != nullptr) {
     sum_rows(gradient_rows, config_.input[0] * pass.out_height * pass.out_width, out_channels,
              bias_grad);

@@ -101,9 +101,12 @@ TEST(BenchCommandTest, Im2colMatmulOptionChoosesTheConvolutionPath) {
 
 // --winograd always puts resnet20's 3x3 stride-1 convolutions on Winograd F(2x2, 3x3) (auto
 // leaves its 16- and 32-channel ones to the primitives), never on none; stride 2 stays off it.
+// The transforms are convoy's own kernel loops, reported apart from framework overhead; with
+// every lowered path off, no such loop runs.
 TEST(BenchCommandTest, WinogradOptionChoosesTheConvolutionPath) {
   for (const std::string when : {"always", "never"}) {
-    auto result = run_convoy(kSmallBench + " --winograd " + when);
+    auto result = run_convoy(kSmallBench + " --winograd " + when +
+                             " --im2col-matmul never --whole-map-matmul false");
     ASSERT_EQ(result.exit_code, 0) << result.output;
     auto report = last_json_line(result.standard_output);
     for (const char* layer : {"conv1", "layer1.0.conv1", "layer2.1.conv2"}) {
@@ -112,6 +115,15 @@ TEST(BenchCommandTest, WinogradOptionChoosesTheConvolutionPath) {
     }
     const std::string strided = implementation_of(report, "layer2.0.conv1");
     EXPECT_EQ(strided.find("winograd"), std::string::npos) << strided;
+    const double own_loops = report["own_kernel_loop_share"].get<double>();
+    if (when == "always") {
+      EXPECT_GT(own_loops, 0.0);
+    } else {
+      EXPECT_EQ(own_loops, 0.0);
+    }
+    EXPECT_LE(own_loops + report["framework_overhead_share"].get<double>() +
+                  report["reorder_share"].get<double>(),
+              1.0);
   }
   auto bad = run_convoy(kSmallBench + " --winograd maybe");
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
