@@ -50,9 +50,17 @@ ModelConfig model_config(const RunConfig& config, const ModelGeometry& geometry)
   model.whole_map_matmuls = config.whole_map_matmul;
   model.im2col_matmuls = lowering_choice_of("--im2col-matmul", config.im2col_matmul);
   model.winograds = lowering_choice_of("--winograd", config.winograd);
+  model.winograd_tile = winograd_tile_of(config.winograd_tile);
   // Health statistics read every hidden activation, which in-place sums overwrite.
   model.in_place_adds = config.in_place_add && config.health_every == 0;
   return model;
+}
+
+int64_t winograd_tile_of(const std::string& block) {
+  if (block == "auto") return 0;
+  if (block == "2") return 2;
+  if (block == "4") return 4;
+  throw UsageError("--winograd-tile " + block + ": expected auto, 2 or 4");
 }
 
 kernels::LoweringChoice lowering_choice_of(const std::string& option, const std::string& when) {

@@ -22,6 +22,8 @@ DataType compute_type_of(const std::string& precision);
 // --im2col-matmul or --winograd (`option`): auto, always or never; anything else is a
 // UsageError naming the option.
 kernels::LoweringChoice lowering_choice_of(const std::string& option, const std::string& when);
+// --winograd-tile: auto (0), 2 or 4; anything else is a UsageError naming the option.
+int64_t winograd_tile_of(const std::string& block);
 // "3x32x32" -> (3, 32, 32); a bad value is a UsageError naming the option.
 Shape parse_shape(const std::string& text, const std::string& option);
 // The --input CxHxW and --classes options of bench, summary and gradcheck over a geometry

@@ -74,7 +74,7 @@ std::string RunConfig::to_text() const {
       << "\nbucket-mb = " << bucket_megabytes << "\ncompress-bf16 = " << compress_bf16
       << "\nprecision = " << precision << "\nfuse-relu = " << fuse_relu
       << "\nwhole-map-matmul = " << whole_map_matmul << "\nim2col-matmul = " << im2col_matmul
-      << "\nwinograd = " << winograd << "\n";
+      << "\nwinograd = " << winograd << "\nwinograd-tile = " << winograd_tile << "\n";
   return out.str();
 }
 
@@ -93,82 +93,67 @@ void add_run_options(po::options_description& options, RunConfig& c) {
                      "fashion-mnist, mnist, cifar10, cifar100, image-folder, hdf5, synthetic")(
       "data-dir", defaulted(&c.data_dir),
       "dataset folder or file (default: the dataset's standard location)")(
-      "pad-to", defaulted(&c.pad_to),
-      "zero-pad images to this size (0: keep)")(
+      "pad-to", defaulted(&c.pad_to), "zero-pad images to this size (0: keep)")(
       "crop-padding", defaulted(&c.crop_padding),
       "random crop after padding each side by this many pixels (0: off)")(
-      "random-resized-crop",
-      defaulted(&c.random_resized_crop),
+      "random-resized-crop", defaulted(&c.random_resized_crop),
       "training: random-resized-crop to this size (ImageNet style; 0: off)")(
-      "resize", defaulted(&c.resize),
-      "evaluation: resize the shorter side to this size (0: off)")(
-      "center-crop", defaulted(&c.center_crop),
-      "evaluation: center crop to this size (0: off)")(
-      "horizontal-flip", defaulted(&c.horizontal_flip),
-      "random horizontal flips")("normalize-mean", list_double(&c.normalize_mean, "normalize-mean"),
-                                 "per-channel mean, comma-separated (pixels in [0,1])")(
+      "resize", defaulted(&c.resize), "evaluation: resize the shorter side to this size (0: off)")(
+      "center-crop", defaulted(&c.center_crop), "evaluation: center crop to this size (0: off)")(
+      "horizontal-flip", defaulted(&c.horizontal_flip), "random horizontal flips")(
+      "normalize-mean", list_double(&c.normalize_mean, "normalize-mean"),
+      "per-channel mean, comma-separated (pixels in [0,1])")(
       "normalize-std", list_double(&c.normalize_std, "normalize-std"),
       "per-channel standard deviation, comma-separated")(
-      "workers", defaulted(&c.workers),
-      "background threads decoding and augmenting")(
+      "workers", defaulted(&c.workers), "background threads decoding and augmenting")(
       "drop-last", defaulted(&c.drop_last),
       "drop the last incomplete batch (else pad it by wrapping around)")(
-      "train-samples", defaulted(&c.train_samples),
-      "train on the first N samples only (0: all)")(
+      "train-samples", defaulted(&c.train_samples), "train on the first N samples only (0: all)")(
       "test-samples", defaulted(&c.test_samples),
       "evaluate on the first N test samples only (0: all)");
   po::options_description optimization("Optimization");
-  optimization.add_options()("epochs", defaulted(&c.epochs),
-                             "training epochs")(
+  optimization.add_options()("epochs", defaulted(&c.epochs), "training epochs")(
       "batch-size", defaulted(&c.batch_size),
       "GLOBAL batch size (per-rank batch = batch-size / ranks)")(
       "accumulation-steps", defaulted(&c.accumulation_steps),
       "run each rank's batch as this many micro-batches, gradients summed locally and "
       "allreduced once per step (less memory; BatchNorm sees micro-batches)")(
-      "optimizer", defaulted(&c.optimizer), "sgd or adamw")(
-      "lr", defaulted(&c.learning_rate), "base learning rate")(
+      "optimizer", defaulted(&c.optimizer), "sgd or adamw")("lr", defaulted(&c.learning_rate),
+                                                            "base learning rate")(
       "lr-reference-batch", defaulted(&c.lr_reference_batch),
       "linear scaling rule: lr * batch-size / this (0: off)")(
-      "momentum", defaulted(&c.momentum), "SGD momentum")(
-      "nesterov", defaulted(&c.nesterov), "Nesterov momentum")(
+      "momentum", defaulted(&c.momentum), "SGD momentum")("nesterov", defaulted(&c.nesterov),
+                                                          "Nesterov momentum")(
       "weight-decay", defaulted(&c.weight_decay), "weight decay")(
       "no-decay-bias-norm", defaulted(&c.no_decay_bias_norm),
       "exempt biases and normalization parameters from weight decay")(
-      "adam-beta1", defaulted(&c.adam_beta1), "AdamW beta1")(
-      "adam-beta2", defaulted(&c.adam_beta2), "AdamW beta2")(
+      "adam-beta1", defaulted(&c.adam_beta1), "AdamW beta1")("adam-beta2", defaulted(&c.adam_beta2),
+                                                             "AdamW beta2")(
       "adam-epsilon", defaulted(&c.adam_epsilon), "AdamW epsilon")(
-      "schedule", defaulted(&c.schedule),
-      "constant, step, multistep or cosine")(
-      "warmup-epochs", defaulted(&c.warmup_epochs),
-      "linear warmup length in epochs")(
-      "warmup-start-factor",
-      defaulted(&c.warmup_start_factor),
-      "warmup starts at lr * this")(
+      "schedule", defaulted(&c.schedule), "constant, step, multistep or cosine")(
+      "warmup-epochs", defaulted(&c.warmup_epochs), "linear warmup length in epochs")(
+      "warmup-start-factor", defaulted(&c.warmup_start_factor), "warmup starts at lr * this")(
       "milestones", po::value<std::string>()->notifier([&c](const std::string& text) {
         c.milestones = parse_list<int64_t>(text, "milestones");
       }),
       "multistep: epochs at which lr *= gamma, comma-separated")(
       "step-size", defaulted(&c.step_size), "step: epochs per decay")(
       "gamma", defaulted(&c.gamma), "step/multistep decay factor")(
-      "min-lr", defaulted(&c.min_learning_rate),
-      "cosine: final learning rate")(
-      "label-smoothing", defaulted(&c.label_smoothing),
-      "cross-entropy label smoothing")(
+      "min-lr", defaulted(&c.min_learning_rate), "cosine: final learning rate")(
+      "label-smoothing", defaulted(&c.label_smoothing), "cross-entropy label smoothing")(
       "clip-grad-norm", defaulted(&c.clip_grad_norm),
       "clip gradients to this global norm (0: off)")(
       "model-ema", defaulted(&c.model_ema),
       "keep an exponential moving average of the weights and buffers, evaluate and checkpoint "
-      "it too (torchvision's --model-ema)")(
-      "model-ema-steps", defaulted(&c.model_ema_steps),
-      "update the average every N steps")(
+      "it too (torchvision's --model-ema)")("model-ema-steps", defaulted(&c.model_ema_steps),
+                                            "update the average every N steps")(
       "model-ema-decay", defaulted(&c.model_ema_decay),
       "decay per image, as torchvision: per update 1 - (1 - decay) * batch-size * "
       "model-ema-steps / epochs, at most 1");
   po::options_description run("Run");
   run.add_options()("run-dir", defaulted(&c.run_dir),
                     "folder for checkpoints and metrics (default: runs/<recipe>)")(
-      "seed", defaulted(&c.seed),
-      "seed for weights, data order, augmentation")(
+      "seed", defaulted(&c.seed), "seed for weights, data order, augmentation")(
       "threads", defaulted(&c.threads),
       "OpenMP threads per rank (0: cores per node / ranks per node)")(
       "log-every", defaulted(&c.log_every), "log every N steps")(
@@ -176,8 +161,7 @@ void add_run_options(po::options_description& options, RunConfig& c) {
       "bar, lines, or auto (a bar on an interactive terminal outside mpirun)")(
       "checkpoint-every", defaulted(&c.checkpoint_every),
       "also checkpoint every N steps (0: epoch ends and the end only)")(
-      "keep-checkpoints", defaulted(&c.keep_checkpoints),
-      "keep the newest K checkpoints (0: all)")(
+      "keep-checkpoints", defaulted(&c.keep_checkpoints), "keep the newest K checkpoints (0: all)")(
       "resume", defaulted(&c.resume),
       "auto (newest valid checkpoint in run-dir), none, or a checkpoint path")(
       "max-steps", defaulted(&c.max_steps),
@@ -186,18 +170,15 @@ void add_run_options(po::options_description& options, RunConfig& c) {
       "evaluate on the test split every N epochs (0: only at the end)")(
       "target-accuracy", defaulted(&c.target_accuracy),
       "stop after the first evaluation whose top-1 accuracy reaches this, 0..1 (0: off)")(
-      "sync-bn", defaulted(&c.sync_batch_norm),
-      "BatchNorm statistics over all ranks")(
-      "bucket-mb", defaulted(&c.bucket_megabytes),
-      "gradient bucket size for the allreduce, MB")(
+      "sync-bn", defaulted(&c.sync_batch_norm), "BatchNorm statistics over all ranks")(
+      "bucket-mb", defaulted(&c.bucket_megabytes), "gradient bucket size for the allreduce, MB")(
       "compress-bf16", defaulted(&c.compress_bf16),
       "allreduce gradients in bf16 (fp32 accumulation)")(
       "on-nonfinite", defaulted(&c.on_nonfinite),
       "stop or skip a step whose loss or gradients are not finite")(
       "hang-factor", defaulted(&c.hang_factor),
       "abort when a step takes this many times the recent median")(
-      "hang-min-seconds", defaulted(&c.hang_min_seconds),
-      "... and at least this long")(
+      "hang-min-seconds", defaulted(&c.hang_min_seconds), "... and at least this long")(
       "precision", defaulted(&c.precision),
       "fp32, or bf16: convolutions and linear layers in bf16 with f32 master weights")(
       "fuse-relu", defaulted(&c.fuse_relu),
@@ -214,6 +195,9 @@ void add_run_options(po::options_description& options, RunConfig& c) {
       "3x3 stride-1 convolutions as Winograd F(2x2, 3x3) tiles + batched matmuls: auto (at "
       "least 64 channels in and out on AVX2, where measured faster), always (every such f32 "
       "convolution without groups; --im2col-matmul always takes precedence) or never")(
+      "winograd-tile", defaulted(&c.winograd_tile),
+      "Winograd's output block: 2 (F(2x2, 3x3)), 4 (F(4x4, 3x3): 2.25 multiplications per "
+      "output and channel pair instead of 4, more rounding) or auto (the measured rule)")(
       "health-every", defaulted(&c.health_every),
       "log per-layer training-health statistics every N steps (0: off)")(
       "trace", defaulted(&c.trace),
@@ -226,8 +210,7 @@ void add_run_options(po::options_description& options, RunConfig& c) {
   testing.add_options()("inject-failure-step", po::value(&c.inject_failure_step)->default_value(0),
                         "make a rank fail at this global step (0: never)")(
       "inject-failure-rank", po::value(&c.inject_failure_rank)->default_value(0),
-      "the rank that fails")("inject-failure",
-                             defaulted(&c.inject_failure),
+      "the rank that fails")("inject-failure", defaulted(&c.inject_failure),
                              "throw (an exception mid-step) or hang (stop responding)");
   options.add(model).add(data).add(optimization).add(run).add(testing);
 }

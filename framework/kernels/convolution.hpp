@@ -35,6 +35,9 @@ struct ConvolutionConfig {
   // Elsewhere: where (and whether) 3x3 stride-1 convolutions run as Winograd F(2x2, 3x3) tiles
   // and batched matmuls (automatic: AVX2, at least 64 channels in and out) ...
   LoweringChoice winograd = LoweringChoice::automatic;
+  // Winograd's output block: 2 (F(2x2, 3x3)), 4 (F(4x4, 3x3): fewer multiplications, more
+  // rounding), or 0 for the automatic choice.
+  int64_t winograd_tile = 0;
   // ... and where the others run as im2col + matmul (automatic: AVX2, output maps up to 7x7,
   // C*KH*KW >= 2304).
   LoweringChoice im2col_matmul = LoweringChoice::automatic;

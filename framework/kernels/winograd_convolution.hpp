@@ -57,8 +57,11 @@ class WinogradConvolution : public LoweredConvolution {
     int64_t in_height = 0, in_width = 0, in_channels = 0;
     int64_t out_height = 0, out_width = 0, out_channels = 0;
     int64_t padding_h = 0, padding_w = 0;
-    int64_t tiles_h = 0, tiles_w = 0;  // 2x2 output blocks per column and row
+    int64_t block = 2;                 // outputs per tile: block x block (2 or 4)
+    int64_t tiles_h = 0, tiles_w = 0;  // output blocks per column and row
     int64_t tiles() const { return batch * tiles_h * tiles_w; }
+    // Values of a transformed (block + 2) x (block + 2) tile: 16 or 36.
+    int64_t positions() const { return (block + 2) * (block + 2); }
   };
 
  private:
@@ -69,7 +72,8 @@ class WinogradConvolution : public LoweredConvolution {
 
   ConvolutionConfig config_;
   Pass forward_pass_, backward_data_pass_;
-  int64_t chunks_ = 1;  // the batch is this many chunks of forward_pass_.batch images
+  int64_t chunks_ = 1;      // the batch is this many chunks of forward_pass_.batch images
+  int64_t positions_ = 16;  // of a transformed tile
   dnnl::memory::desc source_rows_, destination_rows_;  // NHWC
   // Batched matmul operands: forward (16, T, C) x (16, C, O), backward-data (16, T', O) x
   // (16, O, C), backward-weights (16, C, T) [the forward tiles transposed] x (16, T, O).

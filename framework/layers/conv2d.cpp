@@ -63,6 +63,11 @@ void Conv2d::set_winograd(kernels::LoweringChoice when) {
   rebuild_kernel();
 }
 
+void Conv2d::set_winograd_tile(int64_t block) {
+  options_.winograd_tile = block;
+  rebuild_kernel();
+}
+
 std::string Conv2d::implementation() const { return kernel_ ? kernel_->implementation() : ""; }
 
 // The kernel is built for one set of options; a shape seen already gets a new one at once.
@@ -99,6 +104,7 @@ kernels::ConvolutionConfig Conv2d::kernel_config(const Shape& input) const {
   config.whole_map_matmul = o.whole_map_matmul;
   config.im2col_matmul = o.im2col_matmul;
   config.winograd = o.winograd;
+  config.winograd_tile = o.winograd_tile;
   return config;
 }
 

@@ -26,6 +26,7 @@ struct Conv2dOptions {
   // 3x3 stride-1 convolutions with many channels run as Winograd tiles + matmuls, small maps
   // with many channels as im2col + matmul (kernels::ConvolutionConfig).
   kernels::LoweringChoice winograd = kernels::LoweringChoice::automatic;
+  int64_t winograd_tile = 0;  // kernels::ConvolutionConfig::winograd_tile
   kernels::LoweringChoice im2col_matmul = kernels::LoweringChoice::automatic;
 };
 
@@ -50,6 +51,7 @@ class Conv2d : public Layer {
   void set_whole_map_matmul(bool enabled);
   void set_im2col_matmul(kernels::LoweringChoice when);
   void set_winograd(kernels::LoweringChoice when);
+  void set_winograd_tile(int64_t block);
 
   // Backward reads the output only to mask a fused ReLU's gradient.
   bool output_overwritable() const override { return !options_.fuse_relu; }

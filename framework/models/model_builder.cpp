@@ -76,6 +76,9 @@ std::unique_ptr<Net> build_model(const ModelConfig& config) {
       conv->set_im2col_matmul(config.im2col_matmuls);
     }
     if (config.winograds != conv->options().winograd) conv->set_winograd(config.winograds);
+    if (config.winograd_tile != conv->options().winograd_tile) {
+      conv->set_winograd_tile(config.winograd_tile);
+    }
   }
   return net;
 }

@@ -31,6 +31,8 @@ struct ModelConfig {
   kernels::LoweringChoice im2col_matmuls = kernels::LoweringChoice::automatic;
   // Conv2d::set_winograd: where 3x3 stride-1 convolutions run as Winograd tiles + matmuls.
   kernels::LoweringChoice winograds = kernels::LoweringChoice::automatic;
+  // Conv2d::set_winograd_tile: Winograd's output block, 2, 4 or 0 (automatic).
+  int64_t winograd_tile = 0;
 };
 
 // Builds, initializes (torchvision's init) and finalizes the network.

@@ -132,6 +132,26 @@ TEST(BenchCommandTest, WinogradOptionChoosesTheConvolutionPath) {
   EXPECT_EQ(bad.output.find("\"images_per_second\""), std::string::npos) << "ran anyway";
 }
 
+// --winograd-tile chooses the output block for every Winograd layer (resnet20's 16x16 maps would
+// take 4x4 blocks by the rule, 2x2 forced here); anything but auto, 2 or 4 is refused.
+TEST(BenchCommandTest, WinogradTileOptionChoosesTheOutputBlock) {
+  for (const std::string block : {"2", "4"}) {
+    auto result = run_convoy(kSmallBench + " --winograd always --winograd-tile " + block);
+    ASSERT_EQ(result.exit_code, 0) << result.output;
+    auto report = last_json_line(result.standard_output);
+    const std::string expected = "winograd F(" + block + "x" + block + ",3x3) matmul";
+    for (const char* layer : {"layer1.0.conv1", "layer3.2.conv2"}) {
+      const std::string chosen = implementation_of(report, layer);
+      EXPECT_EQ(chosen.rfind(expected, 0), 0u) << layer << ": " << chosen;
+    }
+  }
+  auto bad = run_convoy(kSmallBench + " --winograd-tile 3");
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("--winograd-tile 3: expected auto, 2 or 4"), std::string::npos)
+      << bad.output;
+  EXPECT_EQ(bad.output.find("\"images_per_second\""), std::string::npos) << "ran anyway";
+}
+
 TEST(BenchCommandTest, TwoRanksShareTheGlobalBatchAndMeasureTheAllreduce) {
   auto result = run_convoy_mpi(2, kSmallBench + " --bucket-mb 0.1");
   ASSERT_EQ(result.exit_code, 0) << result.output;

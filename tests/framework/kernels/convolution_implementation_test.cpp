@@ -142,9 +142,11 @@ TEST(ConvolutionImplementationTest, Im2colRunsOnSmallMapsWithManyChannelsOnAvx2)
   }
 }
 
-// Winograd F(2x2, 3x3) runs on 3x3 stride-1 convolutions with at least 64 channels in and out
-// where oneDNN would run its direct AVX2 convolution (large maps in chunks of images); forced, it
-// takes every 3x3 stride-1 f32 convolution without groups and nothing else.
+// Winograd runs on 3x3 stride-1 convolutions with at least 64 channels in and out where oneDNN
+// would run its direct AVX2 convolution (large maps in chunks of images), with 4x4 output blocks
+// where they cut the map little (7, 8, 16, 32, 56 wide) and 2x2 blocks where 4x4 would waste a
+// third of their work (14 wide); forced, it takes every 3x3 stride-1 f32 convolution without
+// groups and nothing else.
 TEST(ConvolutionImplementationTest, WinogradRunsOnManyChannelThreeByThreeConvolutionsOnAvx2) {
   const Case winograd_on_avx2[] = {
       {"resnet18 layer2 (128 channels, 16x16)", {128, 128, 16, 16}, 128, 3, 1, 1},
@@ -156,7 +158,9 @@ TEST(ConvolutionImplementationTest, WinogradRunsOnManyChannelThreeByThreeConvolu
       {"vgg11_bn features.4 (64 -> 128 channels, 16x16)", {128, 64, 16, 16}, 128, 3, 1, 1, true},
       {"resnet18 layer1 (64 channels, 32x32: in chunks)", {128, 64, 32, 32}, 64, 3, 1, 1},
       {"resnet50 layer1 (64 channels, 56x56: in chunks)", {32, 64, 56, 56}, 64, 3, 1, 1},
+      {"resnet50 layer3 (256 channels, 14x14: 2x2 blocks)", {32, 256, 14, 14}, 256, 3, 1, 1},
   };
+  const auto block_of = [](const Case& c) { return c.input[3] == 14 ? "2x2" : "4x4"; };
   const Case others[] = {
       {"resnet20 layer2 (32 channels, 16x16)", {128, 32, 16, 16}, 32, 3, 1, 1},
       {"resnet18 layer4.0.conv1 (stride 2)", {128, 256, 8, 8}, 512, 3, 2, 1},
@@ -171,18 +175,19 @@ TEST(ConvolutionImplementationTest, WinogradRunsOnManyChannelThreeByThreeConvolu
     config.winograd = config.im2col_matmul = kernels::LoweringChoice::never;
     return kernels::Convolution(config).implementations();
   };
-  const std::string winograd = "winograd F(2x2,3x3) matmul";
+  const std::string winograd = "winograd F(";
   for (const auto& c : winograd_on_avx2) {
     const auto direct = primitive(config_of(c));
     const auto chosen = path(config_of(c), kernels::LoweringChoice::automatic);
     const bool avx2_direct = direct.forward == "jit:avx2";
-    EXPECT_EQ(chosen.forward.rfind(winograd, 0) == 0, avx2_direct)
+    const std::string expected = winograd + block_of(c) + ",3x3) matmul";
+    EXPECT_EQ(chosen.forward.rfind(expected, 0) == 0, avx2_direct)
         << c.name << " on ISA " << kernels::cpu_isa_name() << ": " << chosen.forward
         << " (the primitive: " << direct.forward << ")";
     EXPECT_EQ(chosen.backward_data, chosen.forward) << c.name;
     EXPECT_EQ(chosen.backward_weights, chosen.forward) << c.name;
     EXPECT_EQ(direct.forward.find("winograd"), std::string::npos) << c.name;
-    EXPECT_EQ(path(config_of(c), kernels::LoweringChoice::always).forward.rfind(winograd, 0), 0u)
+    EXPECT_EQ(path(config_of(c), kernels::LoweringChoice::always).forward.rfind(expected, 0), 0u)
         << c.name;
   }
   for (const auto& c : others) {
@@ -191,7 +196,7 @@ TEST(ConvolutionImplementationTest, WinogradRunsOnManyChannelThreeByThreeConvolu
         << c.name << ": " << chosen.forward;
   }
   // Forced: resnet20's 32 channels are taken; a stride, a 5x5 kernel, dilation and groups are
-  // not Winograd F(2x2, 3x3); the whole-map path keeps its shapes.
+  // not Winograd; the whole-map path keeps its shapes.
   EXPECT_EQ(path(config_of(others[0]), kernels::LoweringChoice::always).forward.rfind(winograd, 0),
             0u);
   auto five = config_of(winograd_on_avx2[1]);

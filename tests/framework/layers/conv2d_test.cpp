@@ -101,9 +101,18 @@ Conv2dOptions im2col(Conv2dOptions options) {
   return options;
 }
 
+// Winograd F(2x2, 3x3): 4x4 tiles, 2x2 output blocks.
 Conv2dOptions winograd(Conv2dOptions options) {
   options.winograd = kernels::LoweringChoice::always;
+  options.winograd_tile = 2;
   options.whole_map_matmul = false;  // which would take maps no larger than the kernel first
+  return options;
+}
+
+// Winograd F(4x4, 3x3): 6x6 tiles, 4x4 output blocks.
+Conv2dOptions winograd4(Conv2dOptions options) {
+  options = winograd(options);
+  options.winograd_tile = 4;
   return options;
 }
 
@@ -164,7 +173,23 @@ INSTANTIATE_TEST_SUITE_P(
                    winograd(make(16, 16, 3, 1, 1, 1, 1, false, true))},
         Conv2dCase{"SeventyChannelsAsWinograd", {2, 70, 4, 3}, winograd(make(70, 66, 3, 1, 1))},
         Conv2dCase{"TwoByTwoMapAsWinograd", {3, 8, 2, 2}, winograd(make(8, 8, 3, 1, 1))},
-        Conv2dCase{"OneByOneMapAsWinograd", {4, 8, 1, 1}, winograd(make(8, 16, 3, 1, 1))}),
+        Conv2dCase{"OneByOneMapAsWinograd", {4, 8, 1, 1}, winograd(make(8, 16, 3, 1, 1))},
+        // Winograd F(4x4, 3x3) on the same kinds of shapes: blocks cut at the edges of 5- to
+        // 9-wide maps, and maps smaller than a block.
+        Conv2dCase{"Basic3x3AsWinograd4x4", {2, 3, 5, 5}, winograd4(make(3, 4, 3, 1, 1))},
+        Conv2dCase{"UnpaddedOddSizeAsWinograd4x4", {2, 3, 7, 6}, winograd4(make(3, 5, 3, 1, 0))},
+        Conv2dCase{"Padding2NoBiasAsWinograd4x4",
+                   {1, 2, 6, 5},
+                   winograd4(make(2, 3, 3, 1, 2, 1, 1, false))},
+        // (Fewer channels than F(2x2)'s case: the ReLU needs a small finite-difference step, and
+        // F(4x4)'s larger rounding over 16 channels would swamp it.)
+        Conv2dCase{"FusedReluAsWinograd4x4",
+                   {2, 4, 6, 6},
+                   winograd4(make(4, 4, 3, 1, 1, 1, 1, false, true))},
+        // 13 and 11 channels: one 8-wide lane and a tail of single channels, on several blocks.
+        Conv2dCase{"ChannelTailsAsWinograd4x4", {2, 13, 9, 7}, winograd4(make(13, 11, 3, 1, 1))},
+        Conv2dCase{"TwoByTwoMapAsWinograd4x4", {3, 8, 2, 2}, winograd4(make(8, 8, 3, 1, 1))},
+        Conv2dCase{"OneByOneMapAsWinograd4x4", {4, 8, 1, 1}, winograd4(make(8, 16, 3, 1, 1))}),
     [](const auto& info) { return std::string(info.param.name); });
 
 // A batch whose Winograd tiles exceed 32 MB runs in chunks of images (here 3 chunks of 3: 4 MB
@@ -175,6 +200,7 @@ TEST(Conv2dTest, WinogradInChunksOfImagesComputesWhatThePrimitivesDo) {
   Conv2dOptions options = make(64, 64, 3, 1, 1);
   options.im2col_matmul = kernels::LoweringChoice::never;
   options.winograd = kernels::LoweringChoice::always;
+  options.winograd_tile = 2;  // 4x4 blocks would need 2.4 MB per image: no chunks
   Conv2d winograd(options);
   options.winograd = kernels::LoweringChoice::never;
   Conv2d primitives(options);
@@ -197,6 +223,49 @@ TEST(Conv2dTest, WinogradInChunksOfImagesComputesWhatThePrimitivesDo) {
     EXPECT_LT(relative_difference(results[0][k], results[1][k]), 1e-5)
         << "output, input gradient, weight gradient, bias gradient: #" << k;
   }
+}
+
+// Both Winograd block sizes on one many-channel map, against the convolution primitives: F(4x4,
+// 3x3) names itself and stays within 1e-5 (relative, the whole tensor) of them, as F(2x2, 3x3)
+// does; an output block of 3 is refused.
+TEST(Conv2dTest, WinogradBlocksOfTwoAndFourComputeWhatThePrimitivesDo) {
+  const Shape shape{4, 64, 13, 11};
+  const Tensor input = random_tensor(shape, 41), output_grad = random_tensor(shape, 42);
+  std::vector<std::vector<float>> expected;
+  for (const int64_t block : {0, 2, 4}) {
+    Conv2dOptions options = winograd(make(64, 64, 3, 1, 1));
+    if (block == 0) options.winograd = kernels::LoweringChoice::never;
+    options.winograd_tile = block;
+    options.im2col_matmul = kernels::LoweringChoice::never;
+    Conv2d conv(options);
+    randomize_parameters(conv, 43);
+    const auto output = conv.forward({input}, Mode::train).to_plain();
+    const auto input_grad = conv.backward(output_grad)[0].to_plain();
+    const std::vector<std::vector<float>> results = {
+        output, input_grad, conv.weight().grad.to_plain(), conv.bias()->grad.to_plain()};
+    const std::string chosen = conv.implementation();
+    if (block == 0) {
+      EXPECT_EQ(chosen.find("winograd"), std::string::npos) << chosen;
+      expected = results;
+      continue;
+    }
+    const std::string name =
+        "winograd F(" + std::to_string(block) + "x" + std::to_string(block) + ",3x3) matmul (";
+    EXPECT_EQ(chosen.rfind(name, 0), 0u) << chosen;
+    for (const int k : {0, 1, 2, 3}) {
+      EXPECT_LT(relative_difference(results[k], expected[k]), 1e-5)
+          << "block " << block << ": output, input gradient, weight gradient, bias gradient: #"
+          << k;
+    }
+  }
+  Conv2dOptions three = winograd(make(8, 8, 3, 1, 1));
+  three.winograd_tile = 3;
+  Conv2d conv(three);
+  EXPECT_THAT(
+      [&] {
+        conv.forward({random_tensor({1, 8, 6, 6}, 44)}, Mode::train);
+      },
+      ThrowsMessage<ConfigError>(HasSubstr("Winograd output blocks are 2x2 or 4x4, got 3")));
 }
 
 TEST(Conv2dTest, ShiftingTheInputShiftsTheOutputAwayFromBorders) {
