@@ -192,12 +192,13 @@ void add_run_options(po::options_description& options, RunConfig& c) {
       "convolutions as im2col + matmul: auto (small maps with many channels on AVX2, where "
       "measured faster), always (every f32 convolution without groups) or never")(
       "winograd", defaulted(&c.winograd),
-      "3x3 stride-1 convolutions as Winograd F(2x2, 3x3) tiles + batched matmuls: auto (at "
+      "3x3 stride-1 convolutions as Winograd tiles + batched matmuls: auto (at "
       "least 64 channels in and out on AVX2, where measured faster), always (every such f32 "
       "convolution without groups; --im2col-matmul always takes precedence) or never")(
       "winograd-tile", defaulted(&c.winograd_tile),
       "Winograd's output block: 2 (F(2x2, 3x3)), 4 (F(4x4, 3x3): 2.25 multiplications per "
-      "output and channel pair instead of 4, more rounding) or auto (the measured rule)")(
+      "output and channel pair instead of 4, more rounding) or auto (4 where 4x4 blocks cut the "
+      "map little, as 7, 8, 16 or 32 wide; else 2)")(
       "health-every", defaulted(&c.health_every),
       "log per-layer training-health statistics every N steps (0: off)")(
       "trace", defaulted(&c.trace),

@@ -38,8 +38,9 @@ namespace convoy::kernels {
 //    run as im2col + matmul (Im2colConvolution; 1.3-1.6x per layer), again in the layouts the
 //    primitives chose.
 // 9. Before im2col: on AVX2, 3x3 stride-1 convolutions with at least 64 channels in and out run
-//    as Winograd F(2x2, 3x3) tiles and batched matmuls (WinogradConvolution; 0.45-0.86 of the
-//    direct convolution's time per layer in resnet18, vgg11_bn and resnet50), again in the
+//    as Winograd F(2x2, 3x3) or F(4x4, 3x3) tiles and batched matmuls (WinogradConvolution;
+//    0.45-0.86 of the direct convolution's time per layer in resnet18, vgg11_bn and resnet50
+//    with 2x2 blocks, 4x4 blocks another 0.64-0.88 where the rule picks them), again in the
 //    layouts the primitives chose. The lowered paths run in place of the primitives, which are
 //    then not created.
 

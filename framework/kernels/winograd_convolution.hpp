@@ -1,7 +1,7 @@
 #pragma once
-// WinogradConvolution: a 3x3 stride-1 convolution computed with Winograd's F(2x2, 3x3) algorithm,
-// its channel sums as 16 batched oneDNN matmuls, for the many-channel layers where oneDNN 2.6
-// on AVX2 has only its direct convolution. Private to framework/kernels/.
+// WinogradConvolution: a 3x3 stride-1 convolution computed with Winograd's F(2x2, 3x3) or
+// F(4x4, 3x3) algorithm, its channel sums as batched oneDNN matmuls, for the many-channel layers
+// where oneDNN 2.6 on AVX2 has only its direct convolution. Private to framework/kernels/.
 
 #include <dnnl.hpp>
 #include <memory>
@@ -13,24 +13,30 @@
 namespace convoy::kernels {
 
 // Why:
-// 1. F(2x2, 3x3) computes each 2x2 block of outputs from its 4x4 input tile with 16
-//    multiplications per channel pair instead of 36 (Lavin & Gray, 2015): with the tile
-//    transformed (V = B^T d B) and the filter transformed (U = G g G^T), the output block is
-//    A^T (sum over input channels of U . V) A. For each of the 16 positions of the transformed
-//    tile, that sum over channels is a matmul (tiles x C) x (C x O); oneDNN runs the 16 of them as
-//    one batched matmul near its peak. oneDNN 2.6 has Winograd only on AVX-512.
-// 2. Backward-data is the same algorithm: dx is dy convolved with the filters turned by 180
+// 1. F(m x m, 3x3) computes each m x m block of outputs from its (m+2)x(m+2) input tile with
+//    (m+2)^2 multiplications per channel pair instead of 9 m^2: 16 instead of 36 for m = 2, 36
+//    instead of 144 for m = 4 (Lavin & Gray, 2015). With the tile transformed (V = B^T d B) and
+//    the filter transformed (U = G g G^T), the output block is A^T (sum over input channels of
+//    U . V) A. For each position of the transformed tile, that sum over channels is a matmul
+//    (tiles x C) x (C x O); oneDNN runs them as one batched matmul near its peak. oneDNN 2.6 has
+//    Winograd only on AVX-512.
+// 2. The block is 4x4 where 4x4 blocks cut the output map little (their transformed tiles hold
+//    at most 0.6 of the 2x2 blocks' values), else 2x2 (ConvolutionConfig::winograd_tile forces
+//    one): 4x4 needs fewer multiplications and moves fewer tile values per output, but rounds
+//    more (its transforms multiply by up to 8) and wastes more on a cut map (14x14).
+// 3. Backward-data is the same algorithm: dx is dy convolved with the filters turned by 180
 //    degrees and their in/out channels swapped, padded by 2 - padding. Backward-weights is the
 //    exact gradient of the forward's arithmetic: dU = sum over tiles of V^T (A dy A^T), one more
 //    batched matmul, and dg = G^T dU G.
-// 3. Transforms and matmuls read and write NHWC, reordered from and to the layouts the
+// 4. Transforms and matmuls read and write NHWC, reordered from and to the layouts the
 //    convolution primitives chose for the neighbours (as Im2colConvolution does). The tiles live
 //    in two shared transient buffers and the transformed filters in a third, so the path adds
 //    three buffers to the process, not per layer. The batch runs in chunks of images whose tiles
 //    fill at most 32 MB of a buffer, the filter gradients summed over the chunks in order.
-// 4. The transforms only add and subtract (the filter's also halve), in a fixed order, and the
-//    matmuls are deterministic: bit-identical from run to run and rank to rank. Rounding differs
-//    from the direct convolution's (relative differences ~1e-6 in f32).
+// 5. The transforms run in a fixed order without fused multiply-adds, and the matmuls are
+//    deterministic: bit-identical from run to run and rank to rank. Rounding differs from the
+//    direct convolution's (relative differences ~1e-6 in f32 with 2x2 blocks, a few times that
+//    with 4x4).
 class WinogradConvolution : public LoweredConvolution {
  public:
   // Whether `config` is a shape this path runs faster than the convolution primitive whose
@@ -41,7 +47,8 @@ class WinogradConvolution : public LoweredConvolution {
   // kernel with stride 1 and dilation 1, padding above 2, groups, bf16).
   static std::unique_ptr<WinogradConvolution> create(const ConvolutionConfig& config);
 
-  // "winograd F(2x2,3x3) matmul (gemm:jit)", with " in N chunks" where the batch is split.
+  // "winograd F(2x2,3x3) matmul (gemm:jit)" or "winograd F(4x4,3x3) ...", with " in N chunks"
+  // where the batch is split.
   std::string implementation() const override;
   void forward(const dnnl::memory& source, const float* weights, const float* bias,
                const dnnl::memory& destination) override;
@@ -66,8 +73,8 @@ class WinogradConvolution : public LoweredConvolution {
 
  private:
   WinogradConvolution() = default;
-  // The filters transformed for `pass` (forward: U[16][C][O]; backward-data: the turned filters,
-  // U[16][O][C]), in the shared filter buffer.
+  // The filters transformed (forward: U[positions][C][O]; backward-data: the turned filters,
+  // U[positions][O][C]), in the shared filter buffer.
   float* transformed_filters(const float* weights, bool for_backward_data) const;
 
   ConvolutionConfig config_;
@@ -75,8 +82,9 @@ class WinogradConvolution : public LoweredConvolution {
   int64_t chunks_ = 1;      // the batch is this many chunks of forward_pass_.batch images
   int64_t positions_ = 16;  // of a transformed tile
   dnnl::memory::desc source_rows_, destination_rows_;  // NHWC
-  // Batched matmul operands: forward (16, T, C) x (16, C, O), backward-data (16, T', O) x
-  // (16, O, C), backward-weights (16, C, T) [the forward tiles transposed] x (16, T, O).
+  // Batched matmul operands (P positions: 16 or 36): forward (P, T, C) x (P, C, O),
+  // backward-data (P, T', O) x (P, O, C), backward-weights (P, C, T) [the forward tiles
+  // transposed] x (P, T, O).
   dnnl::memory::desc forward_tiles_, forward_filters_, forward_products_;
   dnnl::memory::desc backward_tiles_, backward_filters_, backward_products_;
   dnnl::memory::desc tiles_transposed_, filter_gradients_;
