@@ -328,29 +328,40 @@ template <class Lane>
   return value < Lane{} ? Lane{} : value;
 }
 
-// V = B^T d B for one (M+2)x(M+2) tile's channels [first, first + lane width), d read through
-// pixels[i][j] (null: zero padding), V written to out + position * stride.
+// Applies a 1-D transform (In -> Out values) along the first index of an In x In block of
+// channels [first, first + lane width), read through pixels[i][j] (null: zero), then along the
+// second, and writes the Out x Out result to out + position * stride: the input transform
+// V = B^T d B (In = Out = M + 2) and the output-gradient transform dM = A dY A^T (In = M).
+template <int64_t In, int64_t Out, class Lane, class Transform>
+[[gnu::always_inline]] inline void transform_both_ways(const float* const pixels[In][In],
+                                                       int64_t first, float* out, int64_t stride,
+                                                       Transform transform) {
+  Lane columns[Out][In];  // transformed along the first index
+#pragma GCC unroll 8
+  for (int64_t j = 0; j < In; ++j) {
+    Lane column[In], transformed[Out];
+#pragma GCC unroll 8
+    for (int64_t i = 0; i < In; ++i) column[i] = load_or_zero<Lane>(pixels[i][j], first);
+    transform(column, transformed);
+#pragma GCC unroll 8
+    for (int64_t i = 0; i < Out; ++i) columns[i][j] = transformed[i];
+  }
+#pragma GCC unroll 8
+  for (int64_t i = 0; i < Out; ++i) {
+    Lane transformed[Out];
+    transform(columns[i], transformed);
+#pragma GCC unroll 8
+    for (int64_t j = 0; j < Out; ++j) store(out + (i * Out + j) * stride, transformed[j]);
+  }
+}
+
+// V = B^T d B for one (M+2)x(M+2) tile (zero padding where a pixel is null).
 template <int64_t M, class Lane>
 [[gnu::always_inline]] inline void input_tile(const float* const pixels[M + 2][M + 2],
                                               int64_t first, float* out, int64_t stride) {
-  constexpr int64_t T = M + 2;
-  Lane columns[T][T];  // B^T d
-#pragma GCC unroll 8
-  for (int64_t j = 0; j < T; ++j) {
-    Lane d[T], v[T];
-#pragma GCC unroll 8
-    for (int64_t i = 0; i < T; ++i) d[i] = load_or_zero<Lane>(pixels[i][j], first);
-    Transforms<M>::input(d, v);
-#pragma GCC unroll 8
-    for (int64_t i = 0; i < T; ++i) columns[i][j] = v[i];
-  }
-#pragma GCC unroll 8
-  for (int64_t i = 0; i < T; ++i) {
-    Lane v[T];
-    Transforms<M>::input(columns[i], v);
-#pragma GCC unroll 8
-    for (int64_t j = 0; j < T; ++j) store(out + (i * T + j) * stride, v[j]);
-  }
+  transform_both_ways<M + 2, M + 2, Lane>(
+      pixels, first, out, stride,
+      [](const Lane* d, Lane* v) __attribute__((always_inline)) { Transforms<M>::input(d, v); });
 }
 
 // One tile of the input transform, every channel.
@@ -466,29 +477,14 @@ __attribute__((target_clones("avx2", "default"))) static void transform_output_t
   }
 }
 
-// dM = A dY A^T for one MxM block of dy's channels [first, first + lane width), dY read through
-// pixels[i][j] (null: zero beyond the map), dM written to out + position * stride.
+// dM = A dY A^T for one MxM block of dy (zero where a pixel is null, beyond the map).
 template <int64_t M, class Lane>
 [[gnu::always_inline]] inline void output_gradient_tile(const float* const pixels[M][M],
                                                         int64_t first, float* out, int64_t stride) {
-  constexpr int64_t T = M + 2;
-  Lane columns[T][M];  // A dY
-#pragma GCC unroll 8
-  for (int64_t j = 0; j < M; ++j) {
-    Lane g[M], r[T];
-#pragma GCC unroll 8
-    for (int64_t i = 0; i < M; ++i) g[i] = load_or_zero<Lane>(pixels[i][j], first);
-    Transforms<M>::output_gradient(g, r);
-#pragma GCC unroll 8
-    for (int64_t i = 0; i < T; ++i) columns[i][j] = r[i];
-  }
-#pragma GCC unroll 8
-  for (int64_t i = 0; i < T; ++i) {
-    Lane r[T];
-    Transforms<M>::output_gradient(columns[i], r);
-#pragma GCC unroll 8
-    for (int64_t j = 0; j < T; ++j) store(out + (i * T + j) * stride, r[j]);
-  }
+  transform_both_ways<M, M + 2, Lane>(
+      pixels, first, out, stride, [](const Lane* g, Lane* r) __attribute__((always_inline)) {
+        Transforms<M>::output_gradient(g, r);
+      });
 }
 
 // One block of the output-gradient transform, every channel.
