@@ -435,22 +435,30 @@ template <int64_t M, class Lane>
   }
 }
 
+// Where the pixels of tile `tile`'s MxM block lie in an NHWC map of pass's output size and
+// channels (y or dy): null beyond the map (the last blocks of a map they do not divide).
+template <int64_t M, class Value>
+[[gnu::always_inline]] inline void output_block_pixels(Value* map, const Pass& pass, int64_t tile,
+                                                       Value* pixels[M][M]) {
+  const auto [n, top, left] = place_of(tile, pass);
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < M; ++j) {
+      const int64_t row = top + i, column = left + j;
+      pixels[i][j] =
+          row < pass.out_height && column < pass.out_width
+              ? map + ((n * pass.out_height + row) * pass.out_width + column) * pass.out_channels
+              : nullptr;
+    }
+}
+
 // One block of the output transform, every channel.
 template <int64_t M>
 [[gnu::always_inline]] inline void transform_output_tile(const float* products, float* output,
                                                          const float* bias, bool relu,
                                                          const Pass& pass, int64_t tile) {
   const int64_t count = pass.tiles(), channels = pass.out_channels;
-  const auto [n, top, left] = place_of(tile, pass);
   float* pixels[M][M];
-  for (int64_t i = 0; i < M; ++i)
-    for (int64_t j = 0; j < M; ++j) {
-      const int64_t row = top + i, column = left + j;
-      pixels[i][j] =
-          row < pass.out_height && column < pass.out_width
-              ? output + ((n * pass.out_height + row) * pass.out_width + column) * channels
-              : nullptr;
-    }
+  output_block_pixels<M>(output, pass, tile, pixels);
   const float* block = products + tile_offset(0, tile, count, channels, 0);
   const int64_t stride = count * channels;
   int64_t first = 0;
@@ -493,16 +501,8 @@ template <int64_t M>
                                                                   float* tiles, const Pass& pass,
                                                                   int64_t tile) {
   const int64_t count = pass.tiles(), channels = pass.out_channels;
-  const auto [n, top, left] = place_of(tile, pass);
   const float* pixels[M][M];
-  for (int64_t i = 0; i < M; ++i)
-    for (int64_t j = 0; j < M; ++j) {
-      const int64_t row = top + i, column = left + j;
-      pixels[i][j] =
-          row < pass.out_height && column < pass.out_width
-              ? output_grad + ((n * pass.out_height + row) * pass.out_width + column) * channels
-              : nullptr;
-    }
+  output_block_pixels<M>(output_grad, pass, tile, pixels);
   float* out = tiles + tile_offset(0, tile, count, channels, 0);
   const int64_t stride = count * channels;
   int64_t first = 0;
