@@ -115,13 +115,12 @@ std::unique_ptr<WinogradConvolution> WinogradConvolution::create(const Convoluti
   lowered.forward_pass_ = forward;
   lowered.backward_data_pass_ = backward;
   lowered.chunks_ = c.input[0] / images;
-  lowered.positions_ = forward.positions();
   const auto f32 = memory::data_type::f32;
   lowered.source_rows_ = memory::desc(to_dnnl_dims(c.input), f32, tag::nhwc);
   lowered.destination_rows_ = memory::desc(to_dnnl_dims(c.output_shape()), f32, tag::nhwc);
   const int64_t channels = c.input[1], out_channels = c.out_channels;
   auto matrices = [&](int64_t rows, int64_t columns, tag order = tag::abc) {
-    return memory::desc({lowered.positions_, rows, columns}, f32, order);
+    return memory::desc({forward.positions(), rows, columns}, f32, order);
   };
   lowered.forward_tiles_ = matrices(forward.tiles(), channels);
   lowered.forward_filters_ = matrices(channels, out_channels);
@@ -572,8 +571,9 @@ float* WinogradConvolution::transformed_filters(const float* weights,
   const OwnLoopTimer timer;
   const int64_t channels = config_.input[1], out_channels = config_.out_channels;
   const int64_t pairs = channels * out_channels;
-  auto* filters = static_cast<float*>(transient_buffer(
-      TransientRole::winograd_filters, static_cast<size_t>(positions_ * pairs) * sizeof(float)));
+  auto* filters = static_cast<float*>(
+      transient_buffer(TransientRole::winograd_filters,
+                       static_cast<size_t>(forward_pass_.positions() * pairs) * sizeof(float)));
   const bool small_block = forward_pass_.block == 2;
   // forward: (C, O) matrices; backward-data: (O, C), the in/out channels swapped. The inner loop
   // runs along the matrices' rows, so each position's writes are contiguous.
@@ -666,8 +666,9 @@ void WinogradConvolution::backward_weights(const memory& source, const memory& d
       transient_buffer(TransientRole::winograd_output_tiles, forward_products_.get_size()));
   const int64_t channels = config_.input[1], out_channels = config_.out_channels;
   const int64_t pairs = channels * out_channels;
-  auto* filter_grads = static_cast<float*>(transient_buffer(
-      TransientRole::winograd_filters, static_cast<size_t>(positions_ * pairs) * sizeof(float)));
+  auto* filter_grads = static_cast<float*>(
+      transient_buffer(TransientRole::winograd_filters,
+                       static_cast<size_t>(forward_pass_.positions() * pairs) * sizeof(float)));
   for (int64_t chunk = 0; chunk < chunks_; ++chunk) {
     transform_input_tiles(input_rows + chunk * input_chunk_size(pass), tiles, pass);
     transform_output_gradient_tiles(gradient_rows + chunk * output_chunk_size(pass), gradient_tiles,

@@ -80,7 +80,6 @@ class WinogradConvolution : public LoweredConvolution {
   ConvolutionConfig config_;
   Pass forward_pass_, backward_data_pass_;
   int64_t chunks_ = 1;      // the batch is this many chunks of forward_pass_.batch images
-  int64_t positions_ = 16;  // of a transformed tile
   dnnl::memory::desc source_rows_, destination_rows_;  // NHWC
   // Batched matmul operands (P positions: 16 or 36): forward (P, T, C) x (P, C, O),
   // backward-data (P, T', O) x (P, O, C), backward-weights (P, C, T) [the forward tiles
