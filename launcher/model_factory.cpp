@@ -51,6 +51,7 @@ ModelConfig model_config(const RunConfig& config, const ModelGeometry& geometry)
   model.im2col_matmuls = lowering_choice_of("--im2col-matmul", config.im2col_matmul);
   model.winograds = lowering_choice_of("--winograd", config.winograd);
   model.winograd_tile = winograd_tile_of(config.winograd_tile);
+  model.winograd_tile_groups = lowering_choice_of("--winograd-groups", config.winograd_groups);
   // Health statistics read every hidden activation, which in-place sums overwrite.
   model.in_place_adds = config.in_place_add && config.health_every == 0;
   return model;

@@ -74,7 +74,8 @@ std::string RunConfig::to_text() const {
       << "\nbucket-mb = " << bucket_megabytes << "\ncompress-bf16 = " << compress_bf16
       << "\nprecision = " << precision << "\nfuse-relu = " << fuse_relu
       << "\nwhole-map-matmul = " << whole_map_matmul << "\nim2col-matmul = " << im2col_matmul
-      << "\nwinograd = " << winograd << "\nwinograd-tile = " << winograd_tile << "\n";
+      << "\nwinograd = " << winograd << "\nwinograd-tile = " << winograd_tile
+      << "\nwinograd-groups = " << winograd_groups << "\n";
   return out.str();
 }
 
@@ -199,6 +200,11 @@ void add_run_options(po::options_description& options, RunConfig& c) {
       "Winograd's output block: 2 (F(2x2, 3x3)), 4 (F(4x4, 3x3): 2.25 multiplications per "
       "output and channel pair instead of 4, more rounding) or auto (4 where 4x4 blocks cut the "
       "map little, as 7, 8, 16 or 32 wide; else 2)")(
+      "winograd-groups", defaulted(&c.winograd_groups),
+      "Winograd's schedule: a cache-sized group of tiles transformed, summed over channels by "
+      "convoy's own kernel and transformed back at a time, or the whole batch's tiles through "
+      "batched oneDNN matmuls: auto (groups below 64 channels in or out, where measured faster), "
+      "always (groups) or never (batched matmuls)")(
       "health-every", defaulted(&c.health_every),
       "log per-layer training-health statistics every N steps (0: off)")(
       "trace", defaulted(&c.trace),

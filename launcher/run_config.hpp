@@ -84,6 +84,8 @@ struct RunConfig {
   bool whole_map_matmul = true;
   std::string im2col_matmul = "auto";  // auto, always or never (kernels::LoweringChoice)
   std::string winograd = "auto";       // auto, always or never (kernels::LoweringChoice)
+  std::string winograd_groups =
+      "auto";  // auto, always or never (ConvolutionConfig::winograd_tile_groups)
   std::string winograd_tile = "auto";  // auto, 2 or 4 (kernels::ConvolutionConfig::winograd_tile)
   // --trace: a Chrome trace of steps (bench: the timed ones; train: --trace-steps of them).
   std::string trace;

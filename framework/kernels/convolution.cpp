@@ -101,7 +101,6 @@ Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_uniq
   impl_->plain_bias = memory::desc({c.out_channels}, memory::data_type::f32, memory::format_tag::x);
 
   memory::desc source_any(to_dnnl_dims(c.input), type, memory::format_tag::any);
-  memory::desc source_grad_any(to_dnnl_dims(c.input), type, memory::format_tag::any);
   memory::desc destination_any(to_dnnl_dims(output), type, memory::format_tag::any);
   memory::desc destination_grad_any(to_dnnl_dims(output), type, memory::format_tag::any);
   memory::desc weights_any(weights_dims, type, memory::format_tag::any);
@@ -115,17 +114,22 @@ Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_uniq
 
   guarded("creating the convolution for input " + to_string(c.input), [&] {
     const auto attributes = relu_post_op_if(c.fuse_relu);
-    impl_->forward_descriptor = dnnl::convolution_forward::primitive_desc(
-        dnnl::convolution_forward::desc(
-            dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, source_any,
-            weights_any, bias_any, destination_any, strides, dilates, padding, padding),
-        attributes, engine());
+    // The forward and backward-data descriptors for activations (and their gradients) in the
+    // given layouts: `any` lets the primitives choose.
+    auto choose_layouts = [&](const memory::desc& source, const memory::desc& destination) {
+      impl_->forward_descriptor = dnnl::convolution_forward::primitive_desc(
+          dnnl::convolution_forward::desc(
+              dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, source,
+              weights_any, bias_any, destination, strides, dilates, padding, padding),
+          attributes, engine());
+      impl_->backward_data_descriptor = dnnl::convolution_backward_data::primitive_desc(
+          dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, source,
+                                                weights_any, destination, strides, dilates, padding,
+                                                padding),
+          engine(), impl_->forward_descriptor);
+    };
+    choose_layouts(source_any, destination_any);
     const auto& forward = impl_->forward_descriptor;
-    impl_->backward_data_descriptor = dnnl::convolution_backward_data::primitive_desc(
-        dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, source_grad_any,
-                                              weights_any, destination_grad_any, strides, dilates,
-                                              padding, padding),
-        engine(), forward);
     // The whole-map path reads and writes activations and their gradients in one layout each;
     // where it runs, the convolution primitives serve only to choose those layouts.
     if (c.whole_map_matmul &&
@@ -141,6 +145,13 @@ Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_uniq
         (c.winograd == LoweringChoice::automatic && WinogradConvolution::preferred(c, primitive));
     if (!impl_->lowered && !im2col_forced && winograd_wanted) {
       impl_->lowered = WinogradConvolution::create(c);
+      // Winograd reads and writes NHWC: the layer's activations and gradients take that layout,
+      // so a chain of Winograd layers (with the BatchNorms, ReLUs and sums between, which follow
+      // their input's layout) runs without reorders. The primitives only name the layouts here.
+      if (impl_->lowered) {
+        choose_layouts(memory::desc(to_dnnl_dims(c.input), type, memory::format_tag::nhwc),
+                       memory::desc(to_dnnl_dims(output), type, memory::format_tag::nhwc));
+      }
     }
     const bool im2col_wanted = im2col_forced || (c.im2col_matmul == LoweringChoice::automatic &&
                                                  Im2colConvolution::preferred(c, primitive));

@@ -38,6 +38,10 @@ struct ConvolutionConfig {
   // Winograd's output block: 2 (F(2x2, 3x3)), 4 (F(4x4, 3x3): fewer multiplications, more
   // rounding), or 0 for the automatic choice.
   int64_t winograd_tile = 0;
+  // Winograd's schedule: a cache-sized group of tiles transformed, summed over channels and
+  // transformed back at a time (automatic: fewer than 64 channels in or out), or the whole
+  // batch's tiles through batched oneDNN matmuls (never).
+  LoweringChoice winograd_tile_groups = LoweringChoice::automatic;
   // ... and where the others run as im2col + matmul (automatic: AVX2, output maps up to 7x7,
   // C*KH*KW >= 2304).
   LoweringChoice im2col_matmul = LoweringChoice::automatic;

@@ -78,6 +78,11 @@ std::string Layout::describe() const {
   text += ' ';
   text += to_string(dims());
   if (is_plain()) return text + " plain";
+  const auto dims = impl_->desc.dims();
+  if (dims.size() == 4 && impl_->desc == dnnl::memory::desc(dims, impl_->desc.data_type(),
+                                                            dnnl::memory::format_tag::nhwc)) {
+    return text + " nhwc";
+  }
   const auto& blocking = impl_->desc.data.format_desc.blocking;
   text += " blocked";
   for (int i = 0; i < blocking.inner_nblks; ++i) {

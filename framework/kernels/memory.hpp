@@ -27,7 +27,8 @@ class Layout {
   bool empty() const;
   // Same dims and physical format, another element type (for bf16 copies of f32 tensors).
   Layout with_data_type(DataType type) const;
-  std::string describe() const;  // e.g. "f32 (8, 16, 32, 32) nChw16c" for logs and errors
+  // e.g. "f32 (8, 16, 32, 32) blocked 16@dim1", "... nhwc" or "... plain", for logs and errors
+  std::string describe() const;
 
   bool operator==(const Layout& other) const;
   bool operator!=(const Layout& other) const { return !(*this == other); }

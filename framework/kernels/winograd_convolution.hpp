@@ -1,7 +1,8 @@
 #pragma once
 // WinogradConvolution: a 3x3 stride-1 convolution computed with Winograd's F(2x2, 3x3) or
-// F(4x4, 3x3) algorithm, its channel sums as batched oneDNN matmuls, for the many-channel layers
-// where oneDNN 2.6 on AVX2 has only its direct convolution. Private to framework/kernels/.
+// F(4x4, 3x3) algorithm, its channel sums as batched oneDNN matmuls (64 channels and more) or
+// group by group of tiles in an own kernel (fewer), for the layers where oneDNN 2.6 on AVX2 has
+// only its direct convolution. Private to framework/kernels/.
 
 #include <dnnl.hpp>
 #include <memory>
@@ -28,15 +29,23 @@ namespace convoy::kernels {
 //    degrees and their in/out channels swapped, padded by 2 - padding. Backward-weights is the
 //    exact gradient of the forward's arithmetic: dU = sum over tiles of V^T (A dy A^T), one more
 //    batched matmul, and dg = G^T dU G.
-// 4. Transforms and matmuls read and write NHWC, reordered from and to the layouts the
-//    convolution primitives chose for the neighbours (as Im2colConvolution does). The tiles live
-//    in two shared transient buffers and the transformed filters in a third, so the path adds
-//    three buffers to the process, not per layer. The batch runs in chunks of images whose tiles
-//    fill at most 32 MB of a buffer, the filter gradients summed over the chunks in order.
-// 5. The transforms run in a fixed order without fused multiply-adds, and the matmuls are
-//    deterministic: bit-identical from run to run and rank to rank. Rounding differs from the
-//    direct convolution's (relative differences ~1e-6 in f32 with 2x2 blocks, a few times that
-//    with 4x4).
+// 4. Two schedules. With 64 channels and more in and out, the whole batch's tiles are
+//    transformed, then multiplied as one batched matmul per pass, then transformed back: the
+//    batch runs in chunks of images whose tiles fill at most 32 MB of a buffer, the filter
+//    gradients summed over the chunks in order. With fewer channels those matmuls are too short
+//    for oneDNN's to run near peak and the tile traffic dominates, so each cache-sized group of
+//    tiles goes through all three steps at once (winograd_tile_groups.hpp).
+//    ConvolutionConfig::winograd_tile_groups forces either.
+// 5. Transforms and matmuls read and write NHWC, and Convolution gives a Winograd layer NHWC
+//    activations and gradients, so consecutive Winograd layers and the BatchNorms and sums
+//    between them need no reorders; other neighbours' layouts are reordered from and to. The
+//    tiles live in two shared transient buffers and the transformed filters in a third, so the
+//    path adds three buffers to the process, not per layer.
+// 6. The batched schedule's transforms run in a fixed order without fused multiply-adds, and
+//    the matmuls are deterministic; the tile groups' sums are too, for a given thread count:
+//    bit-identical from run to run and rank to rank. Rounding differs from the direct
+//    convolution's (relative differences ~1e-6 in f32 with 2x2 blocks, a few times that with
+//    4x4).
 class WinogradConvolution : public LoweredConvolution {
  public:
   // Whether `config` is a shape this path runs faster than the convolution primitive whose
@@ -48,7 +57,7 @@ class WinogradConvolution : public LoweredConvolution {
   static std::unique_ptr<WinogradConvolution> create(const ConvolutionConfig& config);
 
   // "winograd F(2x2,3x3) matmul (gemm:jit)" or "winograd F(4x4,3x3) ...", with " in N chunks"
-  // where the batch is split.
+  // where the batch is split; "winograd F(4x4,3x3) in groups of N tiles" for tile groups.
   std::string implementation() const override;
   void forward(const dnnl::memory& source, const float* weights, const float* bias,
                const dnnl::memory& destination) override;
@@ -76,10 +85,15 @@ class WinogradConvolution : public LoweredConvolution {
   // The filters transformed (forward: U[positions][C][O]; backward-data: the turned filters,
   // U[positions][O][C]), in the shared filter buffer.
   float* transformed_filters(const float* weights, bool for_backward_data) const;
+  // dU[positions][C][O] over the batch, chunk by chunk through the batched matmuls.
+  void batched_filter_gradients(const float* input_rows, const float* gradient_rows,
+                                float* filter_grads);
 
   ConvolutionConfig config_;
   Pass forward_pass_, backward_data_pass_;
-  int64_t chunks_ = 1;      // the batch is this many chunks of forward_pass_.batch images
+  int64_t chunks_ = 1;  // the batch is this many chunks of forward_pass_.batch images
+  // Tiles per group in the tile-group schedule (winograd_tile_groups.hpp); 0: batched matmuls.
+  int64_t group_ = 0;
   dnnl::memory::desc source_rows_, destination_rows_;  // NHWC
   // Batched matmul operands (P positions: 16 or 36): forward (P, T, C) x (P, C, O),
   // backward-data (P, T', O) x (P, O, C), backward-weights (P, C, T) [the forward tiles

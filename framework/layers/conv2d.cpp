@@ -68,6 +68,11 @@ void Conv2d::set_winograd_tile(int64_t block) {
   rebuild_kernel();
 }
 
+void Conv2d::set_winograd_tile_groups(kernels::LoweringChoice when) {
+  options_.winograd_tile_groups = when;
+  rebuild_kernel();
+}
+
 std::string Conv2d::implementation() const { return kernel_ ? kernel_->implementation() : ""; }
 
 // The kernel is built for one set of options; a shape seen already gets a new one at once.
@@ -105,6 +110,7 @@ kernels::ConvolutionConfig Conv2d::kernel_config(const Shape& input) const {
   config.im2col_matmul = o.im2col_matmul;
   config.winograd = o.winograd;
   config.winograd_tile = o.winograd_tile;
+  config.winograd_tile_groups = o.winograd_tile_groups;
   return config;
 }
 

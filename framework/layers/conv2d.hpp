@@ -27,6 +27,8 @@ struct Conv2dOptions {
   // with many channels as im2col + matmul (kernels::ConvolutionConfig).
   kernels::LoweringChoice winograd = kernels::LoweringChoice::automatic;
   int64_t winograd_tile = 0;  // kernels::ConvolutionConfig::winograd_tile
+  // kernels::ConvolutionConfig::winograd_tile_groups
+  kernels::LoweringChoice winograd_tile_groups = kernels::LoweringChoice::automatic;
   kernels::LoweringChoice im2col_matmul = kernels::LoweringChoice::automatic;
 };
 
@@ -52,6 +54,7 @@ class Conv2d : public Layer {
   void set_im2col_matmul(kernels::LoweringChoice when);
   void set_winograd(kernels::LoweringChoice when);
   void set_winograd_tile(int64_t block);
+  void set_winograd_tile_groups(kernels::LoweringChoice when);
 
   // Backward reads the output only to mask a fused ReLU's gradient.
   bool output_overwritable() const override { return !options_.fuse_relu; }

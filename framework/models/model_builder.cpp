@@ -79,6 +79,9 @@ std::unique_ptr<Net> build_model(const ModelConfig& config) {
     if (config.winograd_tile != conv->options().winograd_tile) {
       conv->set_winograd_tile(config.winograd_tile);
     }
+    if (config.winograd_tile_groups != conv->options().winograd_tile_groups) {
+      conv->set_winograd_tile_groups(config.winograd_tile_groups);
+    }
   }
   return net;
 }

@@ -33,6 +33,8 @@ struct ModelConfig {
   kernels::LoweringChoice winograds = kernels::LoweringChoice::automatic;
   // Conv2d::set_winograd_tile: Winograd's output block, 2, 4 or 0 (automatic).
   int64_t winograd_tile = 0;
+  // Conv2d::set_winograd_tile_groups: where Winograd runs a group of tiles at a time.
+  kernels::LoweringChoice winograd_tile_groups = kernels::LoweringChoice::automatic;
 };
 
 // Builds, initializes (torchvision's init) and finalizes the network.

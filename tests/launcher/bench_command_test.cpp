@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -139,7 +141,7 @@ TEST(BenchCommandTest, WinogradTileOptionChoosesTheOutputBlock) {
     auto result = run_convoy(kSmallBench + " --winograd always --winograd-tile " + block);
     ASSERT_EQ(result.exit_code, 0) << result.output;
     auto report = last_json_line(result.standard_output);
-    const std::string expected = "winograd F(" + block + "x" + block + ",3x3) matmul";
+    const std::string expected = "winograd F(" + block + "x" + block + ",3x3) ";
     for (const char* layer : {"layer1.0.conv1", "layer3.2.conv2"}) {
       const std::string chosen = implementation_of(report, layer);
       EXPECT_EQ(chosen.rfind(expected, 0), 0u) << layer << ": " << chosen;
@@ -150,6 +152,31 @@ TEST(BenchCommandTest, WinogradTileOptionChoosesTheOutputBlock) {
   EXPECT_NE(bad.output.find("--winograd-tile 3: expected auto, 2 or 4"), std::string::npos)
       << bad.output;
   EXPECT_EQ(bad.output.find("\"images_per_second\""), std::string::npos) << "ran anyway";
+}
+
+// --winograd-groups chooses Winograd's schedule for every Winograd layer: tile groups (the rule's
+// choice for resnet20's 16 and 32 channels) or batched matmuls (its choice for 64); anything but
+// auto, always or never is refused.
+TEST(BenchCommandTest, WinogradGroupsOptionChoosesTheSchedule) {
+  const std::map<std::string, std::map<std::string, std::string>> expected = {
+      {"auto", {{"layer1.0.conv1", "in groups of"}, {"layer3.2.conv2", "matmul"}}},
+      {"always", {{"layer1.0.conv1", "in groups of"}, {"layer3.2.conv2", "in groups of"}}},
+      {"never", {{"layer1.0.conv1", "matmul"}, {"layer3.2.conv2", "matmul"}}}};
+  for (const auto& [when, schedules] : expected) {
+    auto result = run_convoy(kSmallBench + " --winograd always --winograd-groups " + when);
+    ASSERT_EQ(result.exit_code, 0) << result.output;
+    auto report = last_json_line(result.standard_output);
+    for (const auto& [layer, schedule] : schedules) {
+      const std::string chosen = implementation_of(report, layer);
+      EXPECT_NE(chosen.find(schedule), std::string::npos)
+          << when << ", " << layer << ": " << chosen;
+    }
+  }
+  auto bad = run_convoy(kSmallBench + " --winograd-groups sometimes");
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("--winograd-groups sometimes: expected auto, always or never"),
+            std::string::npos)
+      << bad.output;
 }
 
 TEST(BenchCommandTest, TwoRanksShareTheGlobalBatchAndMeasureTheAllreduce) {

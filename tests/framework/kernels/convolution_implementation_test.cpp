@@ -142,12 +142,13 @@ TEST(ConvolutionImplementationTest, Im2colRunsOnSmallMapsWithManyChannelsOnAvx2)
   }
 }
 
-// Winograd runs on 3x3 stride-1 convolutions with at least 64 channels in and out where oneDNN
-// would run its direct AVX2 convolution (large maps in chunks of images), with 4x4 output blocks
-// where they cut the map little (7, 8, 16, 32, 56 wide) and 2x2 blocks where 4x4 would waste a
-// third of their work (14 wide); forced, it takes every 3x3 stride-1 f32 convolution without
-// groups and nothing else.
-TEST(ConvolutionImplementationTest, WinogradRunsOnManyChannelThreeByThreeConvolutionsOnAvx2) {
+// Winograd runs on 3x3 stride-1 convolutions with at least 16 channels in and out where oneDNN
+// would run its direct AVX2 convolution: as batched matmuls from 64 channels in and out (large
+// maps in chunks of images), in tile groups below; with 4x4 output blocks where they cut the map
+// little (7, 8, 16, 28, 32, 56 wide) and 2x2 blocks where 4x4 would waste a third of their work
+// (14 wide); forced, it takes every 3x3 stride-1 f32 convolution without groups and nothing else.
+// Its activations and their gradients are NHWC.
+TEST(ConvolutionImplementationTest, WinogradRunsOnThreeByThreeConvolutionsOnAvx2) {
   const Case winograd_on_avx2[] = {
       {"resnet18 layer2 (128 channels, 16x16)", {128, 128, 16, 16}, 128, 3, 1, 1},
       {"resnet18 layer3 (256 channels, 8x8)", {128, 256, 8, 8}, 256, 3, 1, 1},
@@ -160,9 +161,21 @@ TEST(ConvolutionImplementationTest, WinogradRunsOnManyChannelThreeByThreeConvolu
       {"resnet50 layer1 (64 channels, 56x56: in chunks)", {32, 64, 56, 56}, 64, 3, 1, 1},
       {"resnet50 layer3 (256 channels, 14x14: 2x2 blocks)", {32, 256, 14, 14}, 256, 3, 1, 1},
   };
+  const Case tile_groups_on_avx2[] = {
+      {"resnet20 layer1 (16 channels, 32x32)", {128, 16, 32, 32}, 16, 3, 1, 1},
+      {"resnet20 layer2 (32 channels, 16x16)", {128, 32, 16, 16}, 32, 3, 1, 1},
+      {"resnet20 on Fashion-MNIST layer1 (16 channels, 28x28)", {64, 16, 28, 28}, 16, 3, 1, 1},
+      {"resnet20 on Fashion-MNIST layer2 (32 channels, 14x14)", {64, 32, 14, 14}, 32, 3, 1, 1},
+      {"vgg11_bn features.0 after a 16-channel stem (16 -> 64 channels)",
+       {128, 16, 32, 32},
+       64,
+       3,
+       1,
+       1},
+  };
   const auto block_of = [](const Case& c) { return c.input[3] == 14 ? "2x2" : "4x4"; };
   const Case others[] = {
-      {"resnet20 layer2 (32 channels, 16x16)", {128, 32, 16, 16}, 32, 3, 1, 1},
+      {"resnet20 conv1 (3 -> 16 channels)", {128, 3, 32, 32}, 16, 3, 1, 1},
       {"resnet18 layer4.0.conv1 (stride 2)", {128, 256, 8, 8}, 512, 3, 2, 1},
       {"resnet18 layer4.0.downsample (1x1)", {128, 256, 8, 8}, 512, 1, 2, 0},
       {"vgg11_bn features.22 (2x2): the whole-map path", {128, 512, 2, 2}, 512, 3, 1, 1, true},
@@ -176,11 +189,11 @@ TEST(ConvolutionImplementationTest, WinogradRunsOnManyChannelThreeByThreeConvolu
     return kernels::Convolution(config).implementations();
   };
   const std::string winograd = "winograd F(";
-  for (const auto& c : winograd_on_avx2) {
+  auto expect_winograd = [&](const Case& c, const std::string& schedule) {
     const auto direct = primitive(config_of(c));
     const auto chosen = path(config_of(c), kernels::LoweringChoice::automatic);
     const bool avx2_direct = direct.forward == "jit:avx2";
-    const std::string expected = winograd + block_of(c) + ",3x3) matmul";
+    const std::string expected = winograd + block_of(c) + ",3x3) " + schedule;
     EXPECT_EQ(chosen.forward.rfind(expected, 0) == 0, avx2_direct)
         << c.name << " on ISA " << kernels::cpu_isa_name() << ": " << chosen.forward
         << " (the primitive: " << direct.forward << ")";
@@ -189,13 +202,31 @@ TEST(ConvolutionImplementationTest, WinogradRunsOnManyChannelThreeByThreeConvolu
     EXPECT_EQ(direct.forward.find("winograd"), std::string::npos) << c.name;
     EXPECT_EQ(path(config_of(c), kernels::LoweringChoice::always).forward.rfind(expected, 0), 0u)
         << c.name;
-  }
+    auto forced = config_of(c);
+    forced.winograd = kernels::LoweringChoice::always;
+    const kernels::Convolution convolution(forced);
+    EXPECT_NE(convolution.destination_layout().describe().find(" nhwc"), std::string::npos)
+        << c.name << ": " << convolution.destination_layout().describe();
+    EXPECT_NE(convolution.source_layout().describe().find(" nhwc"), std::string::npos)
+        << c.name << ": " << convolution.source_layout().describe();
+  };
+  for (const auto& c : winograd_on_avx2) expect_winograd(c, "matmul");
+  for (const auto& c : tile_groups_on_avx2) expect_winograd(c, "in groups of");
+  // The schedule forced either way.
+  auto groups_forced = config_of(winograd_on_avx2[0]),
+       batched_forced = config_of(tile_groups_on_avx2[1]);
+  groups_forced.winograd_tile_groups = kernels::LoweringChoice::always;
+  batched_forced.winograd_tile_groups = kernels::LoweringChoice::never;
+  EXPECT_NE(path(groups_forced, kernels::LoweringChoice::always).forward.find("in groups of"),
+            std::string::npos);
+  EXPECT_NE(path(batched_forced, kernels::LoweringChoice::always).forward.find("matmul"),
+            std::string::npos);
   for (const auto& c : others) {
     const auto chosen = path(config_of(c), kernels::LoweringChoice::automatic);
     EXPECT_EQ(chosen.forward.find("winograd"), std::string::npos)
         << c.name << ": " << chosen.forward;
   }
-  // Forced: resnet20's 32 channels are taken; a stride, a 5x5 kernel, dilation and groups are
+  // Forced: resnet20's 3-channel stem is taken; a stride, a 5x5 kernel, dilation and groups are
   // not Winograd; the whole-map path keeps its shapes.
   EXPECT_EQ(path(config_of(others[0]), kernels::LoweringChoice::always).forward.rfind(winograd, 0),
             0u);

@@ -116,6 +116,17 @@ Conv2dOptions winograd4(Conv2dOptions options) {
   return options;
 }
 
+// Winograd's schedule forced: the whole batch's tiles through batched oneDNN matmuls (which the
+// rule leaves to 64 channels in and out and more), or cache-sized tile groups (fewer channels).
+Conv2dOptions batched(Conv2dOptions options) {
+  options.winograd_tile_groups = kernels::LoweringChoice::never;
+  return options;
+}
+Conv2dOptions tile_groups(Conv2dOptions options) {
+  options.winograd_tile_groups = kernels::LoweringChoice::always;
+  return options;
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Shapes, Conv2dCases,
     ::testing::Values(
@@ -189,7 +200,30 @@ INSTANTIATE_TEST_SUITE_P(
         // 13 and 11 channels: one 8-wide lane and a tail of single channels, on several blocks.
         Conv2dCase{"ChannelTailsAsWinograd4x4", {2, 13, 9, 7}, winograd4(make(13, 11, 3, 1, 1))},
         Conv2dCase{"TwoByTwoMapAsWinograd4x4", {3, 8, 2, 2}, winograd4(make(8, 8, 3, 1, 1))},
-        Conv2dCase{"OneByOneMapAsWinograd4x4", {4, 8, 1, 1}, winograd4(make(8, 16, 3, 1, 1))}),
+        Conv2dCase{"OneByOneMapAsWinograd4x4", {4, 8, 1, 1}, winograd4(make(8, 16, 3, 1, 1))},
+        // The cases above with fewer than 64 channels ran in tile groups, the rule's schedule
+        // there; the batched matmuls on the same kinds of shapes. Tile groups on channel tails: 22
+        // in (eight-wide lanes and single channels), 18 out (a 16-wide kernel step and two single
+        // columns); and 36 tiles as a 30-tile group and a 6-tile one, whose filter gradients are
+        // summed in order when two threads take one each.
+        Conv2dCase{"UnpaddedOddSizeAsWinogradBatched",
+                   {2, 3, 7, 6},
+                   batched(winograd(make(3, 5, 3, 1, 0)))},
+        Conv2dCase{"Padding2NoBiasAsWinograd4x4Batched",
+                   {1, 2, 6, 5},
+                   batched(winograd4(make(2, 3, 3, 1, 2, 1, 1, false)))},
+        Conv2dCase{"FusedReluAsWinograd4x4Batched",
+                   {2, 4, 6, 6},
+                   batched(winograd4(make(4, 4, 3, 1, 1, 1, 1, false, true)))},
+        Conv2dCase{"ChannelTailsAsWinograd4x4Batched",
+                   {2, 13, 9, 7},
+                   batched(winograd4(make(13, 11, 3, 1, 1)))},
+        Conv2dCase{"ChannelTailsAsWinogradTileGroups",
+                   {2, 22, 4, 3},
+                   tile_groups(winograd(make(22, 18, 3, 1, 1)))},
+        Conv2dCase{"TwoGroupsOfTilesAsWinograd4x4",
+                   {3, 16, 13, 11},
+                   tile_groups(winograd4(make(16, 16, 3, 1, 1)))}),
     [](const auto& info) { return std::string(info.param.name); });
 
 // A batch whose Winograd tiles exceed 32 MB runs in chunks of images (here 3 chunks of 3: 4 MB

@@ -223,19 +223,23 @@ TEST(ModelBuilderTest, Im2colMatmulsComputeTheSameFunctionAsTheConvolutionPrimit
 }
 
 // winograds = always runs every 3x3 stride-1 convolution of resnet18 as Winograd, with 2x2 or
-// 4x4 output blocks (automatic picks those with at least 64 channels on AVX2 only).
+// 4x4 output blocks, in tile groups or as batched matmuls (automatic picks those with at least 16
+// channels on AVX2 only).
 TEST(ModelBuilderTest, WinogradComputesTheSameFunctionAsTheConvolutionPrimitives) {
-  for (const int64_t block : {2, 4}) {
-    SCOPED_TRACE("output block " + std::to_string(block));
-    ModelConfig winograd = resnet18_on_the_primitives();
-    winograd.winograds = kernels::LoweringChoice::always;
-    winograd.winograd_tile = block;
-    const std::string size = std::to_string(block) + "x" + std::to_string(block);
-    expect_the_function_of_the_primitives(
-        winograd, resnet18_on_the_primitives(),
-        {"conv1", "layer1.0.conv1", "layer2.0.conv2", "layer3.1.conv1", "layer4.1.conv2"},
-        "winograd F(" + size + ",3x3) matmul");
-  }
+  for (const int64_t block : {2, 4})
+    for (const bool groups : {true, false}) {
+      SCOPED_TRACE("output block " + std::to_string(block) + (groups ? ", tile groups" : ""));
+      ModelConfig winograd = resnet18_on_the_primitives();
+      winograd.winograds = kernels::LoweringChoice::always;
+      winograd.winograd_tile = block;
+      winograd.winograd_tile_groups =
+          groups ? kernels::LoweringChoice::always : kernels::LoweringChoice::never;
+      const std::string size = std::to_string(block) + "x" + std::to_string(block);
+      expect_the_function_of_the_primitives(
+          winograd, resnet18_on_the_primitives(),
+          {"conv1", "layer1.0.conv1", "layer2.0.conv2", "layer3.1.conv1", "layer4.1.conv2"},
+          "winograd F(" + size + ",3x3) " + (groups ? "in groups of" : "matmul"));
+    }
 }
 
 TEST(ModelBuilderTest, RejectsUnknownArchitecturesListingTheKnownOnes) {
