@@ -28,7 +28,6 @@ struct BatchNormalization::Impl {
   dnnl::batch_normalization_forward inference;
   dnnl::batch_normalization_backward backward;
   memory workspace;
-  memory source_scratch, destination_grad_scratch;
 };
 
 BatchNormalization::BatchNormalization(const BatchNormalizationConfig& config)
@@ -118,7 +117,8 @@ void BatchNormalization::forward_training(const Memory& source, const Memory& sc
   auto& s = *impl_;
   const auto& descriptor = s.training_descriptor;
   guarded("running the batch normalization forward (training)", [&] {
-    auto src = reorder_if_needed(dnnl_memory_of(source), descriptor.src_desc(), s.source_scratch);
+    auto src = reorder_into_transient_if_needed(dnnl_memory_of(source), descriptor.src_desc(),
+                                                TransientRole::source);
     run_into(descriptor.dst_desc(), destination, [&](const memory& dst) {
       auto args = channel_arguments(s, mean, variance, scale, shift);
       args[DNNL_ARG_SRC] = src;
@@ -135,7 +135,8 @@ void BatchNormalization::forward_inference(const Memory& source, const Memory& s
   auto& s = *impl_;
   const auto& descriptor = s.inference_descriptor;
   guarded("running the batch normalization forward (inference)", [&] {
-    auto src = reorder_if_needed(dnnl_memory_of(source), descriptor.src_desc(), s.source_scratch);
+    auto src = reorder_into_transient_if_needed(dnnl_memory_of(source), descriptor.src_desc(),
+                                                TransientRole::source);
     run_into(descriptor.dst_desc(), destination, [&](const memory& dst) {
       auto args = channel_arguments(s, mean, variance, scale, shift);
       args[DNNL_ARG_SRC] = src;
@@ -152,9 +153,14 @@ void BatchNormalization::backward(const Memory& source, const Memory& destinatio
   auto& s = *impl_;
   const auto& descriptor = s.backward_descriptor;
   guarded("running the batch normalization backward", [&] {
-    auto src = reorder_if_needed(dnnl_memory_of(source), descriptor.src_desc(), s.source_scratch);
-    auto diff_dst = reorder_if_needed(dnnl_memory_of(destination_grad), descriptor.diff_dst_desc(),
-                                      s.destination_grad_scratch);
+    auto src = reorder_into_transient_if_needed(dnnl_memory_of(source), descriptor.src_desc(),
+                                                TransientRole::source);
+    // A consumer in another layout (a primitive convolution after an NHWC Winograd layer's
+    // BatchNorm) hands its gradient over in that layout: converted in the shared buffer, not a
+    // per-layer one.
+    auto diff_dst = reorder_into_transient_if_needed(dnnl_memory_of(destination_grad),
+                                                     descriptor.diff_dst_desc(),
+                                                     TransientRole::destination_grad);
     run_into(descriptor.diff_src_desc(), source_grad, [&](const memory& diff_src) {
       auto args = channel_arguments(s, mean, variance, scale, shift);
       args[DNNL_ARG_SRC] = src;

@@ -10,7 +10,7 @@ struct BinaryAdd::Impl {
   BinaryAddConfig config;
   dnnl::binary::primitive_desc descriptor;
   dnnl::binary primitive;
-  dnnl::memory second_scratch, destination_scratch;
+  dnnl::memory destination_scratch;
 };
 
 BinaryAdd::BinaryAdd(const BinaryAddConfig& config) : impl_(std::make_unique<Impl>()) {
@@ -36,7 +36,10 @@ void BinaryAdd::forward(const Memory& first, const Memory& second, const Memory&
   guarded("running the residual addition", [&] {
     dnnl::memory unused;
     auto a = reorder_if_needed(dnnl_memory_of(first), s.descriptor.src_desc(0), unused);
-    auto b = reorder_if_needed(dnnl_memory_of(second), s.descriptor.src_desc(1), s.second_scratch);
+    // A shortcut in another layout than the main branch (blocked beside an NHWC Winograd
+    // branch) is converted in the shared buffer, not a per-layer one.
+    auto b = reorder_into_transient_if_needed(dnnl_memory_of(second), s.descriptor.src_desc(1),
+                                              TransientRole::source);
     auto dst = destination_for(dnnl_memory_of(destination), s.descriptor.dst_desc(),
                                s.destination_scratch);
     execute(s.primitive, {{DNNL_ARG_SRC_0, a}, {DNNL_ARG_SRC_1, b}, {DNNL_ARG_DST, dst}});

@@ -194,13 +194,8 @@ std::unique_ptr<WinogradConvolution> WinogradConvolution::create(const Convoluti
 
 std::string WinogradConvolution::implementation() const { return implementation_; }
 
-// The offset of channel `first` of position `position` of tile `tile` in a tile buffer of
-// `count` tiles, [position][tile][channel].
-static int64_t tile_offset(int64_t position, int64_t tile, int64_t count, int64_t channels,
-                           int64_t first) {
-  return (position * count + tile) * channels + first;
-}
-
+// The batched schedule's tile buffers hold the whole chunk's tiles as [position][tile][channel]:
+// tile t's position p of `channels` channels at (p * tiles + t) * channels.
 // V = B^T d B for every input tile d (zero outside the map).
 __attribute__((target_clones("avx2", "default"))) static void transform_input_tiles(
     const float* input, float* tiles, const Pass& pass) {
@@ -209,14 +204,12 @@ __attribute__((target_clones("avx2", "default"))) static void transform_input_ti
   if (pass.block == 2) {
 #pragma omp parallel for schedule(static)
     for (int64_t tile = 0; tile < count; ++tile)
-      transform_input_tile<2>(input, pass, tile,
-                              tiles + tile_offset(0, tile, count, pass.in_channels, 0),
+      transform_input_tile<2>(input, pass, tile, tiles + tile * pass.in_channels,
                               count * pass.in_channels);
   } else {
 #pragma omp parallel for schedule(static)
     for (int64_t tile = 0; tile < count; ++tile)
-      transform_input_tile<4>(input, pass, tile,
-                              tiles + tile_offset(0, tile, count, pass.in_channels, 0),
+      transform_input_tile<4>(input, pass, tile, tiles + tile * pass.in_channels,
                               count * pass.in_channels);
   }
 }
@@ -230,13 +223,13 @@ __attribute__((target_clones("avx2", "default"))) static void transform_output_t
   if (pass.block == 2) {
 #pragma omp parallel for schedule(static)
     for (int64_t tile = 0; tile < count; ++tile)
-      transform_output_tile<2>(products + tile_offset(0, tile, count, pass.out_channels, 0),
-                               count * pass.out_channels, output, bias, relu, pass, tile);
+      transform_output_tile<2>(products + tile * pass.out_channels, count * pass.out_channels,
+                               output, bias, relu, pass, tile);
   } else {
 #pragma omp parallel for schedule(static)
     for (int64_t tile = 0; tile < count; ++tile)
-      transform_output_tile<4>(products + tile_offset(0, tile, count, pass.out_channels, 0),
-                               count * pass.out_channels, output, bias, relu, pass, tile);
+      transform_output_tile<4>(products + tile * pass.out_channels, count * pass.out_channels,
+                               output, bias, relu, pass, tile);
   }
 }
 
@@ -249,14 +242,12 @@ __attribute__((target_clones("avx2", "default"))) static void transform_output_g
   if (pass.block == 2) {
 #pragma omp parallel for schedule(static)
     for (int64_t tile = 0; tile < count; ++tile)
-      transform_output_gradient_tile<2>(output_grad, pass, tile,
-                                        tiles + tile_offset(0, tile, count, pass.out_channels, 0),
+      transform_output_gradient_tile<2>(output_grad, pass, tile, tiles + tile * pass.out_channels,
                                         count * pass.out_channels);
   } else {
 #pragma omp parallel for schedule(static)
     for (int64_t tile = 0; tile < count; ++tile)
-      transform_output_gradient_tile<4>(output_grad, pass, tile,
-                                        tiles + tile_offset(0, tile, count, pass.out_channels, 0),
+      transform_output_gradient_tile<4>(output_grad, pass, tile, tiles + tile * pass.out_channels,
                                         count * pass.out_channels);
   }
 }

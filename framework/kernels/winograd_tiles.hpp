@@ -128,11 +128,12 @@ struct Transforms<4> {
   }
 };
 
-// The tile transforms below write and read tile buffers [position][tile][channel] and NHWC
-// maps. Each runs over a tile's channels eight at a time (one AVX2 register, `Lanes`) and then
-// one at a time for the rest, the same arithmetic written once for both (`Lane` is Lanes or
-// float), in a fixed order without fused multiply-adds (the clones' targets have none), so every
-// clone and lane width computes the same bits.
+// The tile transforms below write and read tile buffers (position p of a tile at p * stride)
+// and NHWC maps. Each runs over a tile's channels eight at a time (one AVX2 register, `Lanes`)
+// and then one at a time for the rest, the same arithmetic written once for both (`Lane` is Lanes
+// or float), in a fixed order. In winograd_convolution.cpp that order has no fused multiply-adds
+// (its clones' targets have none), so every clone and lane width computes the same bits;
+// winograd_tile_groups.cpp compiles them with fused multiply-adds where its clone has them.
 
 // Eight floats as one value: GCC/Clang vector extensions, lowered to AVX2 or SSE by the clone
 // that inlines them; unaligned (as __m256_u). The helpers taking and returning them are always
