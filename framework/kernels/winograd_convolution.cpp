@@ -252,32 +252,131 @@ __attribute__((target_clones("avx2", "default"))) static void transform_output_g
   }
 }
 
+// The filters' transforms U = G g G^T as (C, O) matrices per position, or for backward-data
+// (O, C) matrices of the filters rotated by 180 degrees. A lane's worth of columns at a time, so
+// each position's writes are contiguous; `columns` does not need to be a multiple of the lanes.
+template <int64_t M, class Value>
+[[gnu::always_inline]] inline void transform_filter_columns(const float* weights, int64_t channels,
+                                                            int64_t row, int64_t column,
+                                                            int64_t columns, bool for_backward_data,
+                                                            float* filters, int64_t pairs) {
+  constexpr int64_t T = M + 2;
+  constexpr int64_t width = sizeof(Value) / sizeof(typename Transforms<M>::Real);
+  Value g[3][3];
+  for (int64_t lane = 0; lane < width; ++lane) {
+    const int64_t o = for_backward_data ? row : column + lane;
+    const int64_t c = for_backward_data ? column + lane : row;
+    const float* w = weights + (o * channels + c) * 9;
+    for (int64_t i = 0; i < 3; ++i)
+      for (int64_t j = 0; j < 3; ++j) {
+        const float value = for_backward_data ? w[8 - (i * 3 + j)] : w[i * 3 + j];
+        if constexpr (width == 1) {
+          g[i][j] = value;
+        } else {
+          g[i][j][lane] = value;
+        }
+      }
+  }
+  Value u[T][T];
+  transform_filter<M>(g, u);
+  for (int64_t i = 0; i < T; ++i)
+    for (int64_t j = 0; j < T; ++j)
+      store_reals(filters + (i * T + j) * pairs + row * columns + column, u[i][j]);
+}
+
+template <int64_t M>
+[[gnu::always_inline]] inline void transform_filters(const float* weights, int64_t channels,
+                                                     int64_t out_channels, bool for_backward_data,
+                                                     float* filters) {
+  const int64_t rows = for_backward_data ? out_channels : channels;
+  const int64_t columns = for_backward_data ? channels : out_channels;
+  const int64_t pairs = channels * out_channels;
+#pragma omp parallel for schedule(static)
+  for (int64_t row = 0; row < rows; ++row) {
+    int64_t column = 0;
+    for (; column + kRealLaneWidth<M> <= columns; column += kRealLaneWidth<M>)
+      transform_filter_columns<M, typename Transforms<M>::RealLanes>(weights, channels, row, column, columns,
+                                                for_backward_data, filters, pairs);
+    for (; column < columns; ++column)
+      transform_filter_columns<M, typename Transforms<M>::Real>(
+          weights, channels, row, column, columns, for_backward_data, filters, pairs);
+  }
+}
+
+__attribute__((target_clones("avx2", "default"))) static void transform_filters(
+    const float* weights, int64_t channels, int64_t out_channels, int64_t block,
+    bool for_backward_data, float* filters) {
+  if (block == 2) {
+    transform_filters<2>(weights, channels, out_channels, for_backward_data, filters);
+  } else {
+    transform_filters<4>(weights, channels, out_channels, for_backward_data, filters);
+  }
+}
+
 float* WinogradConvolution::transformed_filters(const float* weights,
                                                 bool for_backward_data) const {
   const OwnLoopTimer timer;
   const int64_t channels = config_.input[1], out_channels = config_.out_channels;
-  const int64_t pairs = channels * out_channels;
-  auto* filters = static_cast<float*>(
-      transient_buffer(TransientRole::winograd_filters,
-                       static_cast<size_t>(forward_pass_.positions() * pairs) * sizeof(float)));
-  const bool small_block = forward_pass_.block == 2;
-  // forward: (C, O) matrices; backward-data: (O, C), the in/out channels swapped. The inner loop
-  // runs along the matrices' rows, so each position's writes are contiguous.
-  const int64_t rows = for_backward_data ? out_channels : channels;
-  const int64_t columns = for_backward_data ? channels : out_channels;
-#pragma omp parallel for schedule(static)
-  for (int64_t row = 0; row < rows; ++row)
-    for (int64_t column = 0; column < columns; ++column) {
-      const int64_t o = for_backward_data ? row : column, c = for_backward_data ? column : row;
-      const float* w = weights + (o * channels + c) * 9;
-      float g[3][3];
-      for (int64_t i = 0; i < 3; ++i)
-        for (int64_t j = 0; j < 3; ++j)
-          g[i][j] = for_backward_data ? w[8 - (i * 3 + j)] : w[i * 3 + j];
-      float* u = filters + row * columns + column;
-      small_block ? transform_filter<2>(g, u, pairs) : transform_filter<4>(g, u, pairs);
-    }
+  auto* filters = static_cast<float*>(transient_buffer(
+      TransientRole::winograd_filters,
+      static_cast<size_t>(forward_pass_.positions() * channels * out_channels) * sizeof(float)));
+  transform_filters(weights, channels, out_channels, forward_pass_.block, for_backward_data,
+                    filters);
   return filters;
+}
+
+// The filter gradient dg = G^T dU G from dU's (C, O) matrices per position, a lane's worth of
+// output channels at a time (contiguous in dU).
+template <int64_t M, class Value>
+[[gnu::always_inline]] inline void filter_gradient_columns(const float* filter_grads,
+                                                           int64_t channels, int64_t out_channels,
+                                                           int64_t c, int64_t o,
+                                                           float* weights_grad) {
+  constexpr int64_t T = M + 2;
+  constexpr int64_t width = sizeof(Value) / sizeof(typename Transforms<M>::Real);
+  const int64_t pairs = channels * out_channels;
+  Value du[T][T], dg[3][3];
+  for (int64_t i = 0; i < T; ++i)
+    for (int64_t j = 0; j < T; ++j)
+      load_reals(filter_grads + (i * T + j) * pairs + c * out_channels + o, du[i][j]);
+  filter_gradient<M>(du, dg);
+  for (int64_t lane = 0; lane < width; ++lane) {
+    float* w = weights_grad + ((o + lane) * channels + c) * 9;
+    for (int64_t i = 0; i < 3; ++i)
+      for (int64_t j = 0; j < 3; ++j) {
+        if constexpr (width == 1) {
+          w[i * 3 + j] = static_cast<float>(dg[i][j]);
+        } else {
+          w[i * 3 + j] = static_cast<float>(dg[i][j][lane]);
+        }
+      }
+  }
+}
+
+template <int64_t M>
+[[gnu::always_inline]] inline void filter_gradients(const float* filter_grads, int64_t channels,
+                                                    int64_t out_channels, float* weights_grad) {
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < channels; ++c) {
+    int64_t o = 0;
+    for (; o + kRealLaneWidth<M> <= out_channels; o += kRealLaneWidth<M>)
+      filter_gradient_columns<M, typename Transforms<M>::RealLanes>(filter_grads, channels, out_channels, c, o,
+                                               weights_grad);
+    for (; o < out_channels; ++o)
+      filter_gradient_columns<M, typename Transforms<M>::Real>(filter_grads, channels,
+                                                               out_channels, c, o, weights_grad);
+  }
+}
+
+__attribute__((target_clones("avx2", "default"))) static void filter_gradients(
+    const float* filter_grads, int64_t channels, int64_t out_channels, int64_t block,
+    float* weights_grad) {
+  const OwnLoopTimer timer;
+  if (block == 2) {
+    filter_gradients<2>(filter_grads, channels, out_channels, weights_grad);
+  } else {
+    filter_gradients<4>(filter_grads, channels, out_channels, weights_grad);
+  }
 }
 
 // Where a chunk's images start in an NHWC tensor of `pass`'s input or output, in floats.
@@ -398,18 +497,7 @@ void WinogradConvolution::backward_weights(const memory& source, const memory& d
   } else {
     batched_filter_gradients(input_rows, gradient_rows, filter_grads);
   }
-  {
-    const OwnLoopTimer timer;
-    // Along dU's (C, O) rows, as transformed_filters.
-#pragma omp parallel for schedule(static)
-    for (int64_t c = 0; c < channels; ++c)
-      for (int64_t o = 0; o < out_channels; ++o) {
-        float dg[3][3];
-        const float* du = filter_grads + c * out_channels + o;
-        pass.block == 2 ? filter_gradient<2>(du, pairs, dg) : filter_gradient<4>(du, pairs, dg);
-        std::memcpy(weights_grad + (o * channels + c) * 9, dg, sizeof dg);
-      }
-  }
+  filter_gradients(filter_grads, channels, out_channels, pass.block, weights_grad);
   if (bias_grad != nullptr) {
     sum_rows(gradient_rows, config_.input[0] * pass.out_height * pass.out_width, out_channels,
              bias_grad);

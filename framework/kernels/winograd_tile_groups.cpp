@@ -130,6 +130,9 @@ template <int64_t L>
 struct Group {
   int64_t first, size;
 };
+static int64_t group_count(const Pass& pass, int64_t group) {
+  return (pass.tiles() + group - 1) / group;
+}
 static Group group_of(int64_t index, int64_t group, const Pass& pass) {
   const int64_t first = index * group;
   return {first, std::min(group, pass.tiles() - first)};
@@ -163,7 +166,7 @@ __attribute__((target_clones("arch=x86-64-v3", "default"))) void convolve_by_til
     const float* input, const float* filters, float* output, const float* bias, bool relu,
     const Pass& pass, int64_t group, float* scratch) {
   const OwnLoopTimer timer;
-  const int64_t groups = (pass.tiles() + group - 1) / group;
+  const int64_t groups = group_count(pass, group);
 #pragma omp parallel
   {
     float* tiles = scratch + omp_get_thread_num() * convolution_scratch_floats(pass, group);
@@ -208,8 +211,8 @@ __attribute__((target_clones("arch=x86-64-v3", "default"))) void filter_gradient
     const float* input, const float* output_grad, float* filter_grads, const Pass& pass,
     int64_t group, float* scratch) {
   const OwnLoopTimer timer;
-  const int64_t groups = (pass.tiles() + group - 1) / group;
-  const int64_t tile_floats = pass.positions() * group * (pass.in_channels + pass.out_channels);
+  const int64_t groups = group_count(pass, group);
+  const auto tile_floats = static_cast<int64_t>(convolution_scratch_floats(pass, group));
   const int64_t sums = pass.positions() * pass.in_channels * pass.out_channels;
   const auto per_thread = static_cast<int64_t>(filter_gradient_scratch_floats(pass, group));
 #pragma omp parallel

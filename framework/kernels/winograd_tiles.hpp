@@ -23,6 +23,16 @@ inline TilePlace place_of(int64_t tile, const Pass& pass) {
           tile % pass.tiles_w * pass.block};
 }
 
+// Eight floats as one value: GCC/Clang vector extensions, lowered to AVX2 or SSE by the clone
+// that inlines them; unaligned (as __m256_u). The helpers taking and returning them are always
+// inlined, so no call passes one across an ABI (GCC's -Wpsabi note does not apply).
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef float Lanes __attribute__((vector_size(32), aligned(4)));
+inline constexpr int64_t kLaneWidth = 8;
+// Four doubles and four floats: the lanes of F(4, 3)'s filter transforms (below).
+typedef double Doubles __attribute__((vector_size(32), aligned(8)));
+typedef float FourFloats __attribute__((vector_size(16), aligned(4)));
+
 // The one-dimensional transforms of F(m, 3), m = 2 and 4 (Lavin & Gray, 2015); the tile
 // transforms apply them along one index of a tile and then the other. Input, output and
 // output-gradient transforms run on `Lane`s (eight channels or one, below); the filter's on
@@ -35,6 +45,7 @@ struct Transforms;
 template <>
 struct Transforms<2> {
   using Real = float;
+  using RealLanes = Lanes;  // filter transforms one per lane
   // v = B^T d, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
   template <class Lane>
   [[gnu::always_inline]] static void input(const Lane d[4], Lane v[4]) {
@@ -58,14 +69,16 @@ struct Transforms<2> {
     r[3] = -g[1];
   }
   // u = G g, G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
-  static void filter(const Real g[3], Real u[4]) {
+  template <class Value>
+  [[gnu::always_inline]] static void filter(const Value g[3], Value u[4]) {
     u[0] = g[0];
     u[1] = 0.5f * (g[0] + g[1] + g[2]);
     u[2] = 0.5f * (g[0] - g[1] + g[2]);
     u[3] = g[2];
   }
   // dg = G^T du, the gradient of filter()
-  static void filter_gradient(const Real du[4], Real dg[3]) {
+  template <class Value>
+  [[gnu::always_inline]] static void filter_gradient(const Value du[4], Value dg[3]) {
     dg[0] = du[0] + 0.5f * (du[1] + du[2]);
     dg[1] = 0.5f * (du[1] - du[2]);
     dg[2] = 0.5f * (du[1] + du[2]) + du[3];
@@ -75,6 +88,7 @@ struct Transforms<2> {
 template <>
 struct Transforms<4> {
   using Real = double;
+  using RealLanes = Doubles;
   // v = B^T d, B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0;
   // 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
   template <class Lane>
@@ -111,8 +125,9 @@ struct Transforms<4> {
   }
   // u = G g, G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
   static constexpr Real kSixth = 1.0 / 6;
-  static void filter(const Real g[3], Real u[6]) {
-    const Real p = g[0] + g[2], q = 0.25 * g[0] + g[2];
+  template <class Value>
+  [[gnu::always_inline]] static void filter(const Value g[3], Value u[6]) {
+    const Value p = g[0] + g[2], q = 0.25 * g[0] + g[2];
     u[0] = 0.25 * g[0];
     u[1] = -(p + g[1]) * kSixth;
     u[2] = -(p - g[1]) * kSixth;
@@ -121,7 +136,8 @@ struct Transforms<4> {
     u[5] = g[2];
   }
   // dg = G^T du, the gradient of filter()
-  static void filter_gradient(const Real du[6], Real dg[3]) {
+  template <class Value>
+  [[gnu::always_inline]] static void filter_gradient(const Value du[6], Value dg[3]) {
     dg[0] = 0.25 * du[0] + (0.25 * (du[3] + du[4]) - (du[1] + du[2])) * kSixth;
     dg[1] = (du[2] - du[1] + 0.5 * (du[3] - du[4])) * kSixth;
     dg[2] = (du[3] + du[4] - du[1] - du[2]) * kSixth + du[5];
@@ -135,12 +151,6 @@ struct Transforms<4> {
 // (its clones' targets have none), so every clone and lane width computes the same bits;
 // winograd_tile_groups.cpp compiles them with fused multiply-adds where its clone has them.
 
-// Eight floats as one value: GCC/Clang vector extensions, lowered to AVX2 or SSE by the clone
-// that inlines them; unaligned (as __m256_u). The helpers taking and returning them are always
-// inlined, so no call passes one across an ABI (GCC's -Wpsabi note does not apply).
-#pragma GCC diagnostic ignored "-Wpsabi"
-typedef float Lanes __attribute__((vector_size(32), aligned(4)));
-inline constexpr int64_t kLaneWidth = 8;
 
 template <class Lane>
 [[gnu::always_inline]] inline Lane load(const float* from) {
@@ -311,42 +321,64 @@ template <int64_t M>
     output_gradient_tile<M, float>(pixels, first, out + first, stride);
 }
 
-// U = G g G^T, written to u[position * stride].
+// The filter transforms run on `Real`s (float for F(2, 3), double for F(4, 3)), one filter at a
+// time or one per lane of a `RealLanes` (eight floats or four doubles); lane by lane the same
+// arithmetic as one at a time, so both give the same bits.
 template <int64_t M>
-inline void transform_filter(const float g[3][3], float* u, int64_t stride) {
-  using Real = typename Transforms<M>::Real;
+inline constexpr int64_t kRealLaneWidth =
+    sizeof(typename Transforms<M>::RealLanes) / sizeof(typename Transforms<M>::Real);
+
+// U = G g G^T (M + 2 by M + 2) of a 3x3 filter g.
+template <int64_t M, class Value>
+[[gnu::always_inline]] inline void transform_filter(const Value g[3][3], Value u[M + 2][M + 2]) {
   constexpr int64_t T = M + 2;
-  Real columns[T][3];  // G g
+  Value columns[T][3];  // G g
+#pragma GCC unroll 3
   for (int64_t j = 0; j < 3; ++j) {
-    const Real column[3] = {g[0][j], g[1][j], g[2][j]};
-    Real transformed[T];
+    const Value column[3] = {g[0][j], g[1][j], g[2][j]};
+    Value transformed[T];
     Transforms<M>::filter(column, transformed);
+#pragma GCC unroll 6
     for (int64_t i = 0; i < T; ++i) columns[i][j] = transformed[i];
   }
-  for (int64_t i = 0; i < T; ++i) {
-    Real transformed[T];
-    Transforms<M>::filter(columns[i], transformed);
-    for (int64_t j = 0; j < T; ++j) u[(i * T + j) * stride] = static_cast<float>(transformed[j]);
+#pragma GCC unroll 6
+  for (int64_t i = 0; i < T; ++i) Transforms<M>::filter(columns[i], u[i]);
+}
+
+// dg = G^T dU G, the gradient of transform_filter.
+template <int64_t M, class Value>
+[[gnu::always_inline]] inline void filter_gradient(const Value du[M + 2][M + 2], Value dg[3][3]) {
+  constexpr int64_t T = M + 2;
+  Value rows[T][3];  // dU G
+#pragma GCC unroll 6
+  for (int64_t i = 0; i < T; ++i) Transforms<M>::filter_gradient(du[i], rows[i]);
+#pragma GCC unroll 3
+  for (int64_t j = 0; j < 3; ++j) {
+    Value column[T], result[3];
+#pragma GCC unroll 6
+    for (int64_t i = 0; i < T; ++i) column[i] = rows[i][j];
+    Transforms<M>::filter_gradient(column, result);
+#pragma GCC unroll 3
+    for (int64_t i = 0; i < 3; ++i) dg[i][j] = result[i];
   }
 }
 
-// dg = G^T dU G, the gradient of transform_filter, dU read from du[position * stride].
-template <int64_t M>
-inline void filter_gradient(const float* du, int64_t stride, float dg[3][3]) {
-  using Real = typename Transforms<M>::Real;
-  constexpr int64_t T = M + 2;
-  Real rows[T][3];  // dU G
-  for (int64_t i = 0; i < T; ++i) {
-    Real row[T];
-    for (int64_t j = 0; j < T; ++j) row[j] = du[(i * T + j) * stride];
-    Transforms<M>::filter_gradient(row, rows[i]);
-  }
-  for (int64_t j = 0; j < 3; ++j) {
-    Real column[T], result[3];
-    for (int64_t i = 0; i < T; ++i) column[i] = rows[i][j];
-    Transforms<M>::filter_gradient(column, result);
-    for (int64_t i = 0; i < 3; ++i) dg[i][j] = static_cast<float>(result[i]);
-  }
+// Reals to and from floats: one, or a lane's worth (rounded once, as one at a time).
+[[gnu::always_inline]] inline void load_reals(const float* from, float& value) { value = *from; }
+[[gnu::always_inline]] inline void load_reals(const float* from, double& value) { value = *from; }
+[[gnu::always_inline]] inline void load_reals(const float* from, Lanes& value) {
+  value = load<Lanes>(from);
+}
+[[gnu::always_inline]] inline void load_reals(const float* from, Doubles& value) {
+  value = __builtin_convertvector(load<FourFloats>(from), Doubles);
+}
+[[gnu::always_inline]] inline void store_reals(float* to, float value) { *to = value; }
+[[gnu::always_inline]] inline void store_reals(float* to, double value) {
+  *to = static_cast<float>(value);
+}
+[[gnu::always_inline]] inline void store_reals(float* to, Lanes value) { store(to, value); }
+[[gnu::always_inline]] inline void store_reals(float* to, Doubles value) {
+  store(to, __builtin_convertvector(value, FourFloats));
 }
 
 }  // namespace convoy::kernels::winograd
