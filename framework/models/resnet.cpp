@@ -18,6 +18,15 @@ using blocks::NodeId;
 
 namespace {
 
+// The block's input, or where the block changes the shape, a strided 1x1 convolution and
+// BatchNorm of it (torchvision's "downsample").
+NodeId shortcut(Net& net, const std::string& name, NodeId input, int64_t in, int64_t out,
+                int64_t stride) {
+  if (stride == 1 && in == out) return input;
+  const NodeId x = blocks::conv(net, name + ".downsample.0", input, in, out, 1, stride, 0, false);
+  return blocks::batch_norm(net, name + ".downsample.1", x, out);
+}
+
 NodeId basic_block(Net& net, const std::string& name, NodeId input, int64_t in, int64_t planes,
                    int64_t stride) {
   NodeId x = blocks::conv(net, name + ".conv1", input, in, planes, 3, stride, 1, false);
@@ -25,12 +34,7 @@ NodeId basic_block(Net& net, const std::string& name, NodeId input, int64_t in, 
   x = blocks::relu(net, name + ".relu", x);
   x = blocks::conv(net, name + ".conv2", x, planes, planes, 3, 1, 1, false);
   x = blocks::batch_norm(net, name + ".bn2", x, planes);
-  NodeId shortcut = input;
-  if (stride != 1 || in != planes) {
-    shortcut = blocks::conv(net, name + ".downsample.0", input, in, planes, 1, stride, 0, false);
-    shortcut = blocks::batch_norm(net, name + ".downsample.1", shortcut, planes);
-  }
-  x = blocks::add(net, name + ".add", x, shortcut);
+  x = blocks::add(net, name + ".add", x, shortcut(net, name, input, in, planes, stride));
   return blocks::relu(net, name + ".relu", x);
 }
 
@@ -45,12 +49,7 @@ NodeId bottleneck(Net& net, const std::string& name, NodeId input, int64_t in, i
   x = blocks::relu(net, name + ".relu", x);
   x = blocks::conv(net, name + ".conv3", x, planes, out, 1, 1, 0, false);
   x = blocks::batch_norm(net, name + ".bn3", x, out);
-  NodeId shortcut = input;
-  if (stride != 1 || in != out) {
-    shortcut = blocks::conv(net, name + ".downsample.0", input, in, out, 1, stride, 0, false);
-    shortcut = blocks::batch_norm(net, name + ".downsample.1", shortcut, out);
-  }
-  x = blocks::add(net, name + ".add", x, shortcut);
+  x = blocks::add(net, name + ".add", x, shortcut(net, name, input, in, out, stride));
   return blocks::relu(net, name + ".relu", x);
 }
 
