@@ -2,7 +2,7 @@
 // The Winograd tile transforms, one tile or block at a time, shared by WinogradConvolution's two
 // schedules (winograd_convolution.cpp: the whole batch's tiles, then batched matmuls;
 // winograd_tile_groups.cpp: a cache-sized group of tiles at a time). Private to
-// framework/kernels/; include it only from .cpp files (it turns off GCC's -Wpsabi note).
+// framework/kernels/; include it only from .cpp files built with -Wno-psabi (CMakeLists.txt).
 
 #include <cstdint>
 #include <cstring>
@@ -26,7 +26,6 @@ inline TilePlace place_of(int64_t tile, const Pass& pass) {
 // Eight floats as one value: GCC/Clang vector extensions, lowered to AVX2 or SSE by the clone
 // that inlines them; unaligned (as __m256_u). The helpers taking and returning them are always
 // inlined, so no call passes one across an ABI (GCC's -Wpsabi note does not apply).
-#pragma GCC diagnostic ignored "-Wpsabi"
 typedef float Lanes __attribute__((vector_size(32), aligned(4)));
 inline constexpr int64_t kLaneWidth = 8;
 // Four doubles and four floats: the lanes of F(4, 3)'s filter transforms (below).
