@@ -47,11 +47,12 @@ ModelConfig model_config(const RunConfig& config, const ModelGeometry& geometry)
   model.seed = config.seed;
   model.compute_type = compute_type_of(config.precision);
   model.fuse_relus = config.fuse_relu;
-  model.whole_map_matmuls = config.whole_map_matmul;
-  model.im2col_matmuls = lowering_choice_of("--im2col-matmul", config.im2col_matmul);
-  model.winograds = lowering_choice_of("--winograd", config.winograd);
-  model.winograd_tile = winograd_tile_of(config.winograd_tile);
-  model.winograd_tile_groups = lowering_choice_of("--winograd-groups", config.winograd_groups);
+  auto& paths = model.convolution_paths;
+  paths.whole_map_matmul = config.whole_map_matmul;
+  paths.im2col_matmul = lowering_choice_of("--im2col-matmul", config.im2col_matmul);
+  paths.winograd = lowering_choice_of("--winograd", config.winograd);
+  paths.winograd_tile = winograd_tile_of(config.winograd_tile);
+  paths.winograd_tile_groups = lowering_choice_of("--winograd-groups", config.winograd_groups);
   // Health statistics read every hidden activation, which in-place sums overwrite.
   model.in_place_adds = config.in_place_add && config.health_every == 0;
   return model;

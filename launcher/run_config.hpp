@@ -81,12 +81,12 @@ struct RunConfig {
   std::string precision = "fp32";
   bool fuse_relu = true;
   bool in_place_add = true;
+  // The options' words for kernels::ConvolutionPaths (model_config turns them into one).
   bool whole_map_matmul = true;
-  std::string im2col_matmul = "auto";  // auto, always or never (kernels::LoweringChoice)
-  std::string winograd = "auto";       // auto, always or never (kernels::LoweringChoice)
-  std::string winograd_groups =
-      "auto";  // auto, always or never (ConvolutionConfig::winograd_tile_groups)
-  std::string winograd_tile = "auto";  // auto, 2 or 4 (kernels::ConvolutionConfig::winograd_tile)
+  std::string im2col_matmul = "auto";    // auto, always or never
+  std::string winograd = "auto";         // auto, always or never
+  std::string winograd_groups = "auto";  // auto, always or never (winograd_tile_groups)
+  std::string winograd_tile = "auto";    // auto, 2 or 4
   // --trace: a Chrome trace of steps (bench: the timed ones; train: --trace-steps of them).
   std::string trace;
   int64_t trace_steps = 20;

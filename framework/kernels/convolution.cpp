@@ -132,17 +132,17 @@ Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_uniq
     const auto& forward = impl_->forward_descriptor;
     // The whole-map path reads and writes activations and their gradients in one layout each;
     // where it runs, the convolution primitives serve only to choose those layouts.
-    if (c.whole_map_matmul &&
+    if (c.paths.whole_map_matmul &&
         impl_->backward_data_descriptor.diff_src_desc() == forward.src_desc() &&
         impl_->backward_data_descriptor.diff_dst_desc() == forward.dst_desc()) {
       impl_->lowered = WholeMapConvolution::create(c, forward.src_desc(), forward.dst_desc());
     }
     // Forcing one path (always) outranks the other's automatic choice; im2col outranks Winograd.
     const std::string primitive = forward.impl_info_str();
-    const bool im2col_forced = c.im2col_matmul == LoweringChoice::always;
-    const bool winograd_wanted =
-        c.winograd == LoweringChoice::always ||
-        (c.winograd == LoweringChoice::automatic && WinogradConvolution::preferred(c, primitive));
+    const bool im2col_forced = c.paths.im2col_matmul == LoweringChoice::always;
+    const bool winograd_wanted = c.paths.winograd == LoweringChoice::always ||
+                                 (c.paths.winograd == LoweringChoice::automatic &&
+                                  WinogradConvolution::preferred(c, primitive));
     if (!impl_->lowered && !im2col_forced && winograd_wanted) {
       impl_->lowered = WinogradConvolution::create(c);
       // Winograd reads and writes NHWC: the layer's activations and gradients take that layout,
@@ -153,8 +153,9 @@ Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_uniq
                        memory::desc(to_dnnl_dims(output), type, memory::format_tag::nhwc));
       }
     }
-    const bool im2col_wanted = im2col_forced || (c.im2col_matmul == LoweringChoice::automatic &&
-                                                 Im2colConvolution::preferred(c, primitive));
+    const bool im2col_wanted =
+        im2col_forced || (c.paths.im2col_matmul == LoweringChoice::automatic &&
+                          Im2colConvolution::preferred(c, primitive));
     if (!impl_->lowered && im2col_wanted) impl_->lowered = Im2colConvolution::create(c);
     if (!impl_->lowered) {
       auto backward_weights_for = [&](const memory::desc& source) {

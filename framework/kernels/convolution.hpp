@@ -17,18 +17,10 @@ enum class LoweringChoice {
   never,
 };
 
-struct ConvolutionConfig {
-  Shape input;  // (N, C, H, W)
-  int64_t out_channels = 0;
-  int64_t kernel_h = 1, kernel_w = 1;
-  int64_t stride_h = 1, stride_w = 1;
-  int64_t padding_h = 0, padding_w = 0;
-  int64_t dilation_h = 1, dilation_w = 1;
-  int64_t groups = 1;
-  bool bias = false;
-  bool fuse_relu = false;  // forward computes relu(conv(x)); backward expects the relu'd output
-  // bf16: bf16 activations and activation gradients, f32 weights and weight gradients outside
-  DataType compute_type = DataType::f32;
+// Where a convolution may leave oneDNN's convolution primitives for a lowered path: whole-map
+// matmuls first, then Winograd, then im2col (im2col forced to always outranks Winograd).
+// One value, so Conv2d, ModelConfig and the launcher pass the choices on whole.
+struct ConvolutionPaths {
   // Where every output's window covers the whole input map, run matmuls (WholeMapConvolution);
   // off, the convolution primitives run for every shape (to measure or rule out the path).
   bool whole_map_matmul = true;
@@ -45,6 +37,23 @@ struct ConvolutionConfig {
   // ... and where the others run as im2col + matmul (automatic: AVX2, output maps up to 7x7,
   // C*KH*KW >= 2304).
   LoweringChoice im2col_matmul = LoweringChoice::automatic;
+
+  bool operator==(const ConvolutionPaths&) const = default;
+};
+
+struct ConvolutionConfig {
+  Shape input;  // (N, C, H, W)
+  int64_t out_channels = 0;
+  int64_t kernel_h = 1, kernel_w = 1;
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t padding_h = 0, padding_w = 0;
+  int64_t dilation_h = 1, dilation_w = 1;
+  int64_t groups = 1;
+  bool bias = false;
+  bool fuse_relu = false;  // forward computes relu(conv(x)); backward expects the relu'd output
+  // bf16: bf16 activations and activation gradients, f32 weights and weight gradients outside
+  DataType compute_type = DataType::f32;
+  ConvolutionPaths paths;
 
   // H_out = floor((H + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1
   Shape output_shape() const;

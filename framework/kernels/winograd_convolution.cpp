@@ -116,7 +116,7 @@ bool WinogradConvolution::preferred(const ConvolutionConfig& config, const std::
 std::unique_ptr<WinogradConvolution> WinogradConvolution::create(const ConvolutionConfig& config) {
   const auto& c = config;
   if (!supported(c)) return nullptr;
-  const int64_t block = c.winograd_tile != 0 ? c.winograd_tile : automatic_block(c);
+  const int64_t block = c.paths.winograd_tile != 0 ? c.paths.winograd_tile : automatic_block(c);
   if (block != 2 && block != 4) {
     throw ConfigError("Winograd output blocks are 2x2 or 4x4, got " + std::to_string(block));
   }
@@ -129,8 +129,8 @@ std::unique_ptr<WinogradConvolution> WinogradConvolution::create(const Convoluti
   lowered.destination_rows_ = memory::desc(to_dnnl_dims(c.output_shape()), f32, tag::nhwc);
   const std::string name =
       "winograd F(" + std::to_string(block) + "x" + std::to_string(block) + ",3x3) ";
-  if (c.winograd_tile_groups == LoweringChoice::always ||
-      (c.winograd_tile_groups == LoweringChoice::automatic && tile_groups_preferred(c))) {
+  if (c.paths.winograd_tile_groups == LoweringChoice::always ||
+      (c.paths.winograd_tile_groups == LoweringChoice::automatic && tile_groups_preferred(c))) {
     lowered.forward_pass_ = forward;  // the whole batch, group by group
     lowered.backward_data_pass_ = backward;
     lowered.group_ = tiles_per_group(forward);  // the same for backward: C and O swapped

@@ -22,7 +22,7 @@ namespace convoy::kernels {
 //    (tiles x C) x (C x O); oneDNN runs them as one batched matmul near its peak. oneDNN 2.6 has
 //    Winograd only on AVX-512.
 // 2. The block is 4x4 where 4x4 blocks cut the output map little (their transformed tiles hold
-//    at most 0.6 of the 2x2 blocks' values), else 2x2 (ConvolutionConfig::winograd_tile forces
+//    at most 0.6 of the 2x2 blocks' values), else 2x2 (ConvolutionPaths::winograd_tile forces
 //    one): 4x4 needs fewer multiplications and moves fewer tile values per output, but rounds
 //    more (its transforms multiply by up to 8) and wastes more on a cut map (14x14).
 // 3. Backward-data is the same algorithm: dx is dy convolved with the filters turned by 180
@@ -35,7 +35,7 @@ namespace convoy::kernels {
 //    gradients summed over the chunks in order. With fewer channels those matmuls are too short
 //    for oneDNN's to run near peak and the tile traffic dominates, so each cache-sized group of
 //    tiles goes through all three steps at once (winograd_tile_groups.hpp).
-//    ConvolutionConfig::winograd_tile_groups forces either.
+//    ConvolutionPaths::winograd_tile_groups forces either.
 // 5. Transforms and matmuls read and write NHWC, and Convolution gives a Winograd layer NHWC
 //    activations and gradients, so consecutive Winograd layers and the BatchNorms and sums
 //    between them need no reorders; other neighbours' layouts are reordered from and to. The

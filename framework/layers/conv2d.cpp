@@ -48,28 +48,8 @@ void Conv2d::set_compute_type(DataType type) {
   rebuild_kernel();
 }
 
-void Conv2d::set_whole_map_matmul(bool enabled) {
-  options_.whole_map_matmul = enabled;
-  rebuild_kernel();
-}
-
-void Conv2d::set_im2col_matmul(kernels::LoweringChoice when) {
-  options_.im2col_matmul = when;
-  rebuild_kernel();
-}
-
-void Conv2d::set_winograd(kernels::LoweringChoice when) {
-  options_.winograd = when;
-  rebuild_kernel();
-}
-
-void Conv2d::set_winograd_tile(int64_t block) {
-  options_.winograd_tile = block;
-  rebuild_kernel();
-}
-
-void Conv2d::set_winograd_tile_groups(kernels::LoweringChoice when) {
-  options_.winograd_tile_groups = when;
+void Conv2d::set_paths(const kernels::ConvolutionPaths& paths) {
+  options_.paths = paths;
   rebuild_kernel();
 }
 
@@ -106,11 +86,7 @@ kernels::ConvolutionConfig Conv2d::kernel_config(const Shape& input) const {
   config.bias = o.bias;
   config.fuse_relu = o.fuse_relu;
   config.compute_type = o.compute_type;
-  config.whole_map_matmul = o.whole_map_matmul;
-  config.im2col_matmul = o.im2col_matmul;
-  config.winograd = o.winograd;
-  config.winograd_tile = o.winograd_tile;
-  config.winograd_tile_groups = o.winograd_tile_groups;
+  config.paths = o.paths;
   return config;
 }
 

@@ -21,15 +21,9 @@ struct Conv2dOptions {
   // Computes relu(conv(x)) in one primitive; the Net sets it when a ReLU follows (performance).
   bool fuse_relu = false;
   DataType compute_type = DataType::f32;  // see Layer::set_compute_type
-  // Shapes whose every window covers the whole map run as matmuls (kernels::ConvolutionConfig).
-  bool whole_map_matmul = true;
-  // 3x3 stride-1 convolutions with many channels run as Winograd tiles + matmuls, small maps
-  // with many channels as im2col + matmul (kernels::ConvolutionConfig).
-  kernels::LoweringChoice winograd = kernels::LoweringChoice::automatic;
-  int64_t winograd_tile = 0;  // kernels::ConvolutionConfig::winograd_tile
-  // kernels::ConvolutionConfig::winograd_tile_groups
-  kernels::LoweringChoice winograd_tile_groups = kernels::LoweringChoice::automatic;
-  kernels::LoweringChoice im2col_matmul = kernels::LoweringChoice::automatic;
+  // Where the convolution runs as whole-map matmuls, Winograd tiles + matmuls or im2col +
+  // matmul instead of oneDNN's primitives (kernels::ConvolutionPaths).
+  kernels::ConvolutionPaths paths;
 };
 
 class Conv2d : public Layer {
@@ -50,11 +44,7 @@ class Conv2d : public Layer {
     return true;
   }
   void set_compute_type(DataType type) override;
-  void set_whole_map_matmul(bool enabled);
-  void set_im2col_matmul(kernels::LoweringChoice when);
-  void set_winograd(kernels::LoweringChoice when);
-  void set_winograd_tile(int64_t block);
-  void set_winograd_tile_groups(kernels::LoweringChoice when);
+  void set_paths(const kernels::ConvolutionPaths& paths);
 
   // Backward reads the output only to mask a fused ReLU's gradient.
   bool output_overwritable() const override { return !options_.fuse_relu; }

@@ -71,16 +71,8 @@ std::unique_ptr<Net> build_model(const ModelConfig& config) {
   for (const auto& [name, layer] : net->layers()) {
     auto* conv = dynamic_cast<Conv2d*>(layer);
     if (conv == nullptr) continue;
-    if (!config.whole_map_matmuls) conv->set_whole_map_matmul(false);
-    if (config.im2col_matmuls != conv->options().im2col_matmul) {
-      conv->set_im2col_matmul(config.im2col_matmuls);
-    }
-    if (config.winograds != conv->options().winograd) conv->set_winograd(config.winograds);
-    if (config.winograd_tile != conv->options().winograd_tile) {
-      conv->set_winograd_tile(config.winograd_tile);
-    }
-    if (config.winograd_tile_groups != conv->options().winograd_tile_groups) {
-      conv->set_winograd_tile_groups(config.winograd_tile_groups);
+    if (config.convolution_paths != conv->options().paths) {
+      conv->set_paths(config.convolution_paths);
     }
   }
   return net;

@@ -24,17 +24,10 @@ struct ModelConfig {
   bool fuse_relus = true;                 // Net::fuse_relus: same results, fewer passes
   // Net::set_in_place_adds: same results, less memory, but hidden activations are not kept.
   bool in_place_adds = true;
-  // Conv2d::set_whole_map_matmul: VGG's convolutions on 2x2 maps as matmuls (faster, other
-  // rounding); off, every convolution runs oneDNN's convolution primitives.
-  bool whole_map_matmuls = true;
-  // Conv2d::set_im2col_matmul: where convolutions on small maps run as im2col + matmul.
-  kernels::LoweringChoice im2col_matmuls = kernels::LoweringChoice::automatic;
-  // Conv2d::set_winograd: where 3x3 stride-1 convolutions run as Winograd tiles + matmuls.
-  kernels::LoweringChoice winograds = kernels::LoweringChoice::automatic;
-  // Conv2d::set_winograd_tile: Winograd's output block, 2, 4 or 0 (automatic).
-  int64_t winograd_tile = 0;
-  // Conv2d::set_winograd_tile_groups: where Winograd runs a group of tiles at a time.
-  kernels::LoweringChoice winograd_tile_groups = kernels::LoweringChoice::automatic;
+  // Conv2d::set_paths for every convolution: e.g. whole_map_matmul runs VGG's convolutions on
+  // 2x2 maps as matmuls (faster, other rounding); with it off and Winograd and im2col never,
+  // every convolution runs oneDNN's convolution primitives.
+  kernels::ConvolutionPaths convolution_paths;
 };
 
 // Builds, initializes (torchvision's init) and finalizes the network.

@@ -71,7 +71,7 @@ TEST(ConvolutionImplementationTest, WholeMapShapesRunAsMatmulsAndOthersAsConvolu
     EXPECT_EQ(chosen.forward.rfind("whole-map matmul", 0), 0u) << c.name << ": " << chosen.forward;
     EXPECT_EQ(chosen.backward_weights, chosen.forward) << c.name;
     auto switched_off = config_of(c);
-    switched_off.whole_map_matmul = false;
+    switched_off.paths.whole_map_matmul = false;
     EXPECT_NE(kernels::Convolution(switched_off).implementations().forward.rfind("whole-map", 0),
               0u)
         << c.name << " with whole_map_matmul off";
@@ -105,8 +105,9 @@ TEST(ConvolutionImplementationTest, Im2colRunsOnSmallMapsWithManyChannelsOnAvx2)
       {"vgg11_bn features.22 (2x2): the whole-map path", {128, 512, 2, 2}, 512, 3, 1, 1, true},
   };
   auto path = [](kernels::ConvolutionConfig config, kernels::LoweringChoice when) {
-    config.im2col_matmul = when;
-    config.winograd = kernels::LoweringChoice::never;  // which takes 3x3 stride-1 shapes first
+    config.paths.im2col_matmul = when;
+    // Winograd off: it takes 3x3 stride-1 shapes first.
+    config.paths.winograd = kernels::LoweringChoice::never;
     return kernels::Convolution(config).implementations();
   };
   for (const auto& c : im2col_on_avx2) {
@@ -181,11 +182,11 @@ TEST(ConvolutionImplementationTest, WinogradRunsOnThreeByThreeConvolutionsOnAvx2
       {"vgg11_bn features.22 (2x2): the whole-map path", {128, 512, 2, 2}, 512, 3, 1, 1, true},
   };
   auto path = [](kernels::ConvolutionConfig config, kernels::LoweringChoice when) {
-    config.winograd = when;
+    config.paths.winograd = when;
     return kernels::Convolution(config).implementations();
   };
   auto primitive = [](kernels::ConvolutionConfig config) {
-    config.winograd = config.im2col_matmul = kernels::LoweringChoice::never;
+    config.paths.winograd = config.paths.im2col_matmul = kernels::LoweringChoice::never;
     return kernels::Convolution(config).implementations();
   };
   const std::string winograd = "winograd F(";
@@ -203,7 +204,7 @@ TEST(ConvolutionImplementationTest, WinogradRunsOnThreeByThreeConvolutionsOnAvx2
     EXPECT_EQ(path(config_of(c), kernels::LoweringChoice::always).forward.rfind(expected, 0), 0u)
         << c.name;
     auto forced = config_of(c);
-    forced.winograd = kernels::LoweringChoice::always;
+    forced.paths.winograd = kernels::LoweringChoice::always;
     const kernels::Convolution convolution(forced);
     EXPECT_NE(convolution.destination_layout().describe().find(" nhwc"), std::string::npos)
         << c.name << ": " << convolution.destination_layout().describe();
@@ -215,8 +216,8 @@ TEST(ConvolutionImplementationTest, WinogradRunsOnThreeByThreeConvolutionsOnAvx2
   // The schedule forced either way.
   auto groups_forced = config_of(winograd_on_avx2[0]),
        batched_forced = config_of(tile_groups_on_avx2[1]);
-  groups_forced.winograd_tile_groups = kernels::LoweringChoice::always;
-  batched_forced.winograd_tile_groups = kernels::LoweringChoice::never;
+  groups_forced.paths.winograd_tile_groups = kernels::LoweringChoice::always;
+  batched_forced.paths.winograd_tile_groups = kernels::LoweringChoice::never;
   EXPECT_NE(path(groups_forced, kernels::LoweringChoice::always).forward.find("in groups of"),
             std::string::npos);
   EXPECT_NE(path(batched_forced, kernels::LoweringChoice::always).forward.find("matmul"),
@@ -248,7 +249,7 @@ TEST(ConvolutionImplementationTest, WinogradRunsOnThreeByThreeConvolutionsOnAvx2
       0u);
   // im2col forced outranks Winograd's automatic choice.
   auto im2col_forced = config_of(winograd_on_avx2[2]);
-  im2col_forced.im2col_matmul = kernels::LoweringChoice::always;
+  im2col_forced.paths.im2col_matmul = kernels::LoweringChoice::always;
   EXPECT_EQ(path(im2col_forced, kernels::LoweringChoice::automatic).forward.rfind("im2col", 0), 0u);
   if (kernels::cpu_has_bf16()) {
     auto bf16 = config_of(winograd_on_avx2[1]);

@@ -92,38 +92,38 @@ Conv2dOptions make(int64_t in, int64_t out, int64_t kernel, int64_t stride, int6
 }
 
 Conv2dOptions primitives(Conv2dOptions options) {
-  options.whole_map_matmul = false;
+  options.paths.whole_map_matmul = false;
   return options;
 }
 
 Conv2dOptions im2col(Conv2dOptions options) {
-  options.im2col_matmul = kernels::LoweringChoice::always;
+  options.paths.im2col_matmul = kernels::LoweringChoice::always;
   return options;
 }
 
 // Winograd F(2x2, 3x3): 4x4 tiles, 2x2 output blocks.
 Conv2dOptions winograd(Conv2dOptions options) {
-  options.winograd = kernels::LoweringChoice::always;
-  options.winograd_tile = 2;
-  options.whole_map_matmul = false;  // which would take maps no larger than the kernel first
+  options.paths.winograd = kernels::LoweringChoice::always;
+  options.paths.winograd_tile = 2;
+  options.paths.whole_map_matmul = false;  // which would take maps no larger than the kernel first
   return options;
 }
 
 // Winograd F(4x4, 3x3): 6x6 tiles, 4x4 output blocks.
 Conv2dOptions winograd4(Conv2dOptions options) {
   options = winograd(options);
-  options.winograd_tile = 4;
+  options.paths.winograd_tile = 4;
   return options;
 }
 
 // Winograd's schedule forced: the whole batch's tiles through batched oneDNN matmuls (which the
 // rule leaves to 64 channels in and out and more), or cache-sized tile groups (fewer channels).
 Conv2dOptions batched(Conv2dOptions options) {
-  options.winograd_tile_groups = kernels::LoweringChoice::never;
+  options.paths.winograd_tile_groups = kernels::LoweringChoice::never;
   return options;
 }
 Conv2dOptions tile_groups(Conv2dOptions options) {
-  options.winograd_tile_groups = kernels::LoweringChoice::always;
+  options.paths.winograd_tile_groups = kernels::LoweringChoice::always;
   return options;
 }
 
@@ -232,11 +232,11 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(Conv2dTest, WinogradInChunksOfImagesComputesWhatThePrimitivesDo) {
   const Shape shape{9, 64, 64, 64};
   Conv2dOptions options = make(64, 64, 3, 1, 1);
-  options.im2col_matmul = kernels::LoweringChoice::never;
-  options.winograd = kernels::LoweringChoice::always;
-  options.winograd_tile = 2;  // 4x4 blocks would need 2.4 MB per image: no chunks
+  options.paths.im2col_matmul = kernels::LoweringChoice::never;
+  options.paths.winograd = kernels::LoweringChoice::always;
+  options.paths.winograd_tile = 2;  // 4x4 blocks would need 2.4 MB per image: no chunks
   Conv2d winograd(options);
-  options.winograd = kernels::LoweringChoice::never;
+  options.paths.winograd = kernels::LoweringChoice::never;
   Conv2d primitives(options);
   const Tensor input = random_tensor(shape, 31), output_grad = random_tensor(shape, 32);
   std::vector<std::vector<float>> results[2];
@@ -268,9 +268,9 @@ TEST(Conv2dTest, WinogradBlocksOfTwoAndFourComputeWhatThePrimitivesDo) {
   std::vector<std::vector<float>> expected;
   for (const int64_t block : {0, 2, 4}) {
     Conv2dOptions options = winograd(make(64, 64, 3, 1, 1));
-    if (block == 0) options.winograd = kernels::LoweringChoice::never;
-    options.winograd_tile = block;
-    options.im2col_matmul = kernels::LoweringChoice::never;
+    if (block == 0) options.paths.winograd = kernels::LoweringChoice::never;
+    options.paths.winograd_tile = block;
+    options.paths.im2col_matmul = kernels::LoweringChoice::never;
     Conv2d conv(options);
     randomize_parameters(conv, 43);
     const auto output = conv.forward({input}, Mode::train).to_plain();
@@ -293,7 +293,7 @@ TEST(Conv2dTest, WinogradBlocksOfTwoAndFourComputeWhatThePrimitivesDo) {
     }
   }
   Conv2dOptions three = winograd(make(8, 8, 3, 1, 1));
-  three.winograd_tile = 3;
+  three.paths.winograd_tile = 3;
   Conv2d conv(three);
   EXPECT_THAT(
       [&] {

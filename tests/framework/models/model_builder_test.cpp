@@ -130,19 +130,20 @@ std::vector<float> gradient_of(const Net& net, const std::string& name) {
   return {};
 }
 
-// whole_map_matmuls = false turns VGG's 2x2-map convolutions back into convolution primitives
-// (for measuring the matmul path): every Conv2d gets the option, and both nets compute the same
-// logits and gradients up to rounding, the whole-map layers' weight gradients included.
+// convolution_paths.whole_map_matmul = false turns VGG's 2x2-map convolutions back into
+// convolution primitives (for measuring the matmul path): every Conv2d gets the option, and both
+// nets compute the same logits and gradients up to rounding, the whole-map layers' weight
+// gradients included.
 TEST(ModelBuilderTest, WholeMapMatmulsOffRunsTheSameFunctionThroughConvolutionPrimitives) {
   ModelConfig config;
   config.architecture = "vgg11_bn";
   auto matmuls = build_model(config);
-  config.whole_map_matmuls = false;
+  config.convolution_paths.whole_map_matmul = false;
   auto primitives = build_model(config);
   int convolutions = 0;
   for (const auto& [name, layer] : primitives->layers()) {
     if (auto* conv = dynamic_cast<Conv2d*>(layer)) {
-      EXPECT_FALSE(conv->options().whole_map_matmul) << name;
+      EXPECT_FALSE(conv->options().paths.whole_map_matmul) << name;
       ++convolutions;
     }
   }
@@ -206,33 +207,33 @@ void expect_the_function_of_the_primitives(const ModelConfig& lowered, const Mod
 ModelConfig resnet18_on_the_primitives() {
   ModelConfig config;
   config.architecture = "resnet18";
-  config.im2col_matmuls = kernels::LoweringChoice::never;
-  config.winograds = kernels::LoweringChoice::never;
+  config.convolution_paths.im2col_matmul = kernels::LoweringChoice::never;
+  config.convolution_paths.winograd = kernels::LoweringChoice::never;
   return config;
 }
 
-// im2col_matmuls = always runs every ungrouped f32 convolution of resnet18 as im2col + matmul
-// (automatic picks small maps on AVX2 only).
+// convolution_paths.im2col_matmul = always runs every ungrouped f32 convolution of resnet18 as
+// im2col + matmul (automatic picks small maps on AVX2 only).
 TEST(ModelBuilderTest, Im2colMatmulsComputeTheSameFunctionAsTheConvolutionPrimitives) {
   ModelConfig im2col = resnet18_on_the_primitives();
-  im2col.im2col_matmuls = kernels::LoweringChoice::always;
+  im2col.convolution_paths.im2col_matmul = kernels::LoweringChoice::always;
   expect_the_function_of_the_primitives(
       im2col, resnet18_on_the_primitives(),
       {"conv1", "layer1.0.conv1", "layer4.0.conv1", "layer4.1.conv2", "layer4.0.downsample.0"},
       "im2col matmul");
 }
 
-// winograds = always runs every 3x3 stride-1 convolution of resnet18 as Winograd, with 2x2 or
-// 4x4 output blocks, in tile groups or as batched matmuls (automatic picks those with at least 16
-// channels on AVX2 only).
+// convolution_paths.winograd = always runs every 3x3 stride-1 convolution of resnet18 as
+// Winograd, with 2x2 or 4x4 output blocks, in tile groups or as batched matmuls (automatic picks
+// those with at least 16 channels on AVX2 only).
 TEST(ModelBuilderTest, WinogradComputesTheSameFunctionAsTheConvolutionPrimitives) {
   for (const int64_t block : {2, 4})
     for (const bool groups : {true, false}) {
       SCOPED_TRACE("output block " + std::to_string(block) + (groups ? ", tile groups" : ""));
       ModelConfig winograd = resnet18_on_the_primitives();
-      winograd.winograds = kernels::LoweringChoice::always;
-      winograd.winograd_tile = block;
-      winograd.winograd_tile_groups =
+      winograd.convolution_paths.winograd = kernels::LoweringChoice::always;
+      winograd.convolution_paths.winograd_tile = block;
+      winograd.convolution_paths.winograd_tile_groups =
           groups ? kernels::LoweringChoice::always : kernels::LoweringChoice::never;
       const std::string size = std::to_string(block) + "x" + std::to_string(block);
       expect_the_function_of_the_primitives(
