@@ -19,8 +19,8 @@ ModelGeometry model_geometry(const RunConfig& config);
 ModelConfig model_config(const RunConfig& config, const ModelGeometry& geometry);
 // --precision: fp32, or bf16 (mixed precision; a ConfigError on a CPU without native bf16).
 DataType compute_type_of(const std::string& precision);
-// --im2col-matmul or --winograd (`option`): auto, always or never; anything else is a
-// UsageError naming the option.
+// --im2col-matmul, --winograd or --winograd-groups (`option`): auto, always or never; anything
+// else is a UsageError naming the option.
 kernels::LoweringChoice lowering_choice_of(const std::string& option, const std::string& when);
 // --winograd-tile: auto (0), 2 or 4; anything else is a UsageError naming the option.
 int64_t winograd_tile_of(const std::string& block);

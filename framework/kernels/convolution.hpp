@@ -41,6 +41,7 @@ struct ConvolutionPaths {
   bool operator==(const ConvolutionPaths&) const = default;
 };
 
+// One convolution: its input shape, filter, stride, padding, fused ReLU, compute type and paths.
 struct ConvolutionConfig {
   Shape input;  // (N, C, H, W)
   int64_t out_channels = 0;
@@ -53,7 +54,7 @@ struct ConvolutionConfig {
   bool fuse_relu = false;  // forward computes relu(conv(x)); backward expects the relu'd output
   // bf16: bf16 activations and activation gradients, f32 weights and weight gradients outside
   DataType compute_type = DataType::f32;
-  ConvolutionPaths paths;
+  ConvolutionPaths paths{};
 
   // H_out = floor((H + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1
   Shape output_shape() const;

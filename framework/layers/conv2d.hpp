@@ -23,7 +23,7 @@ struct Conv2dOptions {
   DataType compute_type = DataType::f32;  // see Layer::set_compute_type
   // Where the convolution runs as whole-map matmuls, Winograd tiles + matmuls or im2col +
   // matmul instead of oneDNN's primitives (kernels::ConvolutionPaths).
-  kernels::ConvolutionPaths paths;
+  kernels::ConvolutionPaths paths{};
 };
 
 class Conv2d : public Layer {

@@ -27,7 +27,7 @@ struct ModelConfig {
   // Conv2d::set_paths for every convolution: e.g. whole_map_matmul runs VGG's convolutions on
   // 2x2 maps as matmuls (faster, other rounding); with it off and Winograd and im2col never,
   // every convolution runs oneDNN's convolution primitives.
-  kernels::ConvolutionPaths convolution_paths;
+  kernels::ConvolutionPaths convolution_paths{};
 };
 
 // Builds, initializes (torchvision's init) and finalizes the network.
