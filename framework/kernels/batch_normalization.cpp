@@ -3,6 +3,7 @@
 #include "framework/common/error.hpp"
 #include "framework/kernels/dnnl_context.hpp"
 #include "framework/kernels/dnnl_memory.hpp"
+#include "framework/kernels/nhwc_batch_normalization.hpp"
 
 namespace convoy::kernels {
 
@@ -14,6 +15,10 @@ namespace convoy::kernels {
 // 3. With fuse_relu the forward writes a workspace (the ReLU mask) that backward needs; it is
 //    owned here and overwritten by each forward_training.
 // 4. Inference uses use_global_stats, so mean and variance are inputs (the running statistics).
+// 5. f32 NHWC inputs (between Winograd layers) skip the primitives: oneDNN 2.6 runs them with
+//    bnorm_tbb_jit, slower than its blocked bnorm_jit, and convoy's own loops are faster still.
+//    Their destination and source gradient are NHWC too, so a chain of Winograd layers and
+//    BatchNorms needs no reorder.
 
 using dnnl::memory;
 using flags = dnnl::normalization_flags;
@@ -28,7 +33,12 @@ struct BatchNormalization::Impl {
   dnnl::batch_normalization_forward inference;
   dnnl::batch_normalization_backward backward;
   memory workspace;
+  bool own_nhwc_loops = false;  // no primitives: nhwc_batch_normalization
 };
+
+static bool runs_own_loops(const BatchNormalizationConfig& c) {
+  return c.own_nhwc_loops && c.source.is_nhwc() && c.source.data_type() == DataType::f32;
+}
 
 BatchNormalization::BatchNormalization(const BatchNormalizationConfig& config)
     : impl_(std::make_unique<Impl>()) {
@@ -39,6 +49,10 @@ BatchNormalization::BatchNormalization(const BatchNormalizationConfig& config)
                      to_string(dims));
   }
   impl_->channel_desc = memory::desc({dims[1]}, memory::data_type::f32, memory::format_tag::x);
+  if (runs_own_loops(c)) {
+    impl_->own_nhwc_loops = true;
+    return;
+  }
   flags affine = c.affine ? (flags::use_scale | flags::use_shift) : flags::none;
   flags relu = c.fuse_relu ? flags::fuse_norm_relu : flags::none;
   const auto& data = desc_of(c.source);
@@ -70,13 +84,16 @@ BatchNormalization& BatchNormalization::operator=(BatchNormalization&&) noexcept
 
 const BatchNormalizationConfig& BatchNormalization::config() const { return impl_->config; }
 std::string BatchNormalization::implementation() const {
+  if (impl_->own_nhwc_loops) return "own nhwc loops";
   return joined_implementations(
       {impl_->training_descriptor.impl_info_str(), impl_->backward_descriptor.impl_info_str()});
 }
 Layout BatchNormalization::destination_layout() const {
+  if (impl_->own_nhwc_loops) return impl_->config.source;
   return to_layout(impl_->training_descriptor.dst_desc());
 }
 Layout BatchNormalization::source_grad_layout() const {
+  if (impl_->own_nhwc_loops) return impl_->config.source;
   return to_layout(impl_->backward_descriptor.diff_src_desc());
 }
 
@@ -111,12 +128,37 @@ static void run_into(const memory::desc& wanted, const Memory& destination, Run&
   execute_reorder(scratch, user);
 }
 
+// The own loops' view of the input and of the per-channel parameters.
+static nhwc_batch_normalization::Rows rows_of(const Layout& source) {
+  const Shape dims = source.dims();
+  return {dims[0] * dims[2] * dims[3], dims[1]};
+}
+static nhwc_batch_normalization::Parameters own_parameters(const BatchNormalizationConfig& c,
+                                                           const Memory& scale,
+                                                           const Memory& shift) {
+  return {c.affine ? static_cast<const float*>(scale.data()) : nullptr,
+          c.affine ? static_cast<const float*>(shift.data()) : nullptr, c.epsilon, c.fuse_relu};
+}
+static float* floats(const memory& buffer) { return static_cast<float*>(buffer.get_data_handle()); }
+static float* floats(const Memory& buffer) { return static_cast<float*>(buffer.data()); }
+
 void BatchNormalization::forward_training(const Memory& source, const Memory& scale,
                                           const Memory& shift, const Memory& destination,
                                           const Memory& mean, const Memory& variance) {
   auto& s = *impl_;
-  const auto& descriptor = s.training_descriptor;
   guarded("running the batch normalization forward (training)", [&] {
+    if (s.own_nhwc_loops) {
+      const auto& nhwc = desc_of(s.config.source);
+      auto src =
+          reorder_into_transient_if_needed(dnnl_memory_of(source), nhwc, TransientRole::source);
+      run_into(nhwc, destination, [&](const memory& dst) {
+        nhwc_batch_normalization::forward_training(floats(src), rows_of(s.config.source),
+                                                   own_parameters(s.config, scale, shift),
+                                                   floats(dst), floats(mean), floats(variance));
+      });
+      return;
+    }
+    const auto& descriptor = s.training_descriptor;
     auto src = reorder_into_transient_if_needed(dnnl_memory_of(source), descriptor.src_desc(),
                                                 TransientRole::source);
     run_into(descriptor.dst_desc(), destination, [&](const memory& dst) {
@@ -133,8 +175,19 @@ void BatchNormalization::forward_inference(const Memory& source, const Memory& s
                                            const Memory& shift, const Memory& mean,
                                            const Memory& variance, const Memory& destination) {
   auto& s = *impl_;
-  const auto& descriptor = s.inference_descriptor;
   guarded("running the batch normalization forward (inference)", [&] {
+    if (s.own_nhwc_loops) {
+      const auto& nhwc = desc_of(s.config.source);
+      auto src =
+          reorder_into_transient_if_needed(dnnl_memory_of(source), nhwc, TransientRole::source);
+      run_into(nhwc, destination, [&](const memory& dst) {
+        nhwc_batch_normalization::forward_inference(floats(src), rows_of(s.config.source),
+                                                    own_parameters(s.config, scale, shift),
+                                                    floats(mean), floats(variance), floats(dst));
+      });
+      return;
+    }
+    const auto& descriptor = s.inference_descriptor;
     auto src = reorder_into_transient_if_needed(dnnl_memory_of(source), descriptor.src_desc(),
                                                 TransientRole::source);
     run_into(descriptor.dst_desc(), destination, [&](const memory& dst) {
@@ -151,8 +204,23 @@ void BatchNormalization::backward(const Memory& source, const Memory& destinatio
                                   const Memory& variance, const Memory& source_grad,
                                   const Memory& scale_grad, const Memory& shift_grad) {
   auto& s = *impl_;
-  const auto& descriptor = s.backward_descriptor;
   guarded("running the batch normalization backward", [&] {
+    if (s.own_nhwc_loops) {
+      const auto& nhwc = desc_of(s.config.source);
+      auto src =
+          reorder_into_transient_if_needed(dnnl_memory_of(source), nhwc, TransientRole::source);
+      auto diff_dst = reorder_into_transient_if_needed(dnnl_memory_of(destination_grad), nhwc,
+                                                       TransientRole::destination_grad);
+      run_into(nhwc, source_grad, [&](const memory& diff_src) {
+        nhwc_batch_normalization::backward(floats(src), floats(diff_dst), rows_of(s.config.source),
+                                           own_parameters(s.config, scale, shift), floats(mean),
+                                           floats(variance), floats(diff_src),
+                                           s.config.affine ? floats(scale_grad) : nullptr,
+                                           s.config.affine ? floats(shift_grad) : nullptr);
+      });
+      return;
+    }
+    const auto& descriptor = s.backward_descriptor;
     auto src = reorder_into_transient_if_needed(dnnl_memory_of(source), descriptor.src_desc(),
                                                 TransientRole::source);
     // A consumer in another layout (a primitive convolution after an NHWC Winograd layer's

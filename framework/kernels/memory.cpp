@@ -40,11 +40,21 @@ static tag plain_tag(size_t rank) {
 Layout::Layout() : impl_(std::make_shared<const Impl>()) {}
 Layout::Layout(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
-Layout Layout::plain(const Shape& dims, DataType type) {
+static void check_positive(const Shape& dims) {
   for (auto dim : dims) {
     if (dim <= 0) throw ShapeError("tensor dims must be positive, got " + to_string(dims));
   }
+}
+
+Layout Layout::plain(const Shape& dims, DataType type) {
+  check_positive(dims);
   return to_layout(dnnl::memory::desc(to_dnnl_dims(dims), to_dnnl(type), plain_tag(dims.size())));
+}
+
+Layout Layout::nhwc(const Shape& dims, DataType type) {
+  if (dims.size() != 4) throw ShapeError("an NHWC layout needs 4-D dims, got " + to_string(dims));
+  check_positive(dims);
+  return to_layout(dnnl::memory::desc(to_dnnl_dims(dims), to_dnnl(type), tag::nhwc));
 }
 
 Shape Layout::dims() const {
@@ -65,6 +75,13 @@ bool Layout::is_plain() const {
   return impl_->desc == dnnl::memory::desc(dims, impl_->desc.data_type(), plain_tag(dims.size()));
 }
 
+bool Layout::is_nhwc() const {
+  if (empty()) return false;
+  auto dims = impl_->desc.dims();
+  return dims.size() == 4 &&
+         impl_->desc == dnnl::memory::desc(dims, impl_->desc.data_type(), tag::nhwc);
+}
+
 Layout Layout::with_data_type(DataType type) const {
   dnnl_memory_desc_t raw = impl_->desc.data;
   raw.data_type = static_cast<dnnl_data_type_t>(to_dnnl(type));
@@ -78,11 +95,7 @@ std::string Layout::describe() const {
   text += ' ';
   text += to_string(dims());
   if (is_plain()) return text + " plain";
-  const auto dims = impl_->desc.dims();
-  if (dims.size() == 4 && impl_->desc == dnnl::memory::desc(dims, impl_->desc.data_type(),
-                                                            dnnl::memory::format_tag::nhwc)) {
-    return text + " nhwc";
-  }
+  if (is_nhwc()) return text + " nhwc";
   const auto& blocking = impl_->desc.data.format_desc.blocking;
   text += " blocked";
   for (int i = 0; i < blocking.inner_nblks; ++i) {

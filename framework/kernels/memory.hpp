@@ -19,11 +19,15 @@ class Layout {
   Layout();
   // Row-major layout of the given logical dims (nchw for 4-D, nc for 2-D, x for 1-D).
   static Layout plain(const Shape& dims, DataType type = DataType::f32);
+  // Channels innermost ("channels last") of 4-D (N, C, H, W) dims, as the Winograd layers keep
+  // their activations.
+  static Layout nhwc(const Shape& dims, DataType type = DataType::f32);
 
   Shape dims() const;
   DataType data_type() const;
   size_t bytes() const;
   bool is_plain() const;
+  bool is_nhwc() const;
   bool empty() const;
   // Same dims and physical format, another element type (for bf16 copies of f32 tensors).
   Layout with_data_type(DataType type) const;

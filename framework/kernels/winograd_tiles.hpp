@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "framework/kernels/lanes.hpp"
 #include "framework/kernels/winograd_convolution.hpp"
 
 namespace convoy::kernels::winograd {
@@ -23,11 +24,6 @@ inline TilePlace place_of(int64_t tile, const Pass& pass) {
           tile % pass.tiles_w * pass.block};
 }
 
-// Eight floats as one value: GCC/Clang vector extensions, lowered to AVX2 or SSE by the clone
-// that inlines them; unaligned (as __m256_u). The helpers taking and returning them are always
-// inlined, so no call passes one across an ABI (GCC's -Wpsabi note does not apply).
-typedef float Lanes __attribute__((vector_size(32), aligned(4)));
-inline constexpr int64_t kLaneWidth = 8;
 // Four doubles and four floats: the lanes of F(4, 3)'s filter transforms (below).
 typedef double Doubles __attribute__((vector_size(32), aligned(8)));
 typedef float FourFloats __attribute__((vector_size(16), aligned(4)));
@@ -144,32 +140,16 @@ struct Transforms<4> {
 };
 
 // The tile transforms below write and read tile buffers (position p of a tile at p * stride)
-// and NHWC maps. Each runs over a tile's channels eight at a time (one AVX2 register, `Lanes`)
-// and then one at a time for the rest, the same arithmetic written once for both (`Lane` is Lanes
-// or float), in a fixed order. In winograd_convolution.cpp that order has no fused multiply-adds
-// (its clones' targets have none), so every clone and lane width computes the same bits;
-// winograd_tile_groups.cpp compiles them with fused multiply-adds where its clone has them.
+// and NHWC maps. Each runs over a tile's channels eight at a time (one AVX2 register, `Lanes` of
+// lanes.hpp) and then one at a time for the rest, the same arithmetic written once for both
+// (`Lane` is Lanes or float), in a fixed order. In winograd_convolution.cpp that order has no fused
+// multiply-adds (its clones' targets have none), so every clone and lane width computes the same
+// bits; winograd_tile_groups.cpp compiles them with fused multiply-adds where its clone has them.
 
-
-template <class Lane>
-[[gnu::always_inline]] inline Lane load(const float* from) {
-  Lane value;
-  std::memcpy(&value, from, sizeof value);
-  return value;
-}
-template <class Lane>
-[[gnu::always_inline]] inline void store(float* to, Lane value) {
-  std::memcpy(to, &value, sizeof value);
-}
 // Channel `first` onwards of a pixel, zero where the pixel is null (outside the map).
 template <class Lane>
 [[gnu::always_inline]] inline Lane load_or_zero(const float* pixel, int64_t first) {
   return pixel != nullptr ? load<Lane>(pixel + first) : Lane{};
-}
-// std::max(value, 0) lane by lane: NaN stays NaN.
-template <class Lane>
-[[gnu::always_inline]] inline Lane relu_of(Lane value) {
-  return value < Lane{} ? Lane{} : value;
 }
 
 // Applies a 1-D transform (In -> Out values) along the first index of an In x In block of

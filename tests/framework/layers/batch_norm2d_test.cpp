@@ -196,6 +196,38 @@ TEST(BatchNorm2dTest, FusedReluGradientsMatchFiniteDifferencesOnABlockedLayout) 
   expect_gradients_match(bn, {activation}, options);
 }
 
+// Between Winograd layers the activations are NHWC, where BatchNorm runs its own loops.
+Tensor nhwc_activation(const Shape& shape, uint64_t seed) {
+  Tensor activation(Layout::nhwc(shape));
+  activation.copy_from(random_tensor(shape, seed, -1.0f, 2.0f));
+  return activation;
+}
+
+TEST(BatchNorm2dTest, GradientsMatchFiniteDifferencesOnAnNhwcInputWithAndWithoutFusedRelu) {
+  for (bool relu : {false, true}) {
+    SCOPED_TRACE(relu ? "fused ReLU" : "no ReLU");
+    BatchNorm2d bn(make(20, true, relu));
+    randomize_parameters(bn, 8);
+    Tensor activation = nhwc_activation({2, 20, 4, 5}, 41);
+    Tensor output = bn.forward({activation}, Mode::train);
+    EXPECT_EQ(output.layout(), activation.layout()) << output.layout().describe();
+    EXPECT_EQ(bn.implementation(), "own nhwc loops");
+    GradientCheckOptions options;
+    options.step = 1e-3;  // small: pre-activations near zero straddle the ReLU kink
+    options.max_elements_per_tensor = 150;
+    expect_gradients_match(bn, {activation}, options);
+  }
+}
+
+TEST(BatchNorm2dTest, EvalModeGradientsOnAnNhwcInputTreatRunningStatisticsAsConstants) {
+  BatchNorm2d bn(make(16, true, true));
+  randomize_parameters(bn, 16);
+  GradientCheckOptions options;
+  options.step = 1e-3;
+  options.max_elements_per_tensor = 150;
+  expect_gradients_match(bn, {nhwc_activation({2, 16, 3, 3}, 17)}, options, Mode::eval);
+}
+
 TEST(BatchNorm2dTest, EvalModeGradientsTreatRunningStatisticsAsConstants) {
   for (bool relu : {false, true}) {
     BatchNorm2d bn(make(3, true, relu));
