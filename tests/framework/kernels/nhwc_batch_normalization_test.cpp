@@ -102,8 +102,13 @@ Results run(const Case& c, const Inputs& in, bool own_loops) {
                        channel_memory(in.running_var), inference);
   bn.backward(source, destination_grad, scale, shift, mean, variance, source_grad, scale_grad,
               shift_grad);
-  Results r{bn.implementation(),      plain_values(destination), channel_values(mean),
-            channel_values(variance), plain_values(inference),   plain_values(source_grad)};
+  Results r;
+  r.implementation = bn.implementation();
+  r.y = plain_values(destination);
+  r.mean = channel_values(mean);
+  r.variance = channel_values(variance);
+  r.inference_y = plain_values(inference);
+  r.dx = plain_values(source_grad);
   if (c.affine) {
     r.dscale = channel_values(scale_grad);
     r.dshift = channel_values(shift_grad);
