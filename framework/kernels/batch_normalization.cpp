@@ -147,21 +147,18 @@ void BatchNormalization::forward_training(const Memory& source, const Memory& sc
                                           const Memory& mean, const Memory& variance) {
   auto& s = *impl_;
   guarded("running the batch normalization forward (training)", [&] {
-    if (s.own_nhwc_loops) {
-      const auto& nhwc = desc_of(s.config.source);
-      auto src =
-          reorder_into_transient_if_needed(dnnl_memory_of(source), nhwc, TransientRole::source);
-      run_into(nhwc, destination, [&](const memory& dst) {
+    // The primitives keep their input's layout, as the own loops do.
+    const auto data = s.own_nhwc_loops ? desc_of(s.config.source)
+                                       : s.training_descriptor.src_desc();
+    auto src = reorder_into_transient_if_needed(dnnl_memory_of(source), data,
+                                                TransientRole::source);
+    run_into(data, destination, [&](const memory& dst) {
+      if (s.own_nhwc_loops) {
         nhwc_batch_normalization::forward_training(floats(src), rows_of(s.config.source),
                                                    own_parameters(s.config, scale, shift),
                                                    floats(dst), floats(mean), floats(variance));
-      });
-      return;
-    }
-    const auto& descriptor = s.training_descriptor;
-    auto src = reorder_into_transient_if_needed(dnnl_memory_of(source), descriptor.src_desc(),
-                                                TransientRole::source);
-    run_into(descriptor.dst_desc(), destination, [&](const memory& dst) {
+        return;
+      }
       auto args = channel_arguments(s, mean, variance, scale, shift);
       args[DNNL_ARG_SRC] = src;
       args[DNNL_ARG_DST] = dst;
@@ -176,21 +173,17 @@ void BatchNormalization::forward_inference(const Memory& source, const Memory& s
                                            const Memory& variance, const Memory& destination) {
   auto& s = *impl_;
   guarded("running the batch normalization forward (inference)", [&] {
-    if (s.own_nhwc_loops) {
-      const auto& nhwc = desc_of(s.config.source);
-      auto src =
-          reorder_into_transient_if_needed(dnnl_memory_of(source), nhwc, TransientRole::source);
-      run_into(nhwc, destination, [&](const memory& dst) {
+    const auto data = s.own_nhwc_loops ? desc_of(s.config.source)
+                                       : s.inference_descriptor.src_desc();
+    auto src = reorder_into_transient_if_needed(dnnl_memory_of(source), data,
+                                                TransientRole::source);
+    run_into(data, destination, [&](const memory& dst) {
+      if (s.own_nhwc_loops) {
         nhwc_batch_normalization::forward_inference(floats(src), rows_of(s.config.source),
                                                     own_parameters(s.config, scale, shift),
                                                     floats(mean), floats(variance), floats(dst));
-      });
-      return;
-    }
-    const auto& descriptor = s.inference_descriptor;
-    auto src = reorder_into_transient_if_needed(dnnl_memory_of(source), descriptor.src_desc(),
-                                                TransientRole::source);
-    run_into(descriptor.dst_desc(), destination, [&](const memory& dst) {
+        return;
+      }
       auto args = channel_arguments(s, mean, variance, scale, shift);
       args[DNNL_ARG_SRC] = src;
       args[DNNL_ARG_DST] = dst;
@@ -205,31 +198,24 @@ void BatchNormalization::backward(const Memory& source, const Memory& destinatio
                                   const Memory& scale_grad, const Memory& shift_grad) {
   auto& s = *impl_;
   guarded("running the batch normalization backward", [&] {
-    if (s.own_nhwc_loops) {
-      const auto& nhwc = desc_of(s.config.source);
-      auto src =
-          reorder_into_transient_if_needed(dnnl_memory_of(source), nhwc, TransientRole::source);
-      auto diff_dst = reorder_into_transient_if_needed(dnnl_memory_of(destination_grad), nhwc,
-                                                       TransientRole::destination_grad);
-      run_into(nhwc, source_grad, [&](const memory& diff_src) {
+    const auto data = s.own_nhwc_loops ? desc_of(s.config.source)
+                                       : s.backward_descriptor.src_desc();
+    auto src = reorder_into_transient_if_needed(dnnl_memory_of(source), data,
+                                                TransientRole::source);
+    // A consumer in another layout (a primitive convolution after an NHWC Winograd layer's
+    // BatchNorm) hands its gradient over in that layout: converted in the shared buffer, not a
+    // per-layer one.
+    auto diff_dst = reorder_into_transient_if_needed(dnnl_memory_of(destination_grad), data,
+                                                     TransientRole::destination_grad);
+    run_into(data, source_grad, [&](const memory& diff_src) {
+      if (s.own_nhwc_loops) {
         nhwc_batch_normalization::backward(floats(src), floats(diff_dst), rows_of(s.config.source),
                                            own_parameters(s.config, scale, shift), floats(mean),
                                            floats(variance), floats(diff_src),
                                            s.config.affine ? floats(scale_grad) : nullptr,
                                            s.config.affine ? floats(shift_grad) : nullptr);
-      });
-      return;
-    }
-    const auto& descriptor = s.backward_descriptor;
-    auto src = reorder_into_transient_if_needed(dnnl_memory_of(source), descriptor.src_desc(),
-                                                TransientRole::source);
-    // A consumer in another layout (a primitive convolution after an NHWC Winograd layer's
-    // BatchNorm) hands its gradient over in that layout: converted in the shared buffer, not a
-    // per-layer one.
-    auto diff_dst = reorder_into_transient_if_needed(dnnl_memory_of(destination_grad),
-                                                     descriptor.diff_dst_desc(),
-                                                     TransientRole::destination_grad);
-    run_into(descriptor.diff_src_desc(), source_grad, [&](const memory& diff_src) {
+        return;
+      }
       auto args = channel_arguments(s, mean, variance, scale, shift);
       args[DNNL_ARG_SRC] = src;
       args[DNNL_ARG_DIFF_DST] = diff_dst;

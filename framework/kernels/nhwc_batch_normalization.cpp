@@ -236,6 +236,21 @@ __attribute__((target_clones("arch=x86-64-v3", "default"))) void forward_inferen
     normalize_block(source, blocks, block, k, parameters.relu, destination);
 }
 
+// dy at `at` (channels from c), zero where the fused ReLU (with Relu) cut the forward's output,
+// and d = x - mean there: the ReLU's mask recomputed with the forward's own arithmetic.
+template <class Lane, bool Relu>
+[[gnu::always_inline]] inline Lane masked_gradient(const float* source,
+                                                   const float* destination_grad, int64_t at,
+                                                   int64_t c, Lane mean, const Coefficients& k,
+                                                   Lane& d) {
+  d = load<Lane>(source + at) - mean;
+  const Lane dy = load<Lane>(destination_grad + at);
+  if constexpr (!Relu) return dy;
+  const Lane y =
+      pre_activation(d, load<Lane>(k.multiplier.data() + c), load<Lane>(k.shift.data() + c));
+  return y > Lane{} ? dy : Lane{};
+}
+
 // Over rows [begin, end) and channels [first, first + L lanes): sums of dy and dy * (x - mean),
 // dy masked by the ReLU (pre-activation > 0) with Relu, added to sums and weighted_sums.
 template <class Lane, int64_t L, bool Relu>
@@ -255,14 +270,9 @@ template <class Lane, int64_t L, bool Relu>
     const int64_t offset = row * channels + first;
 #pragma GCC unroll 4
     for (int64_t l = 0; l < L; ++l) {
-      const int64_t at = offset + l * W;
-      const Lane d = load<Lane>(source + at) - mean[l];
-      Lane dy = load<Lane>(destination_grad + at);
-      if constexpr (Relu) {
-        const Lane y = pre_activation(d, load<Lane>(k.multiplier.data() + first + l * W),
-                                      load<Lane>(k.shift.data() + first + l * W));
-        dy = y > Lane{} ? dy : Lane{};
-      }
+      Lane d;
+      const Lane dy = masked_gradient<Lane, Relu>(source, destination_grad, offset + l * W,
+                                                  first + l * W, mean[l], k, d);
       sum[l] += dy;
       weighted[l] += dy * d;
     }
@@ -302,13 +312,9 @@ template <class Lane, int64_t L, bool Relu>
 #pragma GCC unroll 4
     for (int64_t l = 0; l < L; ++l) {
       const int64_t at = row_offset + l * W;
-      const Lane d = load<Lane>(source + at) - mean[l];
-      Lane dy = load<Lane>(destination_grad + at);
-      if constexpr (Relu) {
-        const Lane y = pre_activation(d, load<Lane>(k.multiplier.data() + first + l * W),
-                                      load<Lane>(k.shift.data() + first + l * W));
-        dy = y > Lane{} ? dy : Lane{};
-      }
+      Lane d;
+      const Lane dy =
+          masked_gradient<Lane, Relu>(source, destination_grad, at, first + l * W, mean[l], k, d);
       store(source_grad + at, grad_multiplier[l] * dy + (difference_multiplier[l] * d + offset[l]));
     }
   }
