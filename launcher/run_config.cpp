@@ -199,7 +199,7 @@ void add_run_options(po::options_description& options, RunConfig& c) {
       "winograd-tile", defaulted(&c.winograd_tile),
       "Winograd's output block: 2 (F(2x2, 3x3)), 4 (F(4x4, 3x3): 2.25 multiplications per "
       "output and channel pair instead of 4, more rounding) or auto (4 where 4x4 blocks cut the "
-      "map little, as 7, 8, 16 or 32 wide; else 2)")(
+      "map little, as 7, 8, 16 or 32 wide, or 14 wide below 64 channels; else 2)")(
       "winograd-groups", defaulted(&c.winograd_groups),
       "Winograd's schedule: a cache-sized group of tiles transformed, summed over channels by "
       "convoy's own kernel and transformed back at a time, or the whole batch's tiles through "

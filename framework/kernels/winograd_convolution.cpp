@@ -71,18 +71,22 @@ static Pass backward_data_pass(const ConvolutionConfig& c, int64_t block) {
 }
 
 // The output block where the config leaves it to the rule: 4x4 where its transformed tiles
-// (36 values per 4x4 block) hold at most 0.6 of the 2x2 blocks' (16 values per 2x2 block) for
-// this map, i.e. where the map is not much cut by 4x4 blocks (4k - 1 or 4k wide: 7, 8, 28, 32,
-// 56; not 6 or 14), else 2x2. Measured (Zen 3, forward + both backward passes, --winograd-tile
-// 4 against 2 side by side): resnet18 b128 on 32x32 0.69 of the step, vgg11_bn b128 0.88,
-// resnet20's 64-channel layers on 7x7 0.84; resnet50's 14x14 layers measured no faster.
-static int64_t automatic_block(const ConvolutionConfig& c) {
+// (36 values per 4x4 block) hold at most a share of the 2x2 blocks' (16 values per 2x2 block) for
+// this map, else 2x2. The batched matmuls' share is 0.6: 4x4 where the map is not much cut by
+// 4x4 blocks (4k - 1 or 4k wide: 7, 8, 28, 32, 56; not 6 or 14). Measured (Zen 3, forward + both
+// backward passes, --winograd-tile 4 against 2 side by side): resnet18 b128 on 32x32 0.69 of the
+// step, vgg11_bn b128 0.88, resnet20's 64-channel layers on 7x7 0.84; resnet50's 14x14 layers
+// measured no faster. The tile groups' share is 0.75: their few channels make the transforms, which
+// 4x4 blocks run fewer of per output, a larger part of the time; resnet20's 32-channel layers on
+// 14x14 (a share of 0.73) took 0.88 of their 2x2 time with 4x4 blocks (b64, 1 thread, 7 rounds).
+static int64_t automatic_block(const ConvolutionConfig& c, bool tile_groups) {
   const Shape output = c.output_shape();
   auto values = [&](int64_t block) {
     const int64_t tiles = ((output[2] + block - 1) / block) * ((output[3] + block - 1) / block);
     return tiles * (block + 2) * (block + 2);
   };
-  return 10 * values(4) <= 6 * values(2) ? 4 : 2;
+  return tile_groups ? (4 * values(4) <= 3 * values(2) ? 4 : 2)
+                     : (10 * values(4) <= 6 * values(2) ? 4 : 2);
 }
 
 // Images per chunk: the largest divisor of the batch whose tiles fit kChunkTileBytes in either
@@ -116,7 +120,11 @@ bool WinogradConvolution::preferred(const ConvolutionConfig& config, const std::
 std::unique_ptr<WinogradConvolution> WinogradConvolution::create(const ConvolutionConfig& config) {
   const auto& c = config;
   if (!supported(c)) return nullptr;
-  const int64_t block = c.paths.winograd_tile != 0 ? c.paths.winograd_tile : automatic_block(c);
+  const bool tile_groups =
+      c.paths.winograd_tile_groups == LoweringChoice::always ||
+      (c.paths.winograd_tile_groups == LoweringChoice::automatic && tile_groups_preferred(c));
+  const int64_t block =
+      c.paths.winograd_tile != 0 ? c.paths.winograd_tile : automatic_block(c, tile_groups);
   if (block != 2 && block != 4) {
     throw ConfigError("Winograd output blocks are 2x2 or 4x4, got " + std::to_string(block));
   }
@@ -129,8 +137,7 @@ std::unique_ptr<WinogradConvolution> WinogradConvolution::create(const Convoluti
   lowered.destination_rows_ = memory::desc(to_dnnl_dims(c.output_shape()), f32, tag::nhwc);
   const std::string name =
       "winograd F(" + std::to_string(block) + "x" + std::to_string(block) + ",3x3) ";
-  if (c.paths.winograd_tile_groups == LoweringChoice::always ||
-      (c.paths.winograd_tile_groups == LoweringChoice::automatic && tile_groups_preferred(c))) {
+  if (tile_groups) {
     lowered.forward_pass_ = forward;  // the whole batch, group by group
     lowered.backward_data_pass_ = backward;
     lowered.group_ = tiles_per_group(forward);  // the same for backward: C and O swapped

@@ -22,9 +22,10 @@ namespace convoy::kernels {
 //    (tiles x C) x (C x O); oneDNN runs them as one batched matmul near its peak. oneDNN 2.6 has
 //    Winograd only on AVX-512.
 // 2. The block is 4x4 where 4x4 blocks cut the output map little (their transformed tiles hold
-//    at most 0.6 of the 2x2 blocks' values), else 2x2 (ConvolutionPaths::winograd_tile forces
-//    one): 4x4 needs fewer multiplications and moves fewer tile values per output, but rounds
-//    more (its transforms multiply by up to 8) and wastes more on a cut map (14x14).
+//    at most 0.6 of the 2x2 blocks' values; 0.75 in the tile-group schedule, where the transforms
+//    weigh more), else 2x2 (ConvolutionPaths::winograd_tile forces one): 4x4 needs fewer
+//    multiplications and moves fewer tile values per output, but rounds more (its transforms
+//    multiply by up to 8) and wastes more on a cut map (14x14).
 // 3. Backward-data is the same algorithm: dx is dy convolved with the filters turned by 180
 //    degrees and their in/out channels swapped, padded by 2 - padding. Backward-weights is the
 //    exact gradient of the forward's arithmetic: dU = sum over tiles of V^T (A dy A^T), one more
