@@ -26,6 +26,24 @@ int64_t bin_end(int64_t index, int64_t input_size, int64_t output_size) {
   return ((index + 1) * input_size + output_size - 1) / output_size;  // ceil
 }
 
+// Calls visit(cell, for_each_input, count) for each output cell of one H x W plane pooled to
+// OH x OW: its bin holds `count` input cells, which for_each_input(use) hands to use(offset) one
+// by one. Forward sums a bin, backward spreads a gradient over it: they walk the bins alike.
+template <class Visit>
+void for_each_bin(int64_t H, int64_t W, int64_t OH, int64_t OW, Visit&& visit) {
+  for (int64_t oh = 0; oh < OH; ++oh) {
+    const int64_t h0 = bin_start(oh, H, OH), h1 = bin_end(oh, H, OH);
+    for (int64_t ow = 0; ow < OW; ++ow) {
+      const int64_t w0 = bin_start(ow, W, OW), w1 = bin_end(ow, W, OW);
+      auto for_each_input = [&](auto&& use) {
+        for (int64_t h = h0; h < h1; ++h)
+          for (int64_t w = w0; w < w1; ++w) use(h * W + w);
+      };
+      visit(oh * OW + ow, for_each_input, static_cast<float>((h1 - h0) * (w1 - w0)));
+    }
+  }
+}
+
 // The plain f32 contents of `memory`: the buffer itself when it is plain, else a copy in scratch.
 const float* plain_values(const Memory& memory, std::vector<float>& scratch) {
   const Layout& layout = memory.layout();
@@ -119,16 +137,11 @@ void AdaptiveAveragePooling::forward(const Memory& source, const Memory& destina
     for (int64_t plane = 0; plane < planes; ++plane) {
       const float* in = input + plane * H * W;
       float* out = output + plane * OH * OW;
-      for (int64_t oh = 0; oh < OH; ++oh) {
-        const int64_t h0 = bin_start(oh, H, OH), h1 = bin_end(oh, H, OH);
-        for (int64_t ow = 0; ow < OW; ++ow) {
-          const int64_t w0 = bin_start(ow, W, OW), w1 = bin_end(ow, W, OW);
-          float sum = 0.0f;
-          for (int64_t h = h0; h < h1; ++h)
-            for (int64_t w = w0; w < w1; ++w) sum += in[h * W + w];
-          out[oh * OW + ow] = sum / static_cast<float>((h1 - h0) * (w1 - w0));
-        }
-      }
+      for_each_bin(H, W, OH, OW, [&](int64_t cell, auto&& for_each_input, float count) {
+        float sum = 0.0f;
+        for_each_input([&](int64_t offset) { sum += in[offset]; });
+        out[cell] = sum / count;
+      });
     }
   }
   copy_plain_back(output, destination);
@@ -151,15 +164,10 @@ void AdaptiveAveragePooling::backward(const Memory& destination_grad, const Memo
       float* grad_in = input_grad + plane * H * W;
       std::fill(grad_in, grad_in + H * W, 0.0f);
       // Each output cell spreads its gradient evenly over its bin; overlapping bins add up.
-      for (int64_t oh = 0; oh < OH; ++oh) {
-        const int64_t h0 = bin_start(oh, H, OH), h1 = bin_end(oh, H, OH);
-        for (int64_t ow = 0; ow < OW; ++ow) {
-          const int64_t w0 = bin_start(ow, W, OW), w1 = bin_end(ow, W, OW);
-          const float share = grad_out[oh * OW + ow] / static_cast<float>((h1 - h0) * (w1 - w0));
-          for (int64_t h = h0; h < h1; ++h)
-            for (int64_t w = w0; w < w1; ++w) grad_in[h * W + w] += share;
-        }
-      }
+      for_each_bin(H, W, OH, OW, [&](int64_t cell, auto&& for_each_input, float count) {
+        const float share = grad_out[cell] / count;
+        for_each_input([&](int64_t offset) { grad_in[offset] += share; });
+      });
     }
   }
   copy_plain_back(input_grad, source_grad);
