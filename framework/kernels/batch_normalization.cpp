@@ -34,6 +34,13 @@ struct BatchNormalization::Impl {
   dnnl::batch_normalization_backward backward;
   memory workspace;
   bool own_nhwc_loops = false;  // no primitives: nhwc_batch_normalization
+
+  // The layout an entry point runs in: the input's own with the own loops, otherwise the one its
+  // primitive chose (the primitives keep their input's layout, as the own loops do). With the own
+  // loops the primitive's descriptor is empty, so it is not queried.
+  memory::desc data_layout(const dnnl::primitive_desc_base& primitive) const {
+    return own_nhwc_loops ? desc_of(config.source) : primitive.src_desc();
+  }
 };
 
 static bool runs_own_loops(const BatchNormalizationConfig& c) {
@@ -147,11 +154,9 @@ void BatchNormalization::forward_training(const Memory& source, const Memory& sc
                                           const Memory& mean, const Memory& variance) {
   auto& s = *impl_;
   guarded("running the batch normalization forward (training)", [&] {
-    // The primitives keep their input's layout, as the own loops do.
-    const auto data = s.own_nhwc_loops ? desc_of(s.config.source)
-                                       : s.training_descriptor.src_desc();
-    auto src = reorder_into_transient_if_needed(dnnl_memory_of(source), data,
-                                                TransientRole::source);
+    const auto data = s.data_layout(s.training_descriptor);
+    auto src =
+        reorder_into_transient_if_needed(dnnl_memory_of(source), data, TransientRole::source);
     run_into(data, destination, [&](const memory& dst) {
       if (s.own_nhwc_loops) {
         nhwc_batch_normalization::forward_training(floats(src), rows_of(s.config.source),
@@ -173,10 +178,9 @@ void BatchNormalization::forward_inference(const Memory& source, const Memory& s
                                            const Memory& variance, const Memory& destination) {
   auto& s = *impl_;
   guarded("running the batch normalization forward (inference)", [&] {
-    const auto data = s.own_nhwc_loops ? desc_of(s.config.source)
-                                       : s.inference_descriptor.src_desc();
-    auto src = reorder_into_transient_if_needed(dnnl_memory_of(source), data,
-                                                TransientRole::source);
+    const auto data = s.data_layout(s.inference_descriptor);
+    auto src =
+        reorder_into_transient_if_needed(dnnl_memory_of(source), data, TransientRole::source);
     run_into(data, destination, [&](const memory& dst) {
       if (s.own_nhwc_loops) {
         nhwc_batch_normalization::forward_inference(floats(src), rows_of(s.config.source),
@@ -198,10 +202,9 @@ void BatchNormalization::backward(const Memory& source, const Memory& destinatio
                                   const Memory& scale_grad, const Memory& shift_grad) {
   auto& s = *impl_;
   guarded("running the batch normalization backward", [&] {
-    const auto data = s.own_nhwc_loops ? desc_of(s.config.source)
-                                       : s.backward_descriptor.src_desc();
-    auto src = reorder_into_transient_if_needed(dnnl_memory_of(source), data,
-                                                TransientRole::source);
+    const auto data = s.data_layout(s.backward_descriptor);
+    auto src =
+        reorder_into_transient_if_needed(dnnl_memory_of(source), data, TransientRole::source);
     // A consumer in another layout (a primitive convolution after an NHWC Winograd layer's
     // BatchNorm) hands its gradient over in that layout: converted in the shared buffer, not a
     // per-layer one.

@@ -27,13 +27,16 @@ namespace convoy::kernels::nhwc_batch_normalization {
 //    inside the block keeps the inner loop at one add and one multiply-add per eight values.
 // 3. Deterministic: OpenMP gives each thread a contiguous range of blocks (static schedule), each
 //    thread adds its blocks in order into its own double sums, and those are added in thread
-//    order. The result is the same bits run to run for a given thread count, as the ranks of a
-//    distributed job need.
+//    order (sum_over_blocks, for both directions). The result is the same bits run to run for a
+//    given thread count, as the ranks of a distributed job need.
 // 4. Normalizing computes (x - mean) * (scale / std) + shift, the difference first so that a
 //    large mean does not cancel; backward computes the same pre-activation, by the same inlined
 //    helper, for the fused ReLU's mask instead of keeping a workspace.
-// 5. The OpenMP regions sit in the target_clones functions and every helper is always inlined, so
-//    each clone's loops are compiled for its own target (AVX2 + FMA, or baseline SSE2).
+// 5. The OpenMP regions sit in the target_clones functions and every other helper is always
+//    inlined, so each clone's loops are compiled for its own target (AVX2 + FMA, or baseline
+//    SSE2). GCC outlines a parallel region before it inlines, so a region in an always-inlined
+//    helper would be compiled for the baseline only: sum_over_blocks, which holds one, is a
+//    target_clones function of its own (the AVX2 clone of a caller calls its AVX2 clone).
 
 static constexpr int64_t kBlockRows = 64;
 // Channels whose sums one sweep over a block keeps in registers: 4 Lanes (32 channels), two sums
@@ -126,6 +129,28 @@ struct Blocks {
   std::vector<double> sums;
 };
 
+// Both rows of per-channel sums over all rows, added block by block (note 3): (2 C). For every
+// block and group of L Lanes from channel `first`, add_block.template operator()<Lane, L>(begin,
+// end, first, sums, second_sums) adds the block's sums to the thread's two rows.
+template <class AddBlock>
+__attribute__((target_clones("arch=x86-64-v3", "default"))) std::vector<double> sum_over_blocks(
+    Blocks& blocks, const AddBlock& add_block) {
+  const int64_t C = blocks.rows.channels;
+#pragma omp parallel
+  {
+    double* sums = blocks.sums_of(omp_get_thread_num());
+#pragma omp for schedule(static)
+    for (int64_t block = 0; block < blocks.count; ++block) {
+      const int64_t begin = blocks.begin(block), end = blocks.end(block);
+      for_channel_groups(
+          C, [&]<class Lane, int64_t L>(int64_t first) __attribute__((always_inline)) {
+            add_block.template operator()<Lane, L>(begin, end, first, sums, sums + C);
+          });
+    }
+  }
+  return blocks.totals();
+}
+
 // Over rows [begin, end) and channels [first, first + L lanes): sums of d = x - pivot and d * d,
 // with the first row as pivot, added to sums and square_sums.
 template <class Lane, int64_t L>
@@ -199,19 +224,11 @@ __attribute__((target_clones("arch=x86-64-v3", "default"))) void forward_trainin
   const OwnLoopTimer timer;
   const int64_t C = rows.channels;
   Blocks blocks(rows);
-#pragma omp parallel
-  {
-    double* sums = blocks.sums_of(omp_get_thread_num());
-#pragma omp for schedule(static)
-    for (int64_t block = 0; block < blocks.count; ++block) {
-      const int64_t begin = blocks.begin(block), end = blocks.end(block);
-      for_channel_groups(
-          C, [&]<class Lane, int64_t L>(int64_t first) __attribute__((always_inline)) {
-            add_statistics<Lane, L>(source, C, begin, end, first, sums, sums + C);
-          });
-    }
-  }
-  const std::vector<double> totals = blocks.totals();
+  const std::vector<double> totals = sum_over_blocks(
+      blocks, [&]<class Lane, int64_t L>(int64_t begin, int64_t end, int64_t first, double* sums,
+                                         double* square_sums) __attribute__((always_inline)) {
+        add_statistics<Lane, L>(source, C, begin, end, first, sums, square_sums);
+      });
   const double n = static_cast<double>(rows.count);
   for (int64_t c = 0; c < C; ++c) {
     const double shifted_mean = totals[c] / n;  // mean - pivot
@@ -329,25 +346,18 @@ __attribute__((target_clones("arch=x86-64-v3", "default"))) void backward(
   const Coefficients k = coefficients_of(mean, variance, C, parameters);
   const bool relu = parameters.relu;
   Blocks blocks(rows);
-#pragma omp parallel
-  {
-    double* sums = blocks.sums_of(omp_get_thread_num());
-#pragma omp for schedule(static)
-    for (int64_t block = 0; block < blocks.count; ++block) {
-      const int64_t begin = blocks.begin(block), end = blocks.end(block);
-      for_channel_groups(
-          C, [&]<class Lane, int64_t L>(int64_t first) __attribute__((always_inline)) {
-            if (relu) {
-              add_gradient_sums<Lane, L, true>(source, destination_grad, C, begin, end, first, k,
-                                               sums, sums + C);
-            } else {
-              add_gradient_sums<Lane, L, false>(source, destination_grad, C, begin, end, first, k,
-                                                sums, sums + C);
-            }
-          });
-    }
-  }
-  const std::vector<double> totals = blocks.totals();  // sum(dy), sum(dy * (x - mean))
+  // sum(dy), sum(dy * (x - mean))
+  const std::vector<double> totals = sum_over_blocks(
+      blocks, [&]<class Lane, int64_t L>(int64_t begin, int64_t end, int64_t first, double* sums,
+                                         double* weighted_sums) __attribute__((always_inline)) {
+        if (relu) {
+          add_gradient_sums<Lane, L, true>(source, destination_grad, C, begin, end, first, k, sums,
+                                           weighted_sums);
+        } else {
+          add_gradient_sums<Lane, L, false>(source, destination_grad, C, begin, end, first, k, sums,
+                                            weighted_sums);
+        }
+      });
   const double n = static_cast<double>(rows.count);
   GradientCoefficients g{std::vector<float>(C), std::vector<float>(C), std::vector<float>(C)};
   for (int64_t c = 0; c < C; ++c) {
