@@ -7,6 +7,7 @@
 #include <set>
 
 #include "framework/common/error.hpp"
+#include "framework/kernels/kernel_timing.hpp"
 #include "framework/layers/activation.hpp"
 #include "framework/layers/add.hpp"
 
@@ -98,9 +99,9 @@ Tensor Net::forward(const Tensor& input, Mode mode) {
     for (NodeId id : node.inputs) inputs.push_back(nodes_[id].output);
     try {
       const bool timed = profiling_ || timeline_;
-      const auto start = timed ? Clock::now() : Clock::time_point{};
+      const TimingMark mark = timed ? timing_mark() : TimingMark{};
       node.output = node.layer->forward(inputs, mode);
-      if (timed) record_time(node, "forward", start, node.forward_seconds);
+      if (timed) record_time(node, "forward", mark, node.forward_timing);
     } catch (const ShapeError& error) {
       throw ShapeError(node.name + ": " + error.what());
     }
@@ -108,12 +109,12 @@ Tensor Net::forward(const Tensor& input, Mode mode) {
   return nodes_.back().output;
 }
 
-void Net::add_gradient(Node& node, const Tensor& contribution) {
+bool Net::add_gradient(Node& node, const Tensor& contribution) {
   if (!node.grad_set) {
     node.grad = contribution;
     node.grad_set = true;
     node.grad_is_sum = false;
-    return;
+    return false;
   }
   // Second contribution to a fan-out node: sum into a buffer no one else sees. The first
   // contribution is one if only this node still holds it (a residual branch's gradient once
@@ -127,6 +128,7 @@ void Net::add_gradient(Node& node, const Tensor& contribution) {
   }
   node.grad_is_sum = true;
   kernels::accumulate(contribution.memory(), node.grad.memory());
+  return true;
 }
 
 Tensor Net::backward(const Tensor& output_grad, const GradientsReadyCallback& on_ready) {
@@ -152,20 +154,24 @@ Tensor Net::backward_through(NodeId start, const Tensor& output_grad,
       throw ConfigError(node_label(node) + ": no gradient reached this node (is it unused?)");
     }
     std::vector<Tensor> input_grads;
+    const bool timed = profiling_ || timeline_;
     try {
-      const bool timed = profiling_ || timeline_;
-      const auto start_time = timed ? Clock::now() : Clock::time_point{};
+      const TimingMark mark = timed ? timing_mark() : TimingMark{};
       input_grads = node.layer->backward(node.grad);
-      if (timed) record_time(node, "backward", start_time, node.backward_seconds);
+      if (timed) record_time(node, "backward", mark, node.backward_timing);
     } catch (const ShapeError& error) {
       throw ShapeError(node.name + ": " + error.what());
     }
     if (node.backward_hook) node.backward_hook(*node.layer, input_grads);
     if (on_ready && !node.parameter_indices.empty()) on_ready(node.parameter_indices);
+    // Summing into a fan-out node's gradient is this layer's backward too (and its reorder).
+    const TimingMark sums_mark = timed ? timing_mark() : TimingMark{};
+    bool summed = false;
     for (size_t k = 0; k < node.inputs.size(); ++k) {
       // Empty: the layer skipped a gradient nobody needs (set_input_gradient_needed).
-      if (!input_grads[k].empty()) add_gradient(nodes_[node.inputs[k]], input_grads[k]);
+      if (!input_grads[k].empty()) summed |= add_gradient(nodes_[node.inputs[k]], input_grads[k]);
     }
+    if (timed && summed) record_time(node, "gradient sum", sums_mark, node.backward_timing);
     node.grad = Tensor();  // used: its buffer goes back to the pool once no input shares it
   }
   Node& input = nodes_[kInput];
@@ -288,11 +294,18 @@ void Net::set_profiling(bool enabled) { profiling_ = enabled; }
 
 void Net::set_timeline(Timeline* timeline) { timeline_ = timeline; }
 
-void Net::record_time(const Node& node, const char* pass, Clock::time_point start,
-                      double& seconds) {
+Net::TimingMark Net::timing_mark() const {
+  return {Clock::now(), profiling_ ? kernels::kernel_timing().reorder_seconds : 0.0};
+}
+
+void Net::record_time(const Node& node, const char* pass, const TimingMark& mark,
+                      PassTiming& timing) {
   const auto end = Clock::now();
-  if (profiling_) seconds += std::chrono::duration<double>(end - start).count();
-  if (timeline_) timeline_->add(node.name + " " + pass, "compute", start, end);
+  if (profiling_) {
+    timing.seconds += std::chrono::duration<double>(end - mark.start).count();
+    timing.reorder_seconds += kernels::kernel_timing().reorder_seconds - mark.reorder_seconds;
+  }
+  if (timeline_) timeline_->add(node.name + " " + pass, "compute", mark.start, end);
 }
 
 void Net::set_backward_hook(const std::string& name, BackwardHook hook) {
@@ -300,7 +313,7 @@ void Net::set_backward_hook(const std::string& name, BackwardHook hook) {
 }
 
 void Net::reset_layer_timings() {
-  for (auto& node : nodes_) node.forward_seconds = node.backward_seconds = 0;
+  for (auto& node : nodes_) node.forward_timing = node.backward_timing = PassTiming{};
 }
 
 std::vector<Net::LayerTiming> Net::layer_timings() const {
@@ -309,8 +322,10 @@ std::vector<Net::LayerTiming> Net::layer_timings() const {
     const Node& node = nodes_[i];
     LayerTiming timing{.name = node.name,
                        .description = node.layer->describe(),
-                       .forward_seconds = node.forward_seconds,
-                       .backward_seconds = node.backward_seconds,
+                       .forward_seconds = node.forward_timing.seconds,
+                       .backward_seconds = node.backward_timing.seconds,
+                       .forward_reorder_seconds = node.forward_timing.reorder_seconds,
+                       .backward_reorder_seconds = node.backward_timing.reorder_seconds,
                        .implementation = node.layer->implementation()};
     std::vector<Shape> inputs;
     for (NodeId id : node.inputs) {

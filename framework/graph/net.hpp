@@ -75,11 +75,14 @@ class Net {
 
   std::vector<NodeSummary> summarize(const Shape& input_shape) const;
 
-  // Per-layer wall time of forward and backward, summed since the last reset (convoy bench).
+  // Per-layer wall time of forward and backward, summed since the last reset (convoy bench), and
+  // the part of it spent in layout conversions (oneDNN reorders, timed when kernel timing is on).
+  // A layer's backward includes adding its input gradients into fan-out sums.
   struct LayerTiming {
     std::string name;
     std::string description;
     double forward_seconds = 0, backward_seconds = 0;
+    double forward_reorder_seconds = 0, backward_reorder_seconds = 0;
     int64_t forward_flops = 0;  // of one forward at the last input shape
     std::string implementation;  // Layer::implementation
   };
@@ -143,6 +146,9 @@ class Net {
   const GradientBufferPool& gradient_buffers() const { return gradient_buffers_; }
 
  private:
+  struct PassTiming {
+    double seconds = 0, reorder_seconds = 0;
+  };
   struct Node {
     std::string name;
     std::unique_ptr<Layer> layer;
@@ -155,7 +161,7 @@ class Net {
     bool grad_set = false;
     bool grad_is_sum = false;   // `grad` is a sum buffer of the Net's (fan-out nodes)
     NodeId overwritten_by = 0;  // the in-place Add that overwrites this output (0: none)
-    double forward_seconds = 0, backward_seconds = 0;
+    PassTiming forward_timing, backward_timing;
     BackwardHook backward_hook;
   };
   NodeId index_of(const std::string& name) const;
@@ -163,13 +169,20 @@ class Net {
   // gradient reached an error (a full backward) instead of a skip (backward_from).
   Tensor backward_through(NodeId start, const Tensor& output_grad,
                           const GradientsReadyCallback& on_ready, bool every_node_reached);
-  void add_gradient(Node& node, const Tensor& contribution);
+  // Whether it summed (a fan-out node's second or later contribution).
+  bool add_gradient(Node& node, const Tensor& contribution);
   std::string node_label(const Node& node) const;
   // Throws when the node's last output was overwritten in place (see set_in_place_adds).
   void require_intact_output(const Node& node) const;
-  // Adds the time since `start` to `seconds` (profiling) and a span to the timeline, if set.
-  void record_time(const Node& node, const char* pass, std::chrono::steady_clock::time_point start,
-                   double& seconds);
+  // Where a timed pass began: the clock, and the reorder time so far (profiling only).
+  struct TimingMark {
+    std::chrono::steady_clock::time_point start;
+    double reorder_seconds = 0;
+  };
+  TimingMark timing_mark() const;
+  // Adds the time since `mark` to `timing` (profiling) and a span to the timeline, if set.
+  void record_time(const Node& node, const char* pass, const TimingMark& mark,
+                   PassTiming& timing);
 
   std::vector<Node> nodes_{1};  // nodes_[0] is the input
   std::vector<NamedParameter> parameters_;

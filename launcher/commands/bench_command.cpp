@@ -229,6 +229,8 @@ int run_bench(const std::vector<std::string>& arguments) {
       rows.push_back({{"name", layer.name},
                       {"forward_ms", layer.forward_seconds / steps * 1e3},
                       {"backward_ms", layer.backward_seconds / steps * 1e3},
+                      {"forward_reorder_ms", layer.forward_reorder_seconds / steps * 1e3},
+                      {"backward_reorder_ms", layer.backward_reorder_seconds / steps * 1e3},
                       {"implementation", layer.implementation}});
     }
     report["layers"] = rows;
@@ -272,16 +274,22 @@ int run_bench(const std::vector<std::string>& arguments) {
   std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
     return a.forward_seconds + a.backward_seconds > b.forward_seconds + b.backward_seconds;
   });
-  std::printf("\n%-28s %-40s %10s %10s %9s %7s  %s\n", "layer", "type", "fwd ms", "bwd ms",
-              "GFLOP/s", "share", "oneDNN implementation");
+  // "reorder ms": the part of fwd + bwd spent converting layouts (the layer's inputs, outputs,
+  // weights and gradients, and its input gradients' fan-out sums), so a layout mismatch between
+  // neighbours shows on the rows that pay for it.
+  std::printf("\n%-28s %-40s %10s %10s %11s %9s %7s  %s\n", "layer", "type", "fwd ms", "bwd ms",
+              "reorder ms", "GFLOP/s", "share", "oneDNN implementation");
   for (const auto& layer : sorted) {
     const double seconds = (layer.forward_seconds + layer.backward_seconds) / steps;
+    const double reorder_seconds =
+        (layer.forward_reorder_seconds + layer.backward_reorder_seconds) / steps;
     const double gflops = seconds > 0 ? 3.0 * 2.0 * layer.forward_flops / 1e9 / seconds : 0.0;
     const std::string description = layer.description.substr(0, 40);
-    std::printf("%-28s %-40s %10.3f %10.3f %9.1f %6.1f%%%s%s\n", layer.name.c_str(),
+    std::printf("%-28s %-40s %10.3f %10.3f %11.3f %9.1f %6.1f%%%s%s\n", layer.name.c_str(),
                 description.c_str(), layer.forward_seconds / steps * 1e3,
-                layer.backward_seconds / steps * 1e3, gflops, 100 * seconds * steps / total_seconds,
-                layer.implementation.empty() ? "" : "  ", layer.implementation.c_str());
+                layer.backward_seconds / steps * 1e3, reorder_seconds * 1e3, gflops,
+                100 * seconds * steps / total_seconds, layer.implementation.empty() ? "" : "  ",
+                layer.implementation.c_str());
   }
   return kExitSuccess;
 }

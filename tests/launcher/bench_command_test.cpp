@@ -101,10 +101,10 @@ TEST(BenchCommandTest, Im2colMatmulOptionChoosesTheConvolutionPath) {
   EXPECT_EQ(bad.output.find("\"images_per_second\""), std::string::npos) << "ran anyway";
 }
 
-// --winograd always puts resnet20's 3x3 stride-1 convolutions on Winograd F(2x2, 3x3) (auto
-// leaves its 16- and 32-channel ones to the primitives), never on none; stride 2 stays off it.
-// The transforms are convoy's own kernel loops, reported apart from framework overhead; with
-// every lowered path off, no such loop runs.
+// --winograd always puts resnet20's 3x3 stride-1 convolutions on Winograd (its one-channel stem
+// too, which auto leaves to the primitives), never on none; stride 2 stays off it. The transforms
+// are convoy's own kernel loops, reported apart from framework overhead; with every lowered path
+// off, no such loop runs. Every row's layout conversions are a part of its time.
 TEST(BenchCommandTest, WinogradOptionChoosesTheConvolutionPath) {
   for (const std::string when : {"always", "never"}) {
     auto result = run_convoy(kSmallBench + " --winograd " + when +
@@ -117,6 +117,13 @@ TEST(BenchCommandTest, WinogradOptionChoosesTheConvolutionPath) {
     }
     const std::string strided = implementation_of(report, "layer2.0.conv1");
     EXPECT_EQ(strided.find("winograd"), std::string::npos) << strided;
+    for (const auto& row : report["layers"]) {
+      for (const std::string pass : {"forward", "backward"}) {
+        const double reorder_ms = row[pass + "_reorder_ms"].get<double>();
+        EXPECT_GE(reorder_ms, 0.0) << row["name"] << " " << pass;
+        EXPECT_LE(reorder_ms, row[pass + "_ms"].get<double>()) << row["name"] << " " << pass;
+      }
+    }
     const double own_loops = report["own_kernel_loop_share"].get<double>();
     if (when == "always") {
       EXPECT_GT(own_loops, 0.0);

@@ -4,12 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 #include "framework/common/error.hpp"
 #include "framework/layers/activation.hpp"
 #include "framework/layers/add.hpp"
 #include "framework/layers/batch_norm2d.hpp"
 #include "framework/layers/conv2d.hpp"
+#include "framework/kernels/kernel_timing.hpp"
 #include "support/layer_testing.hpp"
 
 namespace convoy {
@@ -44,6 +46,59 @@ class PlainSum : public Layer {
 
  private:
   Tensor output_;
+};
+
+// Layers local to the timing test: one converts its input to NHWC and its gradient back (a
+// reorder each way), one scales plain tensors through their data (no reorder).
+class ToChannelsLast : public Layer {
+ public:
+  ToChannelsLast() : Layer("ToChannelsLast") {}
+
+ protected:
+  Shape infer_output_shape(const std::vector<Shape>& shapes) const override { return shapes[0]; }
+  void reshape(const std::vector<Shape>& shapes) override {
+    output_ = Tensor(Layout::nhwc(shapes[0]));
+    input_grad_ = Tensor::zeros(shapes[0]);
+  }
+  Tensor forward_impl(const std::vector<Tensor>& inputs, Mode) override {
+    output_.copy_from(inputs[0]);
+    return output_;
+  }
+  std::vector<Tensor> backward_impl(const Tensor& grad) override {
+    input_grad_.copy_from(grad);
+    return {input_grad_};
+  }
+
+ private:
+  Tensor output_, input_grad_;
+};
+
+class PlainDoubling : public Layer {
+ public:
+  PlainDoubling() : Layer("PlainDoubling") {}
+
+ protected:
+  Shape infer_output_shape(const std::vector<Shape>& shapes) const override { return shapes[0]; }
+  void reshape(const std::vector<Shape>& shapes) override {
+    output_ = Tensor::zeros(shapes[0]);
+    input_grad_ = Tensor::zeros(shapes[0]);
+  }
+  Tensor forward_impl(const std::vector<Tensor>& inputs, Mode) override {
+    double_into(inputs[0], output_);
+    return output_;
+  }
+  std::vector<Tensor> backward_impl(const Tensor& grad) override {
+    double_into(grad, input_grad_);
+    return {input_grad_};
+  }
+
+ private:
+  static void double_into(const Tensor& from, Tensor& to) {
+    const float* in = from.plain_data();
+    float* out = to.plain_data();
+    for (int64_t i = 0; i < from.element_count(); ++i) out[i] = 2 * in[i];
+  }
+  Tensor output_, input_grad_;
 };
 
 Conv2dOptions conv_options(int64_t in, int64_t out, int64_t stride = 1) {
@@ -267,6 +322,41 @@ TEST(NetTest, BackwardRecyclesGradientBuffersAndMatchesARunWithoutReuseBitForBit
   const auto& pool = net->gradient_buffers();
   EXPECT_LE(pool.buffer_count(), 6u) << "for " << layer_count << " layers";
   EXPECT_EQ(pool.buffers_in_use(), 0u) << "every gradient went back once used";
+}
+
+// convoy bench's "reorder ms" column: each layer's own layout conversions, forward and backward,
+// land on its row and nowhere else; the sum into a fan-out node's gradient lands on the layer
+// whose contribution completed it.
+TEST(NetTest, LayerTimingsAttributeReordersToTheLayerThatRanThem) {
+  Net net;
+  auto doubled = net.add("doubled", std::make_unique<PlainDoubling>(), {Net::kInput});
+  auto again = net.add("again", std::make_unique<PlainDoubling>(), {doubled});
+  auto converted = net.add("converted", std::make_unique<ToChannelsLast>(), {doubled});
+  net.add("sum", std::make_unique<PlainSum>(), {again, converted});
+  net.finalize();
+  kernels::set_kernel_timing(true);
+  net.set_profiling(true);
+  const Tensor input = random_tensor({2, 8, 5, 5}, 1);
+  const Tensor output = net.forward(input, Mode::train);
+  net.backward(Tensor::from_plain(output.shape(), output.to_plain()));
+  kernels::set_kernel_timing(false);
+  net.set_profiling(false);
+
+  std::map<std::string, Net::LayerTiming> timings;
+  for (const auto& timing : net.layer_timings()) timings[timing.name] = timing;
+  // ToChannelsLast converts both ways; PlainDoubling touches plain data only.
+  EXPECT_GT(timings["converted"].forward_reorder_seconds, 0);
+  EXPECT_GT(timings["converted"].backward_reorder_seconds, 0);
+  EXPECT_EQ(timings["again"].forward_reorder_seconds, 0);
+  EXPECT_EQ(timings["doubled"].forward_reorder_seconds, 0);
+  EXPECT_EQ(timings["doubled"].backward_reorder_seconds, 0);
+  // "doubled" feeds two layers. Backward runs "converted" before "again" (reverse order), so
+  // "again"'s gradient is the second into "doubled": summing it is the only reorder on its row.
+  EXPECT_GT(timings["again"].backward_reorder_seconds, 0);
+  for (const auto& [name, timing] : timings) {
+    EXPECT_LE(timing.forward_reorder_seconds, timing.forward_seconds) << name;
+    EXPECT_LE(timing.backward_reorder_seconds, timing.backward_seconds) << name;
+  }
 }
 
 }  // namespace
