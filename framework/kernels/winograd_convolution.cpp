@@ -79,14 +79,19 @@ static Pass backward_data_pass(const ConvolutionConfig& c, int64_t block) {
 // measured no faster. The tile groups' share is 0.75: their few channels make the transforms, which
 // 4x4 blocks run fewer of per output, a larger part of the time; resnet20's 32-channel layers on
 // 14x14 (a share of 0.73) took 0.88 of their 2x2 time with 4x4 blocks (b64, 1 thread, 7 rounds).
+struct Share {
+  int64_t numerator, denominator;
+};
+static constexpr Share kBatchedShare{6, 10}, kTileGroupShare{3, 4};
+
 static int64_t automatic_block(const ConvolutionConfig& c, bool tile_groups) {
   const Shape output = c.output_shape();
   auto values = [&](int64_t block) {
     const int64_t tiles = ((output[2] + block - 1) / block) * ((output[3] + block - 1) / block);
     return tiles * (block + 2) * (block + 2);
   };
-  return tile_groups ? (4 * values(4) <= 3 * values(2) ? 4 : 2)
-                     : (10 * values(4) <= 6 * values(2) ? 4 : 2);
+  const Share share = tile_groups ? kTileGroupShare : kBatchedShare;
+  return share.denominator * values(4) <= share.numerator * values(2) ? 4 : 2;
 }
 
 // Images per chunk: the largest divisor of the batch whose tiles fit kChunkTileBytes in either
