@@ -193,8 +193,8 @@ void add_run_options(po::options_description& options, RunConfig& c) {
       "convolutions as im2col + matmul: auto (small maps with many channels on AVX2, where "
       "measured faster), always (every f32 convolution without groups) or never")(
       "winograd", defaulted(&c.winograd),
-      "3x3 stride-1 convolutions as Winograd tiles + batched matmuls: auto (at "
-      "least 64 channels in and out on AVX2, where measured faster), always (every such f32 "
+      "3x3 stride-1 f32 convolutions as Winograd tiles + matmuls: auto (at least 16 channels "
+      "in and out on AVX2, 32 on AVX-512, where measured faster), always (every such f32 "
       "convolution without groups; --im2col-matmul always takes precedence) or never")(
       "winograd-tile", defaulted(&c.winograd_tile),
       "Winograd's output block: 2 (F(2x2, 3x3)), 4 (F(4x4, 3x3): 2.25 multiplications per "

@@ -121,4 +121,13 @@ bool cpu_has_bf16() {
   return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
 }
 
+static bool wide_lanes_allowed = true;
+
+bool wide_lanes_in_use() {
+  static const bool supported = __builtin_cpu_supports("x86-64-v4");
+  return supported && wide_lanes_allowed;
+}
+
+void allow_wide_lanes(bool allowed) { wide_lanes_allowed = allowed; }
+
 }  // namespace convoy::kernels

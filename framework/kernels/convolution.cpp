@@ -37,12 +37,13 @@ namespace convoy::kernels {
 // 8. Elsewhere, small maps with many channels on AVX2 (resnet18's 4x4 and resnet50's 7x7 maps)
 //    run as im2col + matmul (Im2colConvolution; 1.3-1.6x per layer), again in the layouts the
 //    primitives chose.
-// 9. Before im2col: on AVX2, 3x3 stride-1 convolutions with at least 64 channels in and out run
-//    as Winograd F(2x2, 3x3) or F(4x4, 3x3) tiles and batched matmuls (WinogradConvolution;
-//    0.45-0.86 of the direct convolution's time per layer in resnet18, vgg11_bn and resnet50
-//    with 2x2 blocks, 4x4 blocks another 0.64-0.88 where the rule picks them), again in the
-//    layouts the primitives chose. The lowered paths run in place of the primitives, which are
-//    then not created.
+// 9. Before im2col: 3x3 stride-1 convolutions with at least 16 (AVX2) or 32 (AVX-512) channels
+//    in and out run as Winograd F(2x2, 3x3) or F(4x4, 3x3) tiles and matmuls
+//    (WinogradConvolution; on AVX2 0.45-0.86 of the direct convolution's time per layer in
+//    resnet18, vgg11_bn and resnet50 with 2x2 blocks, 4x4 blocks another 0.64-0.88 where the rule
+//    picks them; on AVX-512 0.38-0.94 with the rule's blocks), again in the layouts the
+//    primitives chose. The lowered paths run in place of the primitives, which are then not
+//    created.
 
 using dnnl::memory;
 
@@ -132,10 +133,22 @@ Convolution::Convolution(const ConvolutionConfig& config) : impl_(std::make_uniq
     const auto& forward = impl_->forward_descriptor;
     // The whole-map path reads and writes activations and their gradients in one layout each;
     // where it runs, the convolution primitives serve only to choose those layouts.
-    if (c.paths.whole_map_matmul &&
-        impl_->backward_data_descriptor.diff_src_desc() == forward.src_desc() &&
-        impl_->backward_data_descriptor.diff_dst_desc() == forward.dst_desc()) {
-      impl_->lowered = WholeMapConvolution::create(c, forward.src_desc(), forward.dst_desc());
+    // Where forward's layouts pad the channels (AVX-512's 16-channel blocks on 8 or 24), it takes
+    // NHWC instead; where backward-data chose other layouts for the gradients than those (AVX-512
+    // on few channels), it is given them.
+    if (c.paths.whole_map_matmul) {
+      memory::desc source = forward.src_desc(), destination = forward.dst_desc();
+      impl_->lowered = WholeMapConvolution::create(c, source, destination);
+      if (!impl_->lowered) {
+        source = memory::desc(to_dnnl_dims(c.input), type, memory::format_tag::nhwc);
+        destination = memory::desc(to_dnnl_dims(output), type, memory::format_tag::nhwc);
+        impl_->lowered = WholeMapConvolution::create(c, source, destination);
+      }
+      if (impl_->lowered && (forward.src_desc() != source || forward.dst_desc() != destination ||
+                             impl_->backward_data_descriptor.diff_src_desc() != source ||
+                             impl_->backward_data_descriptor.diff_dst_desc() != destination)) {
+        choose_layouts(source, destination);
+      }
     }
     // Forcing one path (always) outranks the other's automatic choice; im2col outranks Winograd.
     const std::string primitive = forward.impl_info_str();

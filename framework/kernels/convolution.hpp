@@ -25,7 +25,7 @@ struct ConvolutionPaths {
   // off, the convolution primitives run for every shape (to measure or rule out the path).
   bool whole_map_matmul = true;
   // Elsewhere: where (and whether) 3x3 stride-1 convolutions run as Winograd tiles and batched
-  // matmuls (automatic: AVX2, at least 64 channels in and out) ...
+  // matmuls (automatic: f32, at least 16 channels in and out on AVX2, 32 on AVX-512) ...
   LoweringChoice winograd = LoweringChoice::automatic;
   // Winograd's output block: 2 (F(2x2, 3x3)), 4 (F(4x4, 3x3): fewer multiplications, more
   // rounding), or 0 for the automatic choice.

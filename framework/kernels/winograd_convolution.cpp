@@ -24,8 +24,15 @@ using namespace winograd;
 // 28x28 and 256 on 14x14 at batch 32 0.61 and 0.52; 32 channels on 16x16 took 1.25x and 16 on
 // 32x32 2.1x (the transforms' memory traffic outweighs the matmuls' saving there). Tile groups
 // (resnet20 on 28x28 at batch 64, 1 thread, side by side): 16 channels on 28x28 0.79, 32 on 14x14
-// 0.73. AVX-512 machines were not measured, so their convolutions keep the primitives.
+// 0.73.
+// AVX-512 (Zen 5, oneDNN 2.6 jit:avx512_core against this path's 16-float loops, 2 threads,
+// batch 128, alternating rounds): batched matmuls, 64 channels on 32x32 0.60-0.75, 128 on
+// 16x16 0.49-0.55, 256 on 8x8 0.40-0.49, 512 on 4x4 0.52-0.56 (resnet18's step 0.66), vgg11_bn's
+// 0.38-0.68 (its step 0.63), resnet50's 3x3 layers 0.52-0.94 at batch 32; tile groups, 32
+// channels on 16x16 0.58-0.74, but 16 on 32x32 0.89-1.05 (1 thread on 28x28: 0.98-1.14), so
+// there they start at 32 channels.
 static constexpr int64_t kMinChannels = 16;
+static constexpr int64_t kMinChannelsAvx512 = 32;
 // From here (in and out) the batched matmuls run near oneDNN's peak and the tile groups gain
 // nothing (64 channels: the same time; 256 and 512 on 8x8 and 4x4: 1.2x and 2.2x slower).
 static constexpr int64_t kBatchedMinChannels = 64;
@@ -118,8 +125,11 @@ static bool tile_groups_preferred(const ConvolutionConfig& c) {
 }
 
 bool WinogradConvolution::preferred(const ConvolutionConfig& config, const std::string& primitive) {
-  return primitive == "jit:avx2" && supported(config) && config.input[1] >= kMinChannels &&
-         config.out_channels >= kMinChannels;
+  const int64_t min_channels = primitive == "jit:avx2"          ? kMinChannels
+                               : primitive == "jit:avx512_core" ? kMinChannelsAvx512
+                                                                : 0;
+  return min_channels > 0 && supported(config) && config.input[1] >= min_channels &&
+         config.out_channels >= min_channels;
 }
 
 std::unique_ptr<WinogradConvolution> WinogradConvolution::create(const ConvolutionConfig& config) {
@@ -208,60 +218,82 @@ std::string WinogradConvolution::implementation() const { return implementation_
 
 // The batched schedule's tile buffers hold the whole chunk's tiles as [position][tile][channel]:
 // tile t's position p of `channels` channels at (p * tiles + t) * channels.
-// V = B^T d B for every input tile d (zero outside the map).
-__attribute__((target_clones("avx2", "default"))) static void transform_input_tiles(
-    const float* input, float* tiles, const Pass& pass) {
-  const OwnLoopTimer timer;
+// The batched schedule's three tile transforms, each over every tile of a chunk: `from` the map
+// (input, output gradient) or the products, `to` the tile buffer or the map.
+enum class TileTransform { input, output, output_gradient };
+struct TileTransformArguments {
+  const float* from;
+  float* to;
+  const float* bias;
+  bool relu;
+};
+
+template <int64_t M, class Vector>
+[[gnu::always_inline]] inline void transform_tile(TileTransform which,
+                                                  const TileTransformArguments& a, const Pass& pass,
+                                                  int64_t tile) {
   const int64_t count = pass.tiles();
-  if (pass.block == 2) {
-#pragma omp parallel for schedule(static)
-    for (int64_t tile = 0; tile < count; ++tile)
-      transform_input_tile<2>(input, pass, tile, tiles + tile * pass.in_channels,
-                              count * pass.in_channels);
-  } else {
-#pragma omp parallel for schedule(static)
-    for (int64_t tile = 0; tile < count; ++tile)
-      transform_input_tile<4>(input, pass, tile, tiles + tile * pass.in_channels,
-                              count * pass.in_channels);
+  switch (which) {
+    case TileTransform::input:  // V = B^T d B, zero outside the map
+      return transform_input_tile<M, Vector>(a.from, pass, tile, a.to + tile * pass.in_channels,
+                                             count * pass.in_channels);
+    case TileTransform::output:  // A^T M A (+ bias, then ReLU); beyond the map dropped
+      return transform_output_tile<M, Vector>(a.from + tile * pass.out_channels,
+                                              count * pass.out_channels, a.to, a.bias, a.relu, pass,
+                                              tile);
+    case TileTransform::output_gradient:  // dM = A dY A^T, zero beyond the map
+      return transform_output_gradient_tile<M, Vector>(
+          a.from, pass, tile, a.to + tile * pass.out_channels, count * pass.out_channels);
   }
 }
 
-// Each output block = A^T M A (+ bias, then ReLU); the parts of a block beyond the map are
-// dropped.
-__attribute__((target_clones("avx2", "default"))) static void transform_output_tiles(
-    const float* products, float* output, const float* bias, bool relu, const Pass& pass) {
-  const OwnLoopTimer timer;
-  const int64_t count = pass.tiles();
+template <class Vector>
+[[gnu::always_inline]] inline void transform_tile(TileTransform which,
+                                                  const TileTransformArguments& a, const Pass& pass,
+                                                  int64_t tile) {
   if (pass.block == 2) {
-#pragma omp parallel for schedule(static)
-    for (int64_t tile = 0; tile < count; ++tile)
-      transform_output_tile<2>(products + tile * pass.out_channels, count * pass.out_channels,
-                               output, bias, relu, pass, tile);
+    transform_tile<2, Vector>(which, a, pass, tile);
   } else {
-#pragma omp parallel for schedule(static)
-    for (int64_t tile = 0; tile < count; ++tile)
-      transform_output_tile<4>(products + tile * pass.out_channels, count * pass.out_channels,
-                               output, bias, relu, pass, tile);
+    transform_tile<4, Vector>(which, a, pass, tile);
   }
 }
 
-// The gradient of the output transform: dM = A dY A^T for every block of dy (zero beyond the
-// map).
-__attribute__((target_clones("avx2", "default"))) static void transform_output_gradient_tiles(
-    const float* output_grad, float* tiles, const Pass& pass) {
+// The OpenMP regions sit in the functions compiled for each target, so each outlined region is
+// compiled for its function's target.
+__attribute__((target_clones("avx2", "default"))) static void transform_every_tile_on_lanes(
+    TileTransform which, const TileTransformArguments& arguments, const Pass& pass) {
+#pragma omp parallel for schedule(static)
+  for (int64_t tile = 0; tile < pass.tiles(); ++tile)
+    transform_tile<Lanes>(which, arguments, pass, tile);
+}
+
+__attribute__((target("arch=x86-64-v4"))) static void transform_every_tile_on_wide_lanes(
+    TileTransform which, const TileTransformArguments& arguments, const Pass& pass) {
+#pragma omp parallel for schedule(static)
+  for (int64_t tile = 0; tile < pass.tiles(); ++tile)
+    transform_tile<WideLanes>(which, arguments, pass, tile);
+}
+
+static void transform_every_tile(TileTransform which, const TileTransformArguments& arguments,
+                                 const Pass& pass) {
   const OwnLoopTimer timer;
-  const int64_t count = pass.tiles();
-  if (pass.block == 2) {
-#pragma omp parallel for schedule(static)
-    for (int64_t tile = 0; tile < count; ++tile)
-      transform_output_gradient_tile<2>(output_grad, pass, tile, tiles + tile * pass.out_channels,
-                                        count * pass.out_channels);
+  if (wide_lanes_in_use()) {
+    transform_every_tile_on_wide_lanes(which, arguments, pass);
   } else {
-#pragma omp parallel for schedule(static)
-    for (int64_t tile = 0; tile < count; ++tile)
-      transform_output_gradient_tile<4>(output_grad, pass, tile, tiles + tile * pass.out_channels,
-                                        count * pass.out_channels);
+    transform_every_tile_on_lanes(which, arguments, pass);
   }
+}
+
+static void transform_input_tiles(const float* input, float* tiles, const Pass& pass) {
+  transform_every_tile(TileTransform::input, {input, tiles, nullptr, false}, pass);
+}
+static void transform_output_tiles(const float* products, float* output, const float* bias,
+                                   bool relu, const Pass& pass) {
+  transform_every_tile(TileTransform::output, {products, output, bias, relu}, pass);
+}
+static void transform_output_gradient_tiles(const float* output_grad, float* tiles,
+                                            const Pass& pass) {
+  transform_every_tile(TileTransform::output_gradient, {output_grad, tiles, nullptr, false}, pass);
 }
 
 // The filters' transforms U = G g G^T as (C, O) matrices per position, or for backward-data
@@ -307,8 +339,8 @@ template <int64_t M>
   for (int64_t row = 0; row < rows; ++row) {
     int64_t column = 0;
     for (; column + kRealLaneWidth<M> <= columns; column += kRealLaneWidth<M>)
-      transform_filter_columns<M, typename Transforms<M>::RealLanes>(weights, channels, row, column, columns,
-                                                for_backward_data, filters, pairs);
+      transform_filter_columns<M, typename Transforms<M>::RealLanes>(
+          weights, channels, row, column, columns, for_backward_data, filters, pairs);
     for (; column < columns; ++column)
       transform_filter_columns<M, typename Transforms<M>::Real>(
           weights, channels, row, column, columns, for_backward_data, filters, pairs);
@@ -372,11 +404,11 @@ template <int64_t M>
   for (int64_t c = 0; c < channels; ++c) {
     int64_t o = 0;
     for (; o + kRealLaneWidth<M> <= out_channels; o += kRealLaneWidth<M>)
-      filter_gradient_columns<M, typename Transforms<M>::RealLanes>(filter_grads, channels, out_channels, c, o,
-                                               weights_grad);
+      filter_gradient_columns<M, typename Transforms<M>::RealLanes>(
+          filter_grads, channels, out_channels, c, o, weights_grad);
     for (; o < out_channels; ++o)
-      filter_gradient_columns<M, typename Transforms<M>::Real>(filter_grads, channels,
-                                                               out_channels, c, o, weights_grad);
+      filter_gradient_columns<M, typename Transforms<M>::Real>(filter_grads, channels, out_channels,
+                                                               c, o, weights_grad);
   }
 }
 

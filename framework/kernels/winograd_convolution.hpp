@@ -1,8 +1,9 @@
 #pragma once
 // WinogradConvolution: a 3x3 stride-1 convolution computed with Winograd's F(2x2, 3x3) or
 // F(4x4, 3x3) algorithm, its channel sums as batched oneDNN matmuls (64 channels and more) or
-// group by group of tiles in an own kernel (fewer), for the layers where oneDNN 2.6 on AVX2 has
-// only its direct convolution. Private to framework/kernels/.
+// group by group of tiles in an own kernel (fewer), for the layers where oneDNN 2.6 has only its
+// direct convolution (AVX2 and AVX-512; its own loops run 8 or 16 floats a vector). Private to
+// framework/kernels/.
 
 #include <dnnl.hpp>
 #include <memory>

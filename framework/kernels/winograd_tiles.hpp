@@ -140,11 +140,26 @@ struct Transforms<4> {
 };
 
 // The tile transforms below write and read tile buffers (position p of a tile at p * stride)
-// and NHWC maps. Each runs over a tile's channels eight at a time (one AVX2 register, `Lanes` of
-// lanes.hpp) and then one at a time for the rest, the same arithmetic written once for both
-// (`Lane` is Lanes or float), in a fixed order. In winograd_convolution.cpp that order has no fused
+// and NHWC maps. Each runs over a tile's channels a `Vector` at a time (eight, one AVX2
+// register, `Lanes` of lanes.hpp; or sixteen, `WideLanes`, in the AVX-512 versions) and then one
+// at a time for the rest, the same arithmetic written once for all (`Lane` is a vector or float),
+// in a fixed order. In winograd_convolution.cpp that order has no fused
 // multiply-adds (its clones' targets have none), so every clone and lane width computes the same
 // bits; winograd_tile_groups.cpp compiles them with fused multiply-adds where its clone has them.
+
+// Calls step.template operator()<Lane>(first) over channels [0, channels): a Vector's worth
+// at a time, then (after WideLanes) a Lanes' worth, then one channel at a time.
+template <class Vector, class Step>
+[[gnu::always_inline]] inline void over_channels(int64_t channels, Step step) {
+  int64_t first = 0;
+  for (; first + lane_width<Vector> <= channels; first += lane_width<Vector>)
+    step.template operator()<Vector>(first);
+  if constexpr (lane_width < Vector >> kLaneWidth) {
+    for (; first + kLaneWidth <= channels; first += kLaneWidth)
+      step.template operator()<Lanes>(first);
+  }
+  for (; first < channels; ++first) step.template operator()<float>(first);
+}
 
 // Channel `first` onwards of a pixel, zero where the pixel is null (outside the map).
 template <class Lane>
@@ -189,7 +204,7 @@ template <int64_t M, class Lane>
 }
 
 // One tile of the input transform, every channel: position p's channels to out + p * stride.
-template <int64_t M>
+template <int64_t M, class Vector = Lanes>
 [[gnu::always_inline]] inline void transform_input_tile(const float* input, const Pass& pass,
                                                         int64_t tile, float* out, int64_t stride) {
   constexpr int64_t T = M + 2;
@@ -205,10 +220,10 @@ template <int64_t M>
                          ? input + ((n * pass.in_height + row) * pass.in_width + column) * channels
                          : nullptr;
     }
-  int64_t first = 0;
-  for (; first + kLaneWidth <= channels; first += kLaneWidth)
-    input_tile<M, Lanes>(pixels, first, out + first, stride);
-  for (; first < channels; ++first) input_tile<M, float>(pixels, first, out + first, stride);
+  over_channels<Vector>(
+      channels, [&]<class Lane>(int64_t first) __attribute__((always_inline)) {
+        input_tile<M, Lane>(pixels, first, out + first, stride);
+      });
 }
 
 // One MxM output block = A^T M A (+ bias, then ReLU) for channels [first, first + lane width),
@@ -260,7 +275,7 @@ template <int64_t M, class Value>
 }
 
 // One block of the output transform, every channel, position p of M read from block + p * stride.
-template <int64_t M>
+template <int64_t M, class Vector = Lanes>
 [[gnu::always_inline]] inline void transform_output_tile(const float* block, int64_t stride,
                                                          float* output, const float* bias,
                                                          bool relu, const Pass& pass,
@@ -268,11 +283,10 @@ template <int64_t M>
   const int64_t channels = pass.out_channels;
   float* pixels[M][M];
   output_block_pixels<M>(output, pass, tile, pixels);
-  int64_t first = 0;
-  for (; first + kLaneWidth <= channels; first += kLaneWidth)
-    output_tile<M, Lanes>(block + first, stride, first, pixels, bias, relu);
-  for (; first < channels; ++first)
-    output_tile<M, float>(block + first, stride, first, pixels, bias, relu);
+  over_channels<Vector>(
+      channels, [&]<class Lane>(int64_t first) __attribute__((always_inline)) {
+        output_tile<M, Lane>(block + first, stride, first, pixels, bias, relu);
+      });
 }
 
 // dM = A dY A^T for one MxM block of dy (zero where a pixel is null, beyond the map).
@@ -286,26 +300,25 @@ template <int64_t M, class Lane>
 }
 
 // One block of the output-gradient transform, every channel: position p to out + p * stride.
-template <int64_t M>
+template <int64_t M, class Vector = Lanes>
 [[gnu::always_inline]] inline void transform_output_gradient_tile(const float* output_grad,
                                                                   const Pass& pass, int64_t tile,
                                                                   float* out, int64_t stride) {
   const int64_t channels = pass.out_channels;
   const float* pixels[M][M];
   output_block_pixels<M>(output_grad, pass, tile, pixels);
-  int64_t first = 0;
-  for (; first + kLaneWidth <= channels; first += kLaneWidth)
-    output_gradient_tile<M, Lanes>(pixels, first, out + first, stride);
-  for (; first < channels; ++first)
-    output_gradient_tile<M, float>(pixels, first, out + first, stride);
+  over_channels<Vector>(
+      channels, [&]<class Lane>(int64_t first) __attribute__((always_inline)) {
+        output_gradient_tile<M, Lane>(pixels, first, out + first, stride);
+      });
 }
 
 // The filter transforms run on `Real`s (float for F(2, 3), double for F(4, 3)), one filter at a
 // time or one per lane of a `RealLanes` (eight floats or four doubles); lane by lane the same
 // arithmetic as one at a time, so both give the same bits.
 template <int64_t M>
-inline constexpr int64_t kRealLaneWidth =
-    sizeof(typename Transforms<M>::RealLanes) / sizeof(typename Transforms<M>::Real);
+inline constexpr int64_t kRealLaneWidth = sizeof(typename Transforms<M>::RealLanes) /
+                                          sizeof(typename Transforms<M>::Real);
 
 // U = G g G^T (M + 2 by M + 2) of a 3x3 filter g.
 template <int64_t M, class Value>

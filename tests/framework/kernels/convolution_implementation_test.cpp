@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "framework/kernels/context.hpp"
 #include "framework/kernels/convolution.hpp"
 
@@ -144,13 +146,14 @@ TEST(ConvolutionImplementationTest, Im2colRunsOnSmallMapsWithManyChannelsOnAvx2)
 }
 
 // Winograd runs on 3x3 stride-1 convolutions with at least 16 channels in and out where oneDNN
-// would run its direct AVX2 convolution: as batched matmuls from 64 channels in and out (large
+// would run its direct AVX2 convolution, and with at least 32 where it would run its direct
+// AVX-512 one: as batched matmuls from 64 channels in and out (large
 // maps in chunks of images), in tile groups below; with 4x4 output blocks where they cut the map
 // little (7, 8, 16, 28, 32, 56 wide) and, as batched matmuls, 2x2 blocks where 4x4 would waste a
 // third of their work (14 wide; the tile groups take 4x4 there too); forced, it takes every 3x3
 // stride-1 f32 convolution without groups and nothing else.
 // Its activations and their gradients are NHWC.
-TEST(ConvolutionImplementationTest, WinogradRunsOnThreeByThreeConvolutionsOnAvx2) {
+TEST(ConvolutionImplementationTest, WinogradRunsOnThreeByThreeConvolutionsOnAvx2AndAvx512) {
   const Case winograd_on_avx2[] = {
       {"resnet18 layer2 (128 channels, 16x16)", {128, 128, 16, 16}, 128, 3, 1, 1},
       {"resnet18 layer3 (256 channels, 8x8)", {128, 256, 8, 8}, 256, 3, 1, 1},
@@ -196,9 +199,11 @@ TEST(ConvolutionImplementationTest, WinogradRunsOnThreeByThreeConvolutionsOnAvx2
   auto expect_winograd = [&](const Case& c, const std::string& schedule) {
     const auto direct = primitive(config_of(c));
     const auto chosen = path(config_of(c), kernels::LoweringChoice::automatic);
-    const bool avx2_direct = direct.forward == "jit:avx2";
+    const int64_t channels = std::min(c.input[1], c.out_channels);
+    const bool winograd_here = direct.forward == "jit:avx2" ||
+                               (direct.forward == "jit:avx512_core" && channels >= 32);
     const std::string expected = winograd + block_of(c, schedule) + ",3x3) " + schedule;
-    EXPECT_EQ(chosen.forward.rfind(expected, 0) == 0, avx2_direct)
+    EXPECT_EQ(chosen.forward.rfind(expected, 0) == 0, winograd_here)
         << c.name << " on ISA " << kernels::cpu_isa_name() << ": " << chosen.forward
         << " (the primitive: " << direct.forward << ")";
     EXPECT_EQ(chosen.backward_data, chosen.forward) << c.name;

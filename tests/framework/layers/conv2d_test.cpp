@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "framework/common/error.hpp"
+#include "framework/kernels/context.hpp"
 #include "support/layer_testing.hpp"
 
 namespace convoy {
@@ -300,6 +301,53 @@ TEST(Conv2dTest, WinogradBlocksOfTwoAndFourComputeWhatThePrimitivesDo) {
         conv.forward({random_tensor({1, 8, 6, 6}, 44)}, Mode::train);
       },
       ThrowsMessage<ConfigError>(HasSubstr("Winograd output blocks are 2x2 or 4x4, got 3")));
+}
+
+// Winograd's AVX-512 loops (16 channels a vector, then 8, then one at a time) compute the same
+// bits as its AVX2 loops (8, then one), in both schedules and block sizes, with relu and bias
+// and with channel counts that leave tails of every kind: forward, input gradient and the
+// weight and bias gradients, compared bit for bit.
+TEST(Conv2dTest, WinogradWideLanesComputeTheSameBitsAsEightLanes) {
+  if (!kernels::wide_lanes_in_use()) {
+    GTEST_SKIP() << "this CPU has no x86-64-v4 (AVX-512): Winograd runs its 8-lane loops only";
+  }
+  struct Case {
+    const char* name;
+    Shape input;
+    Conv2dOptions options;
+  };
+  const Case cases[] = {
+      {"tile groups, 4x4, 16 channels",
+       {3, 16, 13, 11},
+       tile_groups(winograd4(make(16, 16, 3, 1, 1)))},
+      {"tile groups, 2x2, 40 -> 24 channels, relu",
+       {2, 40, 9, 7},
+       tile_groups(winograd(make(40, 24, 3, 1, 1, 1, 1, true, true)))},
+      {"tile groups, 4x4, 13 -> 29 channels, no bias",
+       {2, 13, 10, 9},
+       tile_groups(winograd4(make(13, 29, 3, 1, 1, 1, 1, false)))},
+      {"batched, 4x4, 70 -> 66 channels", {2, 70, 8, 7}, batched(winograd4(make(70, 66, 3, 1, 1)))},
+      {"batched, 2x2, 64 -> 88 channels", {2, 64, 6, 6}, batched(winograd(make(64, 88, 3, 1, 1)))},
+  };
+  for (const auto& c : cases) {
+    const Tensor input = random_tensor(c.input, 51);
+    std::vector<std::vector<float>> results[2];
+    for (const bool wide : {true, false}) {
+      kernels::allow_wide_lanes(wide);
+      Conv2d conv(c.options);
+      randomize_parameters(conv, 52);
+      const auto output = conv.forward({input}, Mode::train);
+      const auto input_grad = conv.backward(random_tensor(output.shape(), 53))[0].to_plain();
+      results[wide ? 0 : 1] = {output.to_plain(), input_grad, conv.weight().grad.to_plain()};
+      if (conv.bias() != nullptr) results[wide ? 0 : 1].push_back(conv.bias()->grad.to_plain());
+      EXPECT_EQ(conv.implementation().rfind("winograd F(", 0), 0u) << c.name;
+    }
+    kernels::allow_wide_lanes(true);
+    for (size_t k = 0; k < results[0].size(); ++k) {
+      EXPECT_EQ(results[0][k], results[1][k])
+          << c.name << ": output, input gradient, weight gradient, bias gradient: #" << k;
+    }
+  }
 }
 
 TEST(Conv2dTest, ShiftingTheInputShiftsTheOutputAwayFromBorders) {
