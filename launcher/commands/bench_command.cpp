@@ -257,11 +257,15 @@ int run_bench(const std::vector<std::string>& arguments) {
         reducer->buckets().size(), communication.communication_seconds / steps * 1e3,
         communication.exposed_seconds / steps * 1e3, 100 * communication.hidden_fraction());
   }
+  if (peak_gflops > 0) {
+    std::printf("achieved %.1f GFLOP/s of a %.1f GFLOP/s matmul peak (%.0f %%); ", achieved,
+                peak_gflops, 100 * achieved / peak_gflops);
+  } else {
+    std::printf("achieved %.1f GFLOP/s (matmul peak not measured: --no-peak); ", achieved);
+  }
   std::printf(
-      "achieved %.1f GFLOP/s of a %.1f GFLOP/s matmul peak (%.0f %%); framework "
-      "overhead %.1f %%, reorders %.1f %%, convoy's own kernel loops (Winograd transforms, "
-      "im2col, ...) %.1f %% of the step\n",
-      achieved, peak_gflops, peak_gflops > 0 ? 100 * achieved / peak_gflops : 0.0,
+      "framework overhead %.1f %%, reorders %.1f %%, convoy's own kernel loops (Winograd "
+      "transforms, im2col, ...) %.1f %% of the step\n",
       100 * overhead_share, 100 * reorder_share, 100 * own_loop_share);
   if (kernel.reference_calls > 0) {
     std::printf(
