@@ -16,13 +16,14 @@ namespace convoy::kernels::winograd {
 //    inner dimension runs far from peak in oneDNN: the transforms and the traffic cost more than
 //    Winograd saves. A group of tiles whose transformed values fit in L2 makes that traffic
 //    cache-resident, and the channel sums run in an own register-blocked kernel (6 tiles x 16
-//    channels per step, fused multiply-adds) written for exactly these short sums.
+//    channels per step, or x 32 with AVX-512's 16-float vectors; fused multiply-adds) written
+//    for exactly these short sums.
 // 2. The filter gradient sums V^T dM over every group: each thread sums its groups into its own
 //    buffer, and the buffers are added in thread order, so a given thread count gives the same
 //    bits on every run and rank.
 // 3. Unlike the batched schedule, its transforms and sums use fused multiply-adds on CPUs with
-//    them (AVX2 + FMA, chosen at run time), so its rounding differs from that schedule's in the
-//    last bits.
+//    them (AVX2 + FMA or AVX-512, chosen at run time; the two give the same bits), so its
+//    rounding differs from that schedule's in the last bits.
 
 // Tiles per group for `pass`: as many as keep one group's transformed tiles and products within
 // a budget sized for L2, a multiple of the kernel's 6 rows (at least 6).
