@@ -154,7 +154,7 @@ template <class Vector, class Step>
   int64_t first = 0;
   for (; first + lane_width<Vector> <= channels; first += lane_width<Vector>)
     step.template operator()<Vector>(first);
-  if constexpr (lane_width < Vector >> kLaneWidth) {
+  if constexpr ((lane_width<Vector>) > kLaneWidth) {
     for (; first + kLaneWidth <= channels; first += kLaneWidth)
       step.template operator()<Lanes>(first);
   }

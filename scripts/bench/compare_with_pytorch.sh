@@ -56,9 +56,9 @@ for row in rows:
     key = row.replace(":", "_").replace("x", "_")
     c = [json.loads(l) for l in open(f"{out}/convoy-{key}.jsonl")]
     by_format = [[json.loads(l) for l in open(f"{out}/pytorch-{key}-{f}.jsonl")] for f in formats]
-    # Each round, the peer's faster memory format.
-    p = [max(runs, key=lambda x: x["images_per_second"]) for runs in zip(*by_format)]
-    faster = [formats[[x for x in runs].index(best)] for runs, best in zip(zip(*by_format), p)]
+    # Each round, the peer's faster memory format and its run.
+    faster, p = zip(*(max(zip(formats, runs), key=lambda fr: fr[1]["images_per_second"])
+                      for runs in zip(*by_format)))
     ci = statistics.median(x["images_per_second"] for x in c)
     pi = statistics.median(x["images_per_second"] for x in p)
     # Each round's two runs are neighbours in time, so their ratio cancels the slow drifts of a

@@ -8,13 +8,8 @@ set -euo pipefail
 
 repo_dir="$(cd "$(dirname "$0")/../.." && pwd)"
 convoy="$1"
-out="$(mktemp /tmp/convoy-compare-options-test.XXXXXX)"
-trap 'rm -f "$out"' EXIT
-fail() {
-  echo "compare_options_test: FAIL $*"
-  cat "$out"
-  exit 1
-}
+test_name=compare_options_test
+source "$(dirname "$0")/output_check.sh"
 bench="--recipe fashion-resnet20 --batch 4 --steps 1 --warmup 1 --input 1x12x12 --threads 1"
 /usr/bin/python3 "$repo_dir/scripts/bench/compare_options.py" --convoy "$convoy" --rounds 2 \
   --bench "$bench" --a "--im2col-matmul always" --b "--im2col-matmul never" >"$out" 2>&1 ||

@@ -8,13 +8,8 @@ set -euo pipefail
 
 repo_dir="$(cd "$(dirname "$0")/../.." && pwd)"
 convoy="$1"
-out="$(mktemp /tmp/convoy-compare-with-pytorch-test.XXXXXX)"
-trap 'rm -f "$out"' EXIT
-fail() {
-  echo "compare_with_pytorch_test: FAIL $*"
-  cat "$out"
-  exit 1
-}
+test_name=compare_with_pytorch_test
+source "$(dirname "$0")/output_check.sh"
 row=resnet20:cifar:4:3x16x16:fp32
 CONVOY_BIN="$convoy" CONVOY_BENCH_STEPS=1 CONVOY_BENCH_THREADS=1 \
   bash "$repo_dir/scripts/bench/compare_with_pytorch.sh" 1 "$row" >"$out" 2>&1 || fail "run"
