@@ -47,6 +47,68 @@ template <class Lane>
   }
 }
 
+// A bf16 value as stored in oneDNN's bf16 memory: a float's upper 16 bits.
+struct Bfloat16 {
+  uint16_t bits;
+};
+
+// A Lanes' or WideLanes' floats as bits, and those bits' upper halves.
+template <int64_t Width>
+struct LaneBits;
+template <>
+struct LaneBits<8> {
+  typedef uint32_t Bits __attribute__((vector_size(32), aligned(4)));
+  typedef uint16_t Halves __attribute__((vector_size(16), aligned(2)));
+};
+template <>
+struct LaneBits<16> {
+  typedef uint32_t Bits __attribute__((vector_size(64), aligned(4)));
+  typedef uint16_t Halves __attribute__((vector_size(32), aligned(2)));
+};
+
+// Floats rounded to bf16 (to nearest, ties to even, as oneDNN's reorders; NaN stays NaN) and
+// stored, one or a vector's worth; loads widen exactly. Integer arithmetic on the float's bits,
+// so the same bits on every ISA.
+template <class Lane>
+[[gnu::always_inline]] inline void store(Bfloat16* to, Lane value) {
+  constexpr int64_t width = lane_width<Lane>;
+  if constexpr (width == 1) {
+    uint32_t bits;
+    std::memcpy(&bits, &value, sizeof bits);
+    const bool nan = (bits & 0x7fffffffu) > 0x7f800000u;
+    const uint32_t rounded = nan ? (bits >> 16) | 0x40u : (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
+    to->bits = static_cast<uint16_t>(rounded);
+  } else {
+    using Bits = typename LaneBits<width>::Bits;
+    using Halves = typename LaneBits<width>::Halves;
+    Bits bits;
+    std::memcpy(&bits, &value, sizeof bits);
+    const Bits rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
+    const Bits kept = (bits & 0x7fffffffu) > 0x7f800000u ? (bits >> 16) | 0x40u : rounded;
+    const Halves halves = __builtin_convertvector(kept, Halves);
+    std::memcpy(to, &halves, sizeof halves);
+  }
+}
+template <class Lane>
+[[gnu::always_inline]] inline Lane load(const Bfloat16* from) {
+  constexpr int64_t width = lane_width<Lane>;
+  if constexpr (width == 1) {
+    const uint32_t bits = uint32_t{from->bits} << 16;
+    float value;
+    std::memcpy(&value, &bits, sizeof value);
+    return value;
+  } else {
+    using Bits = typename LaneBits<width>::Bits;
+    using Halves = typename LaneBits<width>::Halves;
+    Halves halves;
+    std::memcpy(&halves, from, sizeof halves);
+    const Bits bits = __builtin_convertvector(halves, Bits) << 16;
+    Lane value;
+    std::memcpy(&value, &bits, sizeof value);
+    return value;
+  }
+}
+
 // std::max(value, 0) lane by lane: NaN stays NaN.
 template <class Lane>
 [[gnu::always_inline]] inline Lane relu_of(Lane value) {

@@ -33,6 +33,15 @@ using namespace winograd;
 // there they start at 32 channels.
 static constexpr int64_t kMinChannels = 16;
 static constexpr int64_t kMinChannelsAvx512 = 32;
+// bf16 (Zen 5, oneDNN 2.6 jit_bf16:avx512_core_bf16 against this path with 2x2 blocks on bf16
+// operands and bf16 maps, 2 threads, A B B A rounds, forward + backward): resnet18 b128, 512
+// channels on 4x4 0.68-0.70, 256 on 8x8 0.65-0.68, 128 on 16x16 0.91-0.94, 64 on 32x32 1.13-1.15;
+// vgg11_bn b128 0.49-0.83 (256 and 512 channels; its step 1.43x faster); resnet50 b32, 256 on
+// 14x14 0.74-0.83, 512 on 7x7 0.78-0.94, but 128 on 28x28 0.98-1.12. So from 256 channels, and
+// from 128 on maps up to 16x16.
+static constexpr int64_t kMinChannelsBf16 = 256;
+static constexpr int64_t kMinChannelsBf16SmallMaps = 128;
+static constexpr int64_t kSmallMapPositions = 16 * 16;
 // From here (in and out) the batched matmuls run near oneDNN's peak and the tile groups gain
 // nothing (64 channels: the same time; 256 and 512 on 8x8 and 4x4: 1.2x and 2.2x slower).
 static constexpr int64_t kBatchedMinChannels = 64;
@@ -44,7 +53,17 @@ static constexpr size_t kChunkTileBytes = size_t{32} << 20;
 static bool supported(const ConvolutionConfig& c) {
   return c.kernel_h == 3 && c.kernel_w == 3 && c.stride_h == 1 && c.stride_w == 1 &&
          c.dilation_h == 1 && c.dilation_w == 1 && c.groups == 1 && c.padding_h <= 2 &&
-         c.padding_w <= 2 && c.compute_type == DataType::f32;
+         c.padding_w <= 2;
+}
+
+// A bf16 layer's tiles and filters are rounded to bf16 for bf16 matmuls with 2x2 blocks only.
+// Measured on 64 channels on 8x8 (MixedPrecisionTest): with 2x2 blocks the results stay within
+// 1.7-2.2x the bf16 convolution primitives' error against f32 (0.46 % against 0.21-0.27 %,
+// relative), but 4x4 blocks' transforms, which multiply by up to 8 and take differences of
+// such products, reach 10x (2.7 %). With 4x4 blocks a bf16 layer's Winograd runs in f32
+// inside, its activations converted on the way in and out.
+static bool uses_bf16_operands(const ConvolutionConfig& c, int64_t block) {
+  return c.compute_type == DataType::bf16 && block == 2;
 }
 
 static Pass pass_of(int64_t batch, int64_t in_height, int64_t in_width, int64_t in_channels,
@@ -92,6 +111,8 @@ struct Share {
 static constexpr Share kBatchedShare{6, 10}, kTileGroupShare{3, 4};
 
 static int64_t automatic_block(const ConvolutionConfig& c, bool tile_groups) {
+  // bf16 matmuls only with 2x2 blocks (uses_bf16_operands).
+  if (c.compute_type == DataType::bf16) return 2;
   const Shape output = c.output_shape();
   auto values = [&](int64_t block) {
     const int64_t tiles = ((output[2] + block - 1) / block) * ((output[3] + block - 1) / block);
@@ -125,9 +146,13 @@ static bool tile_groups_preferred(const ConvolutionConfig& c) {
 }
 
 bool WinogradConvolution::preferred(const ConvolutionConfig& config, const std::string& primitive) {
-  const int64_t min_channels = primitive == "jit:avx2"          ? kMinChannels
-                               : primitive == "jit:avx512_core" ? kMinChannelsAvx512
-                                                                : 0;
+  const Shape output = config.output_shape();
+  const int64_t bf16_min_channels =
+      output[2] * output[3] <= kSmallMapPositions ? kMinChannelsBf16SmallMaps : kMinChannelsBf16;
+  const int64_t min_channels = primitive == "jit:avx2"                    ? kMinChannels
+                               : primitive == "jit:avx512_core"           ? kMinChannelsAvx512
+                               : primitive == "jit_bf16:avx512_core_bf16" ? bf16_min_channels
+                                                                          : 0;
   return min_channels > 0 && supported(config) && config.input[1] >= min_channels &&
          config.out_channels >= min_channels;
 }
@@ -135,9 +160,13 @@ bool WinogradConvolution::preferred(const ConvolutionConfig& config, const std::
 std::unique_ptr<WinogradConvolution> WinogradConvolution::create(const ConvolutionConfig& config) {
   const auto& c = config;
   if (!supported(c)) return nullptr;
+  // bf16 runs the batched schedule only: its matmuls take bf16 tiles and filters.
+  const bool bf16 = c.compute_type == DataType::bf16;
+  if (bf16 && c.paths.winograd_tile_groups == LoweringChoice::always) return nullptr;
   const bool tile_groups =
-      c.paths.winograd_tile_groups == LoweringChoice::always ||
-      (c.paths.winograd_tile_groups == LoweringChoice::automatic && tile_groups_preferred(c));
+      !bf16 && (c.paths.winograd_tile_groups == LoweringChoice::always ||
+                (c.paths.winograd_tile_groups == LoweringChoice::automatic &&
+                 tile_groups_preferred(c)));
   const int64_t block =
       c.paths.winograd_tile != 0 ? c.paths.winograd_tile : automatic_block(c, tile_groups);
   if (block != 2 && block != 4) {
@@ -147,9 +176,10 @@ std::unique_ptr<WinogradConvolution> WinogradConvolution::create(const Convoluti
   std::unique_ptr<WinogradConvolution> created(new WinogradConvolution);
   auto& lowered = *created;
   lowered.config_ = c;
-  const auto f32 = memory::data_type::f32;
-  lowered.source_rows_ = memory::desc(to_dnnl_dims(c.input), f32, tag::nhwc);
-  lowered.destination_rows_ = memory::desc(to_dnnl_dims(c.output_shape()), f32, tag::nhwc);
+  // The maps in the layer's compute type: a bf16 layer's transforms read and write bf16.
+  const auto map_type = to_dnnl(c.compute_type);
+  lowered.source_rows_ = memory::desc(to_dnnl_dims(c.input), map_type, tag::nhwc);
+  lowered.destination_rows_ = memory::desc(to_dnnl_dims(c.output_shape()), map_type, tag::nhwc);
   const std::string name =
       "winograd F(" + std::to_string(block) + "x" + std::to_string(block) + ",3x3) ";
   if (tile_groups) {
@@ -165,16 +195,21 @@ std::unique_ptr<WinogradConvolution> WinogradConvolution::create(const Convoluti
   lowered.backward_data_pass_ = backward;
   lowered.chunks_ = c.input[0] / images;
   const int64_t channels = c.input[1], out_channels = c.out_channels;
-  auto matrices = [&](int64_t rows, int64_t columns, tag order = tag::abc) {
-    return memory::desc({forward.positions(), rows, columns}, f32, order);
+  // The matmuls' operands (tiles, transformed filters) in the compute type; their products and
+  // the filter gradients in f32.
+  const auto operand = uses_bf16_operands(c, block) ? memory::data_type::bf16 : memory::data_type::f32;
+  auto matrices = [&](int64_t rows, int64_t columns,
+                      memory::data_type type = memory::data_type::f32, tag order = tag::abc) {
+    return memory::desc({forward.positions(), rows, columns}, type, order);
   };
-  lowered.forward_tiles_ = matrices(forward.tiles(), channels);
-  lowered.forward_filters_ = matrices(channels, out_channels);
+  lowered.forward_tiles_ = matrices(forward.tiles(), channels, operand);
+  lowered.forward_filters_ = matrices(channels, out_channels, operand);
   lowered.forward_products_ = matrices(forward.tiles(), out_channels);
-  lowered.backward_tiles_ = matrices(backward.tiles(), out_channels);
-  lowered.backward_filters_ = matrices(out_channels, channels);
+  lowered.gradient_tiles_ = matrices(forward.tiles(), out_channels, operand);
+  lowered.backward_tiles_ = matrices(backward.tiles(), out_channels, operand);
+  lowered.backward_filters_ = matrices(out_channels, channels, operand);
   lowered.backward_products_ = matrices(backward.tiles(), channels);
-  lowered.tiles_transposed_ = matrices(channels, forward.tiles(), tag::acb);
+  lowered.tiles_transposed_ = matrices(channels, forward.tiles(), operand, tag::acb);
   lowered.filter_gradients_ = matrices(channels, out_channels);
   const bool built =
       guarded("creating the Winograd convolution for input " + to_string(c.input), [&] {
@@ -186,7 +221,7 @@ std::unique_ptr<WinogradConvolution> WinogradConvolution::create(const Convoluti
             dnnl::matmul::desc(lowered.backward_tiles_, lowered.backward_filters_,
                                lowered.backward_products_),
             engine());
-        const dnnl::matmul::desc weights_desc(lowered.tiles_transposed_, lowered.forward_products_,
+        const dnnl::matmul::desc weights_desc(lowered.tiles_transposed_, lowered.gradient_tiles_,
                                               lowered.filter_gradients_);
         dnnl::matmul::primitive_desc weights_product(weights_desc, engine());
         // Each later chunk adds its filter gradients to the earlier chunks'.
@@ -222,29 +257,45 @@ std::string WinogradConvolution::implementation() const { return implementation_
 // (input, output gradient) or the products, `to` the tile buffer or the map.
 enum class TileTransform { input, output, output_gradient };
 struct TileTransformArguments {
-  const float* from;
-  float* to;
+  const void* from;  // a map (input, output gradient) or the products (float)
+  void* to;          // the tiles or a map
   const float* bias;
   bool relu;
+  bool bf16_maps;   // the maps hold bf16, else float
+  bool bf16_tiles;  // the tiles hold bf16 (rounded for bf16 matmuls), else float
 };
 
-template <int64_t M, class Vector>
+template <int64_t M, class Vector, class Map, class Tile>
 [[gnu::always_inline]] inline void transform_tile(TileTransform which,
                                                   const TileTransformArguments& a, const Pass& pass,
                                                   int64_t tile) {
   const int64_t count = pass.tiles();
   switch (which) {
     case TileTransform::input:  // V = B^T d B, zero outside the map
-      return transform_input_tile<M, Vector>(a.from, pass, tile, a.to + tile * pass.in_channels,
+      return transform_input_tile<M, Vector>(static_cast<const Map*>(a.from), pass, tile,
+                                             static_cast<Tile*>(a.to) + tile * pass.in_channels,
                                              count * pass.in_channels);
     case TileTransform::output:  // A^T M A (+ bias, then ReLU); beyond the map dropped
-      return transform_output_tile<M, Vector>(a.from + tile * pass.out_channels,
-                                              count * pass.out_channels, a.to, a.bias, a.relu, pass,
-                                              tile);
+      return transform_output_tile<M, Vector>(
+          static_cast<const float*>(a.from) + tile * pass.out_channels, count * pass.out_channels,
+          static_cast<Map*>(a.to), a.bias, a.relu, pass, tile);
     case TileTransform::output_gradient:  // dM = A dY A^T, zero beyond the map
       return transform_output_gradient_tile<M, Vector>(
-          a.from, pass, tile, a.to + tile * pass.out_channels, count * pass.out_channels);
+          static_cast<const Map*>(a.from), pass, tile,
+          static_cast<Tile*>(a.to) + tile * pass.out_channels, count * pass.out_channels);
   }
+}
+
+template <int64_t M, class Vector>
+[[gnu::always_inline]] inline void transform_tile(TileTransform which,
+                                                  const TileTransformArguments& a, const Pass& pass,
+                                                  int64_t tile) {
+  if (a.bf16_maps) {
+    if (a.bf16_tiles) return transform_tile<M, Vector, Bfloat16, Bfloat16>(which, a, pass, tile);
+    return transform_tile<M, Vector, Bfloat16, float>(which, a, pass, tile);
+  }
+  if (a.bf16_tiles) return transform_tile<M, Vector, float, Bfloat16>(which, a, pass, tile);
+  transform_tile<M, Vector, float, float>(which, a, pass, tile);
 }
 
 template <class Vector>
@@ -284,26 +335,51 @@ static void transform_every_tile(TileTransform which, const TileTransformArgumen
   }
 }
 
-static void transform_input_tiles(const float* input, float* tiles, const Pass& pass) {
-  transform_every_tile(TileTransform::input, {input, tiles, nullptr, false}, pass);
+// A map's element type, and where image `first` of one starts.
+struct MapView {
+  void* data;
+  bool bf16;
+  void* image(int64_t first, int64_t image_size) const {
+    return static_cast<char*>(data) + first * image_size * (bf16 ? 2 : 4);
+  }
+};
+
+void WinogradConvolution::transform_input_tiles(const MapView& input, int64_t chunk, void* tiles,
+                                                const Pass& pass) const {
+  transform_every_tile(TileTransform::input,
+                       {input.image(chunk * pass.batch, pass.in_height * pass.in_width *
+                                                            pass.in_channels),
+                        tiles, nullptr, false, input.bf16, bf16_operands()},
+                       pass);
 }
-static void transform_output_tiles(const float* products, float* output, const float* bias,
-                                   bool relu, const Pass& pass) {
-  transform_every_tile(TileTransform::output, {products, output, bias, relu}, pass);
+void WinogradConvolution::transform_output_tiles(const float* products, const MapView& output,
+                                                 int64_t chunk, const float* bias, bool relu,
+                                                 const Pass& pass) const {
+  transform_every_tile(TileTransform::output,
+                       {products,
+                        output.image(chunk * pass.batch,
+                                     pass.out_height * pass.out_width * pass.out_channels),
+                        bias, relu, output.bf16, false},
+                       pass);
 }
-static void transform_output_gradient_tiles(const float* output_grad, float* tiles,
-                                            const Pass& pass) {
-  transform_every_tile(TileTransform::output_gradient, {output_grad, tiles, nullptr, false}, pass);
+void WinogradConvolution::transform_output_gradient_tiles(const MapView& output_grad,
+                                                          int64_t chunk, void* tiles,
+                                                          const Pass& pass) const {
+  transform_every_tile(TileTransform::output_gradient,
+                       {output_grad.image(chunk * pass.batch,
+                                          pass.out_height * pass.out_width * pass.out_channels),
+                        tiles, nullptr, false, output_grad.bf16, bf16_operands()},
+                       pass);
 }
 
 // The filters' transforms U = G g G^T as (C, O) matrices per position, or for backward-data
 // (O, C) matrices of the filters rotated by 180 degrees. A lane's worth of columns at a time, so
 // each position's writes are contiguous; `columns` does not need to be a multiple of the lanes.
-template <int64_t M, class Value>
+template <int64_t M, class Value, class Filter>
 [[gnu::always_inline]] inline void transform_filter_columns(const float* weights, int64_t channels,
                                                             int64_t row, int64_t column,
                                                             int64_t columns, bool for_backward_data,
-                                                            float* filters, int64_t pairs) {
+                                                            Filter* filters, int64_t pairs) {
   constexpr int64_t T = M + 2;
   constexpr int64_t width = sizeof(Value) / sizeof(typename Transforms<M>::Real);
   Value g[3][3];
@@ -328,10 +404,10 @@ template <int64_t M, class Value>
       store_reals(filters + (i * T + j) * pairs + row * columns + column, u[i][j]);
 }
 
-template <int64_t M>
+template <int64_t M, class Filter>
 [[gnu::always_inline]] inline void transform_filters(const float* weights, int64_t channels,
                                                      int64_t out_channels, bool for_backward_data,
-                                                     float* filters) {
+                                                     Filter* filters) {
   const int64_t rows = for_backward_data ? out_channels : channels;
   const int64_t columns = for_backward_data ? channels : out_channels;
   const int64_t pairs = channels * out_channels;
@@ -347,9 +423,10 @@ template <int64_t M>
   }
 }
 
-__attribute__((target_clones("avx2", "default"))) static void transform_filters(
-    const float* weights, int64_t channels, int64_t out_channels, int64_t block,
-    bool for_backward_data, float* filters) {
+template <class Filter>
+[[gnu::always_inline]] inline void transform_filters(const float* weights, int64_t channels,
+                                                     int64_t out_channels, int64_t block,
+                                                     bool for_backward_data, Filter* filters) {
   if (block == 2) {
     transform_filters<2>(weights, channels, out_channels, for_backward_data, filters);
   } else {
@@ -357,16 +434,35 @@ __attribute__((target_clones("avx2", "default"))) static void transform_filters(
   }
 }
 
-float* WinogradConvolution::transformed_filters(const float* weights,
-                                                bool for_backward_data) const {
+// The transformed filters as floats or (bf16) rounded to bf16, for the matmuls' operand type.
+__attribute__((target_clones("avx2", "default"))) static void transform_filters(
+    const float* weights, int64_t channels, int64_t out_channels, int64_t block,
+    bool for_backward_data, bool bf16, void* filters) {
+  if (bf16) {
+    transform_filters(weights, channels, out_channels, block, for_backward_data,
+                      static_cast<Bfloat16*>(filters));
+  } else {
+    transform_filters(weights, channels, out_channels, block, for_backward_data,
+                      static_cast<float*>(filters));
+  }
+}
+
+void* WinogradConvolution::transformed_filters(const float* weights,
+                                               bool for_backward_data) const {
   const OwnLoopTimer timer;
   const int64_t channels = config_.input[1], out_channels = config_.out_channels;
-  auto* filters = static_cast<float*>(transient_buffer(
+  const bool bf16 = bf16_operands();
+  void* filters = transient_buffer(
       TransientRole::winograd_filters,
-      static_cast<size_t>(forward_pass_.positions() * channels * out_channels) * sizeof(float)));
-  transform_filters(weights, channels, out_channels, forward_pass_.block, for_backward_data,
+      static_cast<size_t>(forward_pass_.positions() * channels * out_channels) *
+          (bf16 ? sizeof(Bfloat16) : sizeof(float)));
+  transform_filters(weights, channels, out_channels, forward_pass_.block, for_backward_data, bf16,
                     filters);
   return filters;
+}
+
+bool WinogradConvolution::bf16_operands() const {
+  return uses_bf16_operands(config_, forward_pass_.block);
 }
 
 // The filter gradient dg = G^T dU G from dU's (C, O) matrices per position, a lane's worth of
@@ -423,29 +519,19 @@ __attribute__((target_clones("avx2", "default"))) static void filter_gradients(
   }
 }
 
-// Where a chunk's images start in an NHWC tensor of `pass`'s input or output, in floats.
-static int64_t input_chunk_size(const Pass& pass) {
-  return pass.batch * pass.in_height * pass.in_width * pass.in_channels;
-}
-static int64_t output_chunk_size(const Pass& pass) {
-  return pass.batch * pass.out_height * pass.out_width * pass.out_channels;
-}
-
-void WinogradConvolution::batched_filter_gradients(const float* input_rows,
-                                                   const float* gradient_rows,
+void WinogradConvolution::batched_filter_gradients(const MapView& input,
+                                                   const MapView& output_grad,
                                                    float* filter_grads) {
   const Pass& pass = forward_pass_;
-  auto* tiles = static_cast<float*>(
-      transient_buffer(TransientRole::winograd_input_tiles, forward_tiles_.get_size()));
-  auto* gradient_tiles = static_cast<float*>(
-      transient_buffer(TransientRole::winograd_output_tiles, forward_products_.get_size()));
+  void* tiles = transient_buffer(TransientRole::winograd_input_tiles, forward_tiles_.get_size());
+  void* gradient_tiles =
+      transient_buffer(TransientRole::winograd_output_tiles, gradient_tiles_.get_size());
   for (int64_t chunk = 0; chunk < chunks_; ++chunk) {
-    transform_input_tiles(input_rows + chunk * input_chunk_size(pass), tiles, pass);
-    transform_output_gradient_tiles(gradient_rows + chunk * output_chunk_size(pass), gradient_tiles,
-                                    pass);
+    transform_input_tiles(input, chunk, tiles, pass);
+    transform_output_gradient_tiles(output_grad, chunk, gradient_tiles, pass);
     execute(chunk == 0 ? backward_weights_ : backward_weights_sum_,
             {{DNNL_ARG_SRC, view_as(tiles_transposed_, tiles)},
-             {DNNL_ARG_WEIGHTS, view_as(forward_products_, gradient_tiles)},
+             {DNNL_ARG_WEIGHTS, view_as(gradient_tiles_, gradient_tiles)},
              {DNNL_ARG_DST, view_as(filter_gradients_, filter_grads)}});
   }
 }
@@ -458,34 +544,36 @@ static float* scratch(size_t floats_per_thread) {
                        static_cast<size_t>(thread_count()) * floats_per_thread * sizeof(float)));
 }
 
+// The map behind an NHWC memory of the layer's compute type (bf16 maps only in bf16 layers).
+static MapView map_of(const memory& rows) {
+  return {rows.get_data_handle(), rows.get_desc().data_type() == memory::data_type::bf16};
+}
+
 void WinogradConvolution::forward(const memory& source, const float* weights, const float* bias,
                                   const memory& destination) {
   const Pass& pass = forward_pass_;
   const auto input =
       reorder_into_transient_if_needed(source, source_rows_, TransientRole::lowered_input_rows);
-  const auto* input_rows = static_cast<const float*>(input.get_data_handle());
   auto result =
       target_in_layout(destination, destination_rows_, TransientRole::lowered_output_rows);
-  auto* output_rows = static_cast<float*>(result.get_data_handle());
   if (group_ > 0) {
-    convolve_by_tile_groups(input_rows, transformed_filters(weights, false), output_rows, bias,
-                            config_.fuse_relu, pass, group_,
-                            scratch(convolution_scratch_floats(pass, group_)));
+    convolve_by_tile_groups(static_cast<const float*>(input.get_data_handle()),
+                            static_cast<float*>(transformed_filters(weights, false)),
+                            static_cast<float*>(result.get_data_handle()), bias, config_.fuse_relu,
+                            pass, group_, scratch(convolution_scratch_floats(pass, group_)));
     deliver(result, destination);
     return;
   }
-  auto* tiles = static_cast<float*>(
-      transient_buffer(TransientRole::winograd_input_tiles, forward_tiles_.get_size()));
+  void* tiles = transient_buffer(TransientRole::winograd_input_tiles, forward_tiles_.get_size());
   auto* products = static_cast<float*>(
       transient_buffer(TransientRole::winograd_output_tiles, forward_products_.get_size()));
   const auto filters = view_as(forward_filters_, transformed_filters(weights, false));
   for (int64_t chunk = 0; chunk < chunks_; ++chunk) {
-    transform_input_tiles(input_rows + chunk * input_chunk_size(pass), tiles, pass);
+    transform_input_tiles(map_of(input), chunk, tiles, pass);
     execute(forward_, {{DNNL_ARG_SRC, view_as(forward_tiles_, tiles)},
                        {DNNL_ARG_WEIGHTS, filters},
                        {DNNL_ARG_DST, view_as(forward_products_, products)}});
-    transform_output_tiles(products, output_rows + chunk * output_chunk_size(pass), bias,
-                           config_.fuse_relu, pass);
+    transform_output_tiles(products, map_of(result), chunk, bias, config_.fuse_relu, pass);
   }
   deliver(result, destination);
 }
@@ -495,30 +583,36 @@ void WinogradConvolution::backward_data(const memory& destination_grad, const fl
   const Pass& pass = backward_data_pass_;
   const auto gradient = reorder_into_transient_if_needed(destination_grad, destination_rows_,
                                                          TransientRole::lowered_output_rows);
-  const auto* gradient_rows = static_cast<const float*>(gradient.get_data_handle());
   auto result = target_in_layout(source_grad, source_rows_, TransientRole::lowered_input_rows);
-  auto* source_grad_rows = static_cast<float*>(result.get_data_handle());
   if (group_ > 0) {
-    convolve_by_tile_groups(gradient_rows, transformed_filters(weights, true), source_grad_rows,
-                            nullptr, false, pass, group_,
-                            scratch(convolution_scratch_floats(pass, group_)));
+    convolve_by_tile_groups(static_cast<const float*>(gradient.get_data_handle()),
+                            static_cast<float*>(transformed_filters(weights, true)),
+                            static_cast<float*>(result.get_data_handle()), nullptr, false, pass,
+                            group_, scratch(convolution_scratch_floats(pass, group_)));
     deliver(result, source_grad);
     return;
   }
-  auto* tiles = static_cast<float*>(
-      transient_buffer(TransientRole::winograd_input_tiles, backward_tiles_.get_size()));
+  void* tiles = transient_buffer(TransientRole::winograd_input_tiles, backward_tiles_.get_size());
   auto* products = static_cast<float*>(
       transient_buffer(TransientRole::winograd_output_tiles, backward_products_.get_size()));
   const auto filters = view_as(backward_filters_, transformed_filters(weights, true));
   for (int64_t chunk = 0; chunk < chunks_; ++chunk) {
-    transform_input_tiles(gradient_rows + chunk * input_chunk_size(pass), tiles, pass);
+    transform_input_tiles(map_of(gradient), chunk, tiles, pass);
     execute(backward_data_, {{DNNL_ARG_SRC, view_as(backward_tiles_, tiles)},
                              {DNNL_ARG_WEIGHTS, filters},
                              {DNNL_ARG_DST, view_as(backward_products_, products)}});
-    transform_output_tiles(products, source_grad_rows + chunk * output_chunk_size(pass), nullptr,
-                           false, pass);
+    transform_output_tiles(products, map_of(result), chunk, nullptr, false, pass);
   }
   deliver(result, source_grad);
+}
+
+// sums[j] = the sum over `count` rows of bf16 rows[i * width + j], in row order (sum_rows for
+// a bf16 map).
+static void sum_bf16_rows(const Bfloat16* rows, int64_t count, int64_t width, float* sums) {
+  const OwnLoopTimer timer;
+  std::fill_n(sums, width, 0.0f);
+  for (int64_t row = 0; row < count; ++row)
+    for (int64_t j = 0; j < width; ++j) sums[j] += load<float>(rows + row * width + j);
 }
 
 void WinogradConvolution::backward_weights(const memory& source, const memory& destination_grad,
@@ -526,25 +620,31 @@ void WinogradConvolution::backward_weights(const memory& source, const memory& d
   const Pass& pass = forward_pass_;
   const auto input =
       reorder_into_transient_if_needed(source, source_rows_, TransientRole::lowered_input_rows);
-  const auto* input_rows = static_cast<const float*>(input.get_data_handle());
   const auto gradient = reorder_into_transient_if_needed(destination_grad, destination_rows_,
                                                          TransientRole::lowered_output_rows);
-  const auto* gradient_rows = static_cast<const float*>(gradient.get_data_handle());
   const int64_t channels = config_.input[1], out_channels = config_.out_channels;
   const int64_t pairs = channels * out_channels;
   auto* filter_grads = static_cast<float*>(
       transient_buffer(TransientRole::winograd_filters,
                        static_cast<size_t>(forward_pass_.positions() * pairs) * sizeof(float)));
   if (group_ > 0) {
-    filter_gradients_by_tile_groups(input_rows, gradient_rows, filter_grads, pass, group_,
+    filter_gradients_by_tile_groups(static_cast<const float*>(input.get_data_handle()),
+                                    static_cast<const float*>(gradient.get_data_handle()),
+                                    filter_grads, pass, group_,
                                     scratch(filter_gradient_scratch_floats(pass, group_)));
   } else {
-    batched_filter_gradients(input_rows, gradient_rows, filter_grads);
+    batched_filter_gradients(map_of(input), map_of(gradient), filter_grads);
   }
   filter_gradients(filter_grads, channels, out_channels, pass.block, weights_grad);
   if (bias_grad != nullptr) {
-    sum_rows(gradient_rows, config_.input[0] * pass.out_height * pass.out_width, out_channels,
-             bias_grad);
+    const int64_t rows = config_.input[0] * pass.out_height * pass.out_width;
+    const MapView rows_of_gradient = map_of(gradient);
+    if (rows_of_gradient.bf16) {
+      sum_bf16_rows(static_cast<const Bfloat16*>(rows_of_gradient.data), rows, out_channels,
+                    bias_grad);
+    } else {
+      sum_rows(static_cast<const float*>(rows_of_gradient.data), rows, out_channels, bias_grad);
+    }
   }
 }
 

@@ -48,6 +48,13 @@ namespace convoy::kernels {
 //    bit-identical from run to run and rank to rank. Rounding differs from the direct
 //    convolution's (relative differences ~1e-6 in f32 with 2x2 blocks, a few times that with
 //    4x4).
+// 7. bf16 layers (batched schedule only): the transforms read and write bf16 maps, so a bf16
+//    network needs no conversions around the path. With 2x2 blocks the transformed tiles and
+//    filters are rounded to bf16 for bf16 matmuls (f32 products, 1.7-2.2x the bf16 primitives'
+//    error against f32); with 4x4 blocks, whose transforms would make that 10x, the tiles and
+//    matmuls stay f32. The weights and their gradient stay f32, as for every bf16 layer.
+struct MapView;  // an NHWC map, float or bf16 (winograd_convolution.cpp)
+
 class WinogradConvolution : public LoweredConvolution {
  public:
   // Whether `config` is a shape this path runs faster than the convolution primitive whose
@@ -55,7 +62,7 @@ class WinogradConvolution : public LoweredConvolution {
   static bool preferred(const ConvolutionConfig& config, const std::string& primitive);
 
   // A WinogradConvolution for `config`, or nothing where the shape is not supported (not a 3x3
-  // kernel with stride 1 and dilation 1, padding above 2, groups, bf16).
+  // kernel with stride 1 and dilation 1, padding above 2, groups; bf16 in tile groups).
   static std::unique_ptr<WinogradConvolution> create(const ConvolutionConfig& config);
 
   // "winograd F(2x2,3x3) matmul (gemm:jit)" or "winograd F(4x4,3x3) ...", with " in N chunks"
@@ -86,10 +93,20 @@ class WinogradConvolution : public LoweredConvolution {
   WinogradConvolution() = default;
   // The filters transformed (forward: U[positions][C][O]; backward-data: the turned filters,
   // U[positions][O][C]), in the shared filter buffer.
-  float* transformed_filters(const float* weights, bool for_backward_data) const;
+  // In the matmuls' operand type: float, or bf16 where the layer computes in bf16.
+  void* transformed_filters(const float* weights, bool for_backward_data) const;
+  bool bf16_operands() const;  // tiles and filters rounded to bf16 for bf16 matmuls
   // dU[positions][C][O] over the batch, chunk by chunk through the batched matmuls.
-  void batched_filter_gradients(const float* input_rows, const float* gradient_rows,
+  void batched_filter_gradients(const MapView& input, const MapView& output_grad,
                                 float* filter_grads);
+  // The batched schedule's transforms of one chunk of images: maps of the compute type, tiles
+  // of the matmuls' operand type.
+  void transform_input_tiles(const MapView& input, int64_t chunk, void* tiles,
+                             const Pass& pass) const;
+  void transform_output_tiles(const float* products, const MapView& output, int64_t chunk,
+                              const float* bias, bool relu, const Pass& pass) const;
+  void transform_output_gradient_tiles(const MapView& output_grad, int64_t chunk, void* tiles,
+                                       const Pass& pass) const;
 
   ConvolutionConfig config_;
   Pass forward_pass_, backward_data_pass_;
@@ -103,6 +120,7 @@ class WinogradConvolution : public LoweredConvolution {
   dnnl::memory::desc forward_tiles_, forward_filters_, forward_products_;
   dnnl::memory::desc backward_tiles_, backward_filters_, backward_products_;
   dnnl::memory::desc tiles_transposed_, filter_gradients_;
+  dnnl::memory::desc gradient_tiles_;  // backward-weights' (P, T, O): forward_products_' shape
   dnnl::matmul forward_, backward_data_, backward_weights_;
   dnnl::matmul backward_weights_sum_;  // adds a later chunk's filter gradients to the earlier
   std::string implementation_;

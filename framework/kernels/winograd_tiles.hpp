@@ -161,9 +161,10 @@ template <class Vector, class Step>
   for (; first < channels; ++first) step.template operator()<float>(first);
 }
 
-// Channel `first` onwards of a pixel, zero where the pixel is null (outside the map).
-template <class Lane>
-[[gnu::always_inline]] inline Lane load_or_zero(const float* pixel, int64_t first) {
+// Channel `first` onwards of a pixel (float or bf16), zero where the pixel is null (outside the
+// map).
+template <class Lane, class Map>
+[[gnu::always_inline]] inline Lane load_or_zero(const Map* pixel, int64_t first) {
   return pixel != nullptr ? load<Lane>(pixel + first) : Lane{};
 }
 
@@ -171,9 +172,9 @@ template <class Lane>
 // channels [first, first + lane width), read through pixels[i][j] (null: zero), then along the
 // second, and writes the Out x Out result to out + position * stride: the input transform
 // V = B^T d B (In = Out = M + 2) and the output-gradient transform dM = A dY A^T (In = M).
-template <int64_t In, int64_t Out, class Lane, class Transform>
-[[gnu::always_inline]] inline void transform_both_ways(const float* const pixels[In][In],
-                                                       int64_t first, float* out, int64_t stride,
+template <int64_t In, int64_t Out, class Lane, class Map, class Tile, class Transform>
+[[gnu::always_inline]] inline void transform_both_ways(const Map* const pixels[In][In],
+                                                       int64_t first, Tile* out, int64_t stride,
                                                        Transform transform) {
   Lane columns[Out][In];  // transformed along the first index
 #pragma GCC unroll 8
@@ -195,23 +196,24 @@ template <int64_t In, int64_t Out, class Lane, class Transform>
 }
 
 // V = B^T d B for one (M+2)x(M+2) tile (zero padding where a pixel is null).
-template <int64_t M, class Lane>
-[[gnu::always_inline]] inline void input_tile(const float* const pixels[M + 2][M + 2],
-                                              int64_t first, float* out, int64_t stride) {
+template <int64_t M, class Lane, class Map, class Tile>
+[[gnu::always_inline]] inline void input_tile(const Map* const pixels[M + 2][M + 2],
+                                              int64_t first, Tile* out, int64_t stride) {
   transform_both_ways<M + 2, M + 2, Lane>(
       pixels, first, out, stride,
       [](const Lane* d, Lane* v) __attribute__((always_inline)) { Transforms<M>::input(d, v); });
 }
 
-// One tile of the input transform, every channel: position p's channels to out + p * stride.
-template <int64_t M, class Vector = Lanes>
-[[gnu::always_inline]] inline void transform_input_tile(const float* input, const Pass& pass,
-                                                        int64_t tile, float* out, int64_t stride) {
+// One tile of the input transform, every channel: position p's channels to out + p * stride,
+// as floats or rounded to bf16 (`Tile`), from a float or bf16 map (`Map`).
+template <int64_t M, class Vector = Lanes, class Map, class Tile>
+[[gnu::always_inline]] inline void transform_input_tile(const Map* input, const Pass& pass,
+                                                        int64_t tile, Tile* out, int64_t stride) {
   constexpr int64_t T = M + 2;
   const int64_t channels = pass.in_channels;
   const auto [n, block_top, block_left] = place_of(tile, pass);
   const int64_t top = block_top - pass.padding_h, left = block_left - pass.padding_w;
-  const float* pixels[T][T];
+  const Map* pixels[T][T];
   for (int64_t i = 0; i < T; ++i)
     for (int64_t j = 0; j < T; ++j) {
       const int64_t row = top + i, column = left + j;
@@ -229,9 +231,9 @@ template <int64_t M, class Vector = Lanes>
 // One MxM output block = A^T M A (+ bias, then ReLU) for channels [first, first + lane width),
 // M read from products + position * stride, written through pixels[i][j] (null: beyond an
 // odd-sized map, dropped).
-template <int64_t M, class Lane>
+template <int64_t M, class Lane, class Map>
 [[gnu::always_inline]] inline void output_tile(const float* products, int64_t stride, int64_t first,
-                                               float* const pixels[M][M], const float* bias,
+                                               Map* const pixels[M][M], const float* bias,
                                                bool relu) {
   constexpr int64_t T = M + 2;
   Lane columns[M][T];  // A^T M
@@ -274,14 +276,15 @@ template <int64_t M, class Value>
     }
 }
 
-// One block of the output transform, every channel, position p of M read from block + p * stride.
-template <int64_t M, class Vector = Lanes>
+// One block of the output transform, every channel, position p of M read from block + p * stride,
+// written to a float or bf16 map (`Map`).
+template <int64_t M, class Vector = Lanes, class Map>
 [[gnu::always_inline]] inline void transform_output_tile(const float* block, int64_t stride,
-                                                         float* output, const float* bias,
+                                                         Map* output, const float* bias,
                                                          bool relu, const Pass& pass,
                                                          int64_t tile) {
   const int64_t channels = pass.out_channels;
-  float* pixels[M][M];
+  Map* pixels[M][M];
   output_block_pixels<M>(output, pass, tile, pixels);
   over_channels<Vector>(
       channels, [&]<class Lane>(int64_t first) __attribute__((always_inline)) {
@@ -290,22 +293,23 @@ template <int64_t M, class Vector = Lanes>
 }
 
 // dM = A dY A^T for one MxM block of dy (zero where a pixel is null, beyond the map).
-template <int64_t M, class Lane>
-[[gnu::always_inline]] inline void output_gradient_tile(const float* const pixels[M][M],
-                                                        int64_t first, float* out, int64_t stride) {
+template <int64_t M, class Lane, class Map, class Tile>
+[[gnu::always_inline]] inline void output_gradient_tile(const Map* const pixels[M][M],
+                                                        int64_t first, Tile* out, int64_t stride) {
   transform_both_ways<M, M + 2, Lane>(
       pixels, first, out, stride, [](const Lane* g, Lane* r) __attribute__((always_inline)) {
         Transforms<M>::output_gradient(g, r);
       });
 }
 
-// One block of the output-gradient transform, every channel: position p to out + p * stride.
-template <int64_t M, class Vector = Lanes>
-[[gnu::always_inline]] inline void transform_output_gradient_tile(const float* output_grad,
+// One block of the output-gradient transform, every channel: position p to out + p * stride,
+// as floats or rounded to bf16 (`Tile`), from a float or bf16 map (`Map`).
+template <int64_t M, class Vector = Lanes, class Map, class Tile>
+[[gnu::always_inline]] inline void transform_output_gradient_tile(const Map* output_grad,
                                                                   const Pass& pass, int64_t tile,
-                                                                  float* out, int64_t stride) {
+                                                                  Tile* out, int64_t stride) {
   const int64_t channels = pass.out_channels;
-  const float* pixels[M][M];
+  const Map* pixels[M][M];
   output_block_pixels<M>(output_grad, pass, tile, pixels);
   over_channels<Vector>(
       channels, [&]<class Lane>(int64_t first) __attribute__((always_inline)) {
@@ -371,6 +375,21 @@ template <int64_t M, class Value>
 [[gnu::always_inline]] inline void store_reals(float* to, Lanes value) { store(to, value); }
 [[gnu::always_inline]] inline void store_reals(float* to, Doubles value) {
   store(to, __builtin_convertvector(value, FourFloats));
+}
+// Rounded to float, then to bf16.
+template <int64_t Width, class Value>
+[[gnu::always_inline]] inline void store_rounded_to_bf16(Bfloat16* to, Value value) {
+  float rounded[Width];
+  store_reals(rounded, value);
+  for (int64_t lane = 0; lane < Width; ++lane) store(to + lane, rounded[lane]);
+}
+[[gnu::always_inline]] inline void store_reals(Bfloat16* to, float value) { store(to, value); }
+[[gnu::always_inline]] inline void store_reals(Bfloat16* to, double value) {
+  store_rounded_to_bf16<1>(to, value);
+}
+[[gnu::always_inline]] inline void store_reals(Bfloat16* to, Lanes value) { store(to, value); }
+[[gnu::always_inline]] inline void store_reals(Bfloat16* to, Doubles value) {
+  store_rounded_to_bf16<4>(to, value);
 }
 
 }  // namespace convoy::kernels::winograd

@@ -259,11 +259,47 @@ TEST(ConvolutionImplementationTest, WinogradRunsOnThreeByThreeConvolutionsOnAvx2
   auto im2col_forced = config_of(winograd_on_avx2[2]);
   im2col_forced.paths.im2col_matmul = kernels::LoweringChoice::always;
   EXPECT_EQ(path(im2col_forced, kernels::LoweringChoice::automatic).forward.rfind("im2col", 0), 0u);
-  if (kernels::cpu_has_bf16()) {
-    auto bf16 = config_of(winograd_on_avx2[1]);
-    bf16.compute_type = kernels::DataType::bf16;
-    EXPECT_EQ(path(bf16, kernels::LoweringChoice::always).forward.find("winograd"),
-              std::string::npos);
+}
+
+// bf16 layers (where the CPU has bf16) take Winograd from 256 channels in and out, or 128 on
+// maps up to 16x16, with 2x2 blocks on bf16 matmuls (the implementation names the matmul's bf16
+// ISA); fewer channels keep the bf16 primitives. Forced, 4x4 blocks run f32 matmuls inside the
+// bf16 layer.
+TEST(ConvolutionImplementationTest, Bf16WinogradRunsFrom256ChannelsOr128OnSmallMaps) {
+  if (!kernels::cpu_has_bf16()) {
+    GTEST_SKIP() << "this CPU's best ISA is " << kernels::cpu_isa_name()
+                 << ", without AVX512-BF16 or AMX: no bf16 convolutions to choose for";
+  }
+  const Case winograd_cases[] = {
+      {"resnet18 layer3 (256 channels, 8x8)", {128, 256, 8, 8}, 256, 3, 1, 1},
+      {"resnet18 layer4 (512 channels, 4x4)", {128, 512, 4, 4}, 512, 3, 1, 1},
+      {"resnet18 layer2 (128 channels, 16x16)", {128, 128, 16, 16}, 128, 3, 1, 1},
+      {"resnet50 layer3 (256 channels, 14x14)", {32, 256, 14, 14}, 256, 3, 1, 1},
+  };
+  const Case primitive_cases[] = {
+      {"resnet18 layer1 (64 channels, 32x32)", {128, 64, 32, 32}, 64, 3, 1, 1},
+      {"resnet50 layer2 (128 channels, 28x28)", {32, 128, 28, 28}, 128, 3, 1, 1},
+      {"resnet18 layer4.0.conv1 (stride 2)", {128, 256, 8, 8}, 512, 3, 2, 1},
+  };
+  auto bf16 = [](const Case& c) {
+    auto config = config_of(c);
+    config.compute_type = kernels::DataType::bf16;
+    return config;
+  };
+  for (const auto& c : winograd_cases) {
+    const auto chosen = kernels::Convolution(bf16(c)).implementations().forward;
+    EXPECT_EQ(chosen.rfind("winograd F(2x2,3x3) matmul (", 0), 0u) << c.name << ": " << chosen;
+    EXPECT_NE(chosen.find("bf16"), std::string::npos) << c.name << ": " << chosen;
+    auto four = bf16(c);
+    four.paths.winograd_tile = 4;
+    const auto forced = kernels::Convolution(four).implementations().forward;
+    EXPECT_EQ(forced.rfind("winograd F(4x4,3x3) matmul (", 0), 0u) << c.name << ": " << forced;
+    EXPECT_EQ(forced.find("bf16"), std::string::npos) << c.name << ": " << forced;
+  }
+  for (const auto& c : primitive_cases) {
+    const auto chosen = kernels::Convolution(bf16(c)).implementations().forward;
+    EXPECT_EQ(chosen.find("winograd"), std::string::npos) << c.name << ": " << chosen;
+    EXPECT_NE(chosen.find("bf16"), std::string::npos) << c.name << ": " << chosen;
   }
 }
 
