@@ -195,8 +195,8 @@ void add_run_options(po::options_description& options, RunConfig& c) {
       "winograd", defaulted(&c.winograd),
       "3x3 stride-1 convolutions as Winograd tiles + matmuls: auto (f32: at least 16 channels "
       "in and out on AVX2, 32 on AVX-512; bf16: 256, or 128 on maps up to 16x16, with 2x2 "
-      "blocks on bf16 operands; where measured faster), always (every such convolution without groups; --im2col-matmul always "
-      "takes precedence) or never")(
+      "blocks on bf16 operands; where measured faster), always (every such convolution without "
+      "groups; --im2col-matmul always takes precedence) or never")(
       "winograd-tile", defaulted(&c.winograd_tile),
       "Winograd's output block: 2 (F(2x2, 3x3)), 4 (F(4x4, 3x3): 2.25 multiplications per "
       "output and channel pair instead of 4, more rounding; in bf16 layers it runs in f32 "

@@ -2,11 +2,14 @@
 // Lanes: eight floats as one value for the kernel layer's own vectorized loops (Winograd
 // transforms, NHWC batch normalization), and WideLanes, sixteen, for the Winograd loops' AVX-512
 // versions; load, store and ReLU are written once for either or a single float, so a loop's
-// channel tail runs the same arithmetic one channel at a time. Private to framework/kernels/;
+// channel tail runs the same arithmetic one channel at a time; load and store also take bf16
+// memory. Private to framework/kernels/;
 // include it only from .cpp files built with -Wno-psabi (CMakeLists.txt).
 
 #include <cstdint>
 #include <cstring>
+
+#include "framework/kernels/bfloat16.hpp"
 
 namespace convoy::kernels {
 
@@ -47,11 +50,6 @@ template <class Lane>
   }
 }
 
-// A bf16 value as stored in oneDNN's bf16 memory: a float's upper 16 bits.
-struct Bfloat16 {
-  uint16_t bits;
-};
-
 // A Lanes' or WideLanes' floats as bits, and those bits' upper halves.
 template <int64_t Width>
 struct LaneBits;
@@ -66,26 +64,19 @@ struct LaneBits<16> {
   typedef uint16_t Halves __attribute__((vector_size(32), aligned(2)));
 };
 
-// Floats rounded to bf16 (to nearest, ties to even, as oneDNN's reorders; NaN stays NaN) and
-// stored, one or a vector's worth; loads widen exactly. Integer arithmetic on the float's bits,
-// so the same bits on every ISA.
+// Floats rounded to bf16 (bfloat16.hpp) and stored, one or a vector's worth; loads widen
+// exactly. Integer arithmetic on the floats' bits, so the same bits on every ISA.
 template <class Lane>
 [[gnu::always_inline]] inline void store(Bfloat16* to, Lane value) {
   constexpr int64_t width = lane_width<Lane>;
   if constexpr (width == 1) {
-    uint32_t bits;
-    std::memcpy(&bits, &value, sizeof bits);
-    const bool nan = (bits & 0x7fffffffu) > 0x7f800000u;
-    const uint32_t rounded = nan ? (bits >> 16) | 0x40u : (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
-    to->bits = static_cast<uint16_t>(rounded);
+    *to = to_bfloat16(value);
   } else {
     using Bits = typename LaneBits<width>::Bits;
     using Halves = typename LaneBits<width>::Halves;
     Bits bits;
     std::memcpy(&bits, &value, sizeof bits);
-    const Bits rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
-    const Bits kept = (bits & 0x7fffffffu) > 0x7f800000u ? (bits >> 16) | 0x40u : rounded;
-    const Halves halves = __builtin_convertvector(kept, Halves);
+    const Halves halves = __builtin_convertvector(bf16_bits_of(bits), Halves);
     std::memcpy(to, &halves, sizeof halves);
   }
 }
@@ -93,10 +84,7 @@ template <class Lane>
 [[gnu::always_inline]] inline Lane load(const Bfloat16* from) {
   constexpr int64_t width = lane_width<Lane>;
   if constexpr (width == 1) {
-    const uint32_t bits = uint32_t{from->bits} << 16;
-    float value;
-    std::memcpy(&value, &bits, sizeof value);
-    return value;
+    return to_float(*from);
   } else {
     using Bits = typename LaneBits<width>::Bits;
     using Halves = typename LaneBits<width>::Halves;

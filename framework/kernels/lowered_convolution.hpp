@@ -9,6 +9,7 @@
 #include <dnnl.hpp>
 #include <string>
 
+#include "framework/kernels/bfloat16.hpp"
 #include "framework/kernels/kernel_timing.hpp"
 
 namespace convoy::kernels {
@@ -32,14 +33,16 @@ class LoweredConvolution {
                                 float* weights_grad, float* bias_grad) = 0;
 };
 
-// sums[j] = the sum over `count` rows of rows[i * width + j]: a bias gradient from an NHWC
-// output gradient. One pass in row order, so the same bits on every run.
-inline void sum_rows(const float* rows, int64_t count, int64_t width, float* sums) {
+// sums[j] = the sum over `count` rows of rows[i * width + j] (float or bf16, summed in float): a
+// bias gradient from an NHWC output gradient. One pass in row order, so the same bits on every
+// run.
+template <class Value>
+inline void sum_rows(const Value* rows, int64_t count, int64_t width, float* sums) {
   const OwnLoopTimer timer;
   std::fill_n(sums, width, 0.0f);
   for (int64_t row = 0; row < count; ++row) {
-    const float* values = rows + row * width;
-    for (int64_t j = 0; j < width; ++j) sums[j] += values[j];
+    const Value* values = rows + row * width;
+    for (int64_t j = 0; j < width; ++j) sums[j] += to_float(values[j]);
   }
 }
 

@@ -61,7 +61,7 @@ static bool supported(const ConvolutionConfig& c) {
 // 1.7-2.2x the bf16 convolution primitives' error against f32 (0.46 % against 0.21-0.27 %,
 // relative), but 4x4 blocks' transforms, which multiply by up to 8 and take differences of
 // such products, reach 10x (2.7 %). With 4x4 blocks a bf16 layer's Winograd runs in f32
-// inside, its activations converted on the way in and out.
+// inside, its transforms reading and writing the bf16 maps.
 static bool uses_bf16_operands(const ConvolutionConfig& c, int64_t block) {
   return c.compute_type == DataType::bf16 && block == 2;
 }
@@ -164,9 +164,9 @@ std::unique_ptr<WinogradConvolution> WinogradConvolution::create(const Convoluti
   const bool bf16 = c.compute_type == DataType::bf16;
   if (bf16 && c.paths.winograd_tile_groups == LoweringChoice::always) return nullptr;
   const bool tile_groups =
-      !bf16 && (c.paths.winograd_tile_groups == LoweringChoice::always ||
-                (c.paths.winograd_tile_groups == LoweringChoice::automatic &&
-                 tile_groups_preferred(c)));
+      !bf16 &&
+      (c.paths.winograd_tile_groups == LoweringChoice::always ||
+       (c.paths.winograd_tile_groups == LoweringChoice::automatic && tile_groups_preferred(c)));
   const int64_t block =
       c.paths.winograd_tile != 0 ? c.paths.winograd_tile : automatic_block(c, tile_groups);
   if (block != 2 && block != 4) {
@@ -197,7 +197,8 @@ std::unique_ptr<WinogradConvolution> WinogradConvolution::create(const Convoluti
   const int64_t channels = c.input[1], out_channels = c.out_channels;
   // The matmuls' operands (tiles, transformed filters) in the compute type; their products and
   // the filter gradients in f32.
-  const auto operand = uses_bf16_operands(c, block) ? memory::data_type::bf16 : memory::data_type::f32;
+  const auto operand =
+      uses_bf16_operands(c, block) ? memory::data_type::bf16 : memory::data_type::f32;
   auto matrices = [&](int64_t rows, int64_t columns,
                       memory::data_type type = memory::data_type::f32, tag order = tag::abc) {
     return memory::desc({forward.positions(), rows, columns}, type, order);
@@ -340,36 +341,36 @@ struct MapView {
   void* data;
   bool bf16;
   void* image(int64_t first, int64_t image_size) const {
-    return static_cast<char*>(data) + first * image_size * (bf16 ? 2 : 4);
+    return static_cast<char*>(data) +
+           first * image_size * (bf16 ? sizeof(Bfloat16) : sizeof(float));
   }
 };
 
 void WinogradConvolution::transform_input_tiles(const MapView& input, int64_t chunk, void* tiles,
                                                 const Pass& pass) const {
-  transform_every_tile(TileTransform::input,
-                       {input.image(chunk * pass.batch, pass.in_height * pass.in_width *
-                                                            pass.in_channels),
-                        tiles, nullptr, false, input.bf16, bf16_operands()},
-                       pass);
+  transform_every_tile(
+      TileTransform::input,
+      {input.image(chunk * pass.batch, pass.in_height * pass.in_width * pass.in_channels), tiles,
+       nullptr, false, input.bf16, bf16_operands()},
+      pass);
 }
 void WinogradConvolution::transform_output_tiles(const float* products, const MapView& output,
                                                  int64_t chunk, const float* bias, bool relu,
                                                  const Pass& pass) const {
-  transform_every_tile(TileTransform::output,
-                       {products,
-                        output.image(chunk * pass.batch,
-                                     pass.out_height * pass.out_width * pass.out_channels),
-                        bias, relu, output.bf16, false},
-                       pass);
+  transform_every_tile(
+      TileTransform::output,
+      {products,
+       output.image(chunk * pass.batch, pass.out_height * pass.out_width * pass.out_channels), bias,
+       relu, output.bf16, false},
+      pass);
 }
-void WinogradConvolution::transform_output_gradient_tiles(const MapView& output_grad,
-                                                          int64_t chunk, void* tiles,
-                                                          const Pass& pass) const {
-  transform_every_tile(TileTransform::output_gradient,
-                       {output_grad.image(chunk * pass.batch,
-                                          pass.out_height * pass.out_width * pass.out_channels),
-                        tiles, nullptr, false, output_grad.bf16, bf16_operands()},
-                       pass);
+void WinogradConvolution::transform_output_gradient_tiles(const MapView& output_grad, int64_t chunk,
+                                                          void* tiles, const Pass& pass) const {
+  transform_every_tile(
+      TileTransform::output_gradient,
+      {output_grad.image(chunk * pass.batch, pass.out_height * pass.out_width * pass.out_channels),
+       tiles, nullptr, false, output_grad.bf16, bf16_operands()},
+      pass);
 }
 
 // The filters' transforms U = G g G^T as (C, O) matrices per position, or for backward-data
@@ -447,15 +448,14 @@ __attribute__((target_clones("avx2", "default"))) static void transform_filters(
   }
 }
 
-void* WinogradConvolution::transformed_filters(const float* weights,
-                                               bool for_backward_data) const {
+void* WinogradConvolution::transformed_filters(const float* weights, bool for_backward_data) const {
   const OwnLoopTimer timer;
   const int64_t channels = config_.input[1], out_channels = config_.out_channels;
   const bool bf16 = bf16_operands();
-  void* filters = transient_buffer(
-      TransientRole::winograd_filters,
-      static_cast<size_t>(forward_pass_.positions() * channels * out_channels) *
-          (bf16 ? sizeof(Bfloat16) : sizeof(float)));
+  void* filters =
+      transient_buffer(TransientRole::winograd_filters,
+                       static_cast<size_t>(forward_pass_.positions() * channels * out_channels) *
+                           (bf16 ? sizeof(Bfloat16) : sizeof(float)));
   transform_filters(weights, channels, out_channels, forward_pass_.block, for_backward_data, bf16,
                     filters);
   return filters;
@@ -519,8 +519,7 @@ __attribute__((target_clones("avx2", "default"))) static void filter_gradients(
   }
 }
 
-void WinogradConvolution::batched_filter_gradients(const MapView& input,
-                                                   const MapView& output_grad,
+void WinogradConvolution::batched_filter_gradients(const MapView& input, const MapView& output_grad,
                                                    float* filter_grads) {
   const Pass& pass = forward_pass_;
   void* tiles = transient_buffer(TransientRole::winograd_input_tiles, forward_tiles_.get_size());
@@ -606,15 +605,6 @@ void WinogradConvolution::backward_data(const memory& destination_grad, const fl
   deliver(result, source_grad);
 }
 
-// sums[j] = the sum over `count` rows of bf16 rows[i * width + j], in row order (sum_rows for
-// a bf16 map).
-static void sum_bf16_rows(const Bfloat16* rows, int64_t count, int64_t width, float* sums) {
-  const OwnLoopTimer timer;
-  std::fill_n(sums, width, 0.0f);
-  for (int64_t row = 0; row < count; ++row)
-    for (int64_t j = 0; j < width; ++j) sums[j] += load<float>(rows + row * width + j);
-}
-
 void WinogradConvolution::backward_weights(const memory& source, const memory& destination_grad,
                                            float* weights_grad, float* bias_grad) {
   const Pass& pass = forward_pass_;
@@ -640,8 +630,7 @@ void WinogradConvolution::backward_weights(const memory& source, const memory& d
     const int64_t rows = config_.input[0] * pass.out_height * pass.out_width;
     const MapView rows_of_gradient = map_of(gradient);
     if (rows_of_gradient.bf16) {
-      sum_bf16_rows(static_cast<const Bfloat16*>(rows_of_gradient.data), rows, out_channels,
-                    bias_grad);
+      sum_rows(static_cast<const Bfloat16*>(rows_of_gradient.data), rows, out_channels, bias_grad);
     } else {
       sum_rows(static_cast<const float*>(rows_of_gradient.data), rows, out_channels, bias_grad);
     }

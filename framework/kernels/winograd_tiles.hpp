@@ -197,8 +197,8 @@ template <int64_t In, int64_t Out, class Lane, class Map, class Tile, class Tran
 
 // V = B^T d B for one (M+2)x(M+2) tile (zero padding where a pixel is null).
 template <int64_t M, class Lane, class Map, class Tile>
-[[gnu::always_inline]] inline void input_tile(const Map* const pixels[M + 2][M + 2],
-                                              int64_t first, Tile* out, int64_t stride) {
+[[gnu::always_inline]] inline void input_tile(const Map* const pixels[M + 2][M + 2], int64_t first,
+                                              Tile* out, int64_t stride) {
   transform_both_ways<M + 2, M + 2, Lane>(
       pixels, first, out, stride,
       [](const Lane* d, Lane* v) __attribute__((always_inline)) { Transforms<M>::input(d, v); });
@@ -280,9 +280,8 @@ template <int64_t M, class Value>
 // written to a float or bf16 map (`Map`).
 template <int64_t M, class Vector = Lanes, class Map>
 [[gnu::always_inline]] inline void transform_output_tile(const float* block, int64_t stride,
-                                                         Map* output, const float* bias,
-                                                         bool relu, const Pass& pass,
-                                                         int64_t tile) {
+                                                         Map* output, const float* bias, bool relu,
+                                                         const Pass& pass, int64_t tile) {
   const int64_t channels = pass.out_channels;
   Map* pixels[M][M];
   output_block_pixels<M>(output, pass, tile, pixels);

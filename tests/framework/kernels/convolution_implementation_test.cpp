@@ -200,8 +200,8 @@ TEST(ConvolutionImplementationTest, WinogradRunsOnThreeByThreeConvolutionsOnAvx2
     const auto direct = primitive(config_of(c));
     const auto chosen = path(config_of(c), kernels::LoweringChoice::automatic);
     const int64_t channels = std::min(c.input[1], c.out_channels);
-    const bool winograd_here = direct.forward == "jit:avx2" ||
-                               (direct.forward == "jit:avx512_core" && channels >= 32);
+    const bool winograd_here =
+        direct.forward == "jit:avx2" || (direct.forward == "jit:avx512_core" && channels >= 32);
     const std::string expected = winograd + block_of(c, schedule) + ",3x3) " + schedule;
     EXPECT_EQ(chosen.forward.rfind(expected, 0) == 0, winograd_here)
         << c.name << " on ISA " << kernels::cpu_isa_name() << ": " << chosen.forward
