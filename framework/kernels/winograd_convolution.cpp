@@ -336,13 +336,15 @@ static void transform_every_tile(TileTransform which, const TileTransformArgumen
   }
 }
 
+// Bytes per value of a map, tile buffer or transformed filter: bf16 or float.
+static size_t element_bytes(bool bf16) { return bf16 ? sizeof(Bfloat16) : sizeof(float); }
+
 // A map's element type, and where image `first` of one starts.
 struct MapView {
   void* data;
   bool bf16;
   void* image(int64_t first, int64_t image_size) const {
-    return static_cast<char*>(data) +
-           first * image_size * (bf16 ? sizeof(Bfloat16) : sizeof(float));
+    return static_cast<char*>(data) + first * image_size * element_bytes(bf16);
   }
 };
 
@@ -455,7 +457,7 @@ void* WinogradConvolution::transformed_filters(const float* weights, bool for_ba
   void* filters =
       transient_buffer(TransientRole::winograd_filters,
                        static_cast<size_t>(forward_pass_.positions() * channels * out_channels) *
-                           (bf16 ? sizeof(Bfloat16) : sizeof(float)));
+                           element_bytes(bf16));
   transform_filters(weights, channels, out_channels, forward_pass_.block, for_backward_data, bf16,
                     filters);
   return filters;
