@@ -43,8 +43,14 @@ static constexpr int64_t kMinChannelsBf16 = 256;
 static constexpr int64_t kMinChannelsBf16SmallMaps = 128;
 static constexpr int64_t kSmallMapPositions = 16 * 16;
 // From here (in and out) the batched matmuls run near oneDNN's peak and the tile groups gain
-// nothing (64 channels: the same time; 256 and 512 on 8x8 and 4x4: 1.2x and 2.2x slower).
+// nothing. AVX2 (Zen 3): 64 channels the same time, 256 and 512 on 8x8 and 4x4 1.2x and 2.2x
+// slower. AVX-512 (Zen 5, 2 threads, --winograd-groups always against never, A B B A): the tile
+// groups' 32-channel steps take 64 channels in 0.64-0.73 of the batched time (resnet18 on 32x32),
+// 0.80-0.89 (resnet50 on 56x56), 0.70-0.76 (resnet20 on 7x7) and vgg11_bn's 64 -> 128 on 16x16
+// in 0.91; but 128 on 28x28 1.10-1.23 (resnet50), 128 -> 256 on 8x8 1.23 (vgg11_bn), 256 and 512
+// 1.05-2.8: their transformed filters (2.4 MB and more for F(4x4)) no longer stay in L2.
 static constexpr int64_t kBatchedMinChannels = 64;
+static constexpr int64_t kBatchedMinChannelsAvx512 = 128;
 // The batch runs in equal chunks of images whose tiles fill at most this much of a buffer (the
 // whole batch where it fits): large maps then need no more memory than small ones, and a
 // chunk's tiles are still thousands of matmul rows.
@@ -142,7 +148,9 @@ static int64_t images_per_chunk(const Pass& forward, const Pass& backward) {
 // Where the tile-group schedule runs instead of the batched matmuls: layers with few channels,
 // whose matmuls are too short for oneDNN's to run near peak.
 static bool tile_groups_preferred(const ConvolutionConfig& c) {
-  return c.input[1] < kBatchedMinChannels || c.out_channels < kBatchedMinChannels;
+  const int64_t batched_from =
+      wide_lanes_in_use() ? kBatchedMinChannelsAvx512 : kBatchedMinChannels;
+  return c.input[1] < batched_from || c.out_channels < batched_from;
 }
 
 bool WinogradConvolution::preferred(const ConvolutionConfig& config, const std::string& primitive) {

@@ -147,12 +147,12 @@ TEST(ConvolutionImplementationTest, Im2colRunsOnSmallMapsWithManyChannelsOnAvx2)
 
 // Winograd runs on 3x3 stride-1 convolutions with at least 16 channels in and out where oneDNN
 // would run its direct AVX2 convolution, and with at least 32 where it would run its direct
-// AVX-512 one: as batched matmuls from 64 channels in and out (large
-// maps in chunks of images), in tile groups below; with 4x4 output blocks where they cut the map
-// little (7, 8, 16, 28, 32, 56 wide) and, as batched matmuls, 2x2 blocks where 4x4 would waste a
-// third of their work (14 wide; the tile groups take 4x4 there too); forced, it takes every 3x3
-// stride-1 f32 convolution without groups and nothing else.
-// Its activations and their gradients are NHWC.
+// AVX-512 one: as batched matmuls from 64 channels in and out on AVX2 and from 128 with AVX-512's
+// wide lanes (large maps in chunks of images), in tile groups below; with 4x4 output blocks where
+// they cut the map little (7, 8, 16, 28, 32, 56 wide) and, as batched matmuls, 2x2 blocks where 4x4
+// would waste a third of their work (14 wide; the tile groups take 4x4 there too); forced, it takes
+// every 3x3 stride-1 f32 convolution without groups and nothing else. Its activations and their
+// gradients are NHWC.
 TEST(ConvolutionImplementationTest, WinogradRunsOnThreeByThreeConvolutionsOnAvx2AndAvx512) {
   const Case winograd_on_avx2[] = {
       {"resnet18 layer2 (128 channels, 16x16)", {128, 128, 16, 16}, 128, 3, 1, 1},
@@ -196,7 +196,10 @@ TEST(ConvolutionImplementationTest, WinogradRunsOnThreeByThreeConvolutionsOnAvx2
     return kernels::Convolution(config).implementations();
   };
   const std::string winograd = "winograd F(";
-  auto expect_winograd = [&](const Case& c, const std::string& schedule) {
+  auto expect_winograd = [&](const Case& c) {
+    const int64_t batched_from = kernels::wide_lanes_in_use() ? 128 : 64;
+    const std::string schedule =
+        std::min(c.input[1], c.out_channels) < batched_from ? "in groups of" : "matmul";
     const auto direct = primitive(config_of(c));
     const auto chosen = path(config_of(c), kernels::LoweringChoice::automatic);
     const int64_t channels = std::min(c.input[1], c.out_channels);
@@ -219,8 +222,8 @@ TEST(ConvolutionImplementationTest, WinogradRunsOnThreeByThreeConvolutionsOnAvx2
     EXPECT_NE(convolution.source_layout().describe().find(" nhwc"), std::string::npos)
         << c.name << ": " << convolution.source_layout().describe();
   };
-  for (const auto& c : winograd_on_avx2) expect_winograd(c, "matmul");
-  for (const auto& c : tile_groups_on_avx2) expect_winograd(c, "in groups of");
+  for (const auto& c : winograd_on_avx2) expect_winograd(c);
+  for (const auto& c : tile_groups_on_avx2) expect_winograd(c);
   // The schedule forced either way.
   auto groups_forced = config_of(winograd_on_avx2[0]),
        batched_forced = config_of(tile_groups_on_avx2[1]);

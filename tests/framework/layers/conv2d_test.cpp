@@ -118,7 +118,8 @@ Conv2dOptions winograd4(Conv2dOptions options) {
 }
 
 // Winograd's schedule forced: the whole batch's tiles through batched oneDNN matmuls (which the
-// rule leaves to 64 channels in and out and more), or cache-sized tile groups (fewer channels).
+// rule leaves to 64 channels in and out and more on AVX2, 128 with AVX-512), or cache-sized tile
+// groups (fewer channels).
 Conv2dOptions batched(Conv2dOptions options) {
   options.paths.winograd_tile_groups = kernels::LoweringChoice::never;
   return options;
@@ -236,6 +237,7 @@ TEST(Conv2dTest, WinogradInChunksOfImagesComputesWhatThePrimitivesDo) {
   options.paths.im2col_matmul = kernels::LoweringChoice::never;
   options.paths.winograd = kernels::LoweringChoice::always;
   options.paths.winograd_tile = 2;  // 4x4 blocks would need 2.4 MB per image: no chunks
+  options = batched(options);       // (AVX-512's rule takes tile groups for 64 channels)
   Conv2d winograd(options);
   options.paths.winograd = kernels::LoweringChoice::never;
   Conv2d primitives(options);
@@ -260,18 +262,24 @@ TEST(Conv2dTest, WinogradInChunksOfImagesComputesWhatThePrimitivesDo) {
   }
 }
 
-// Both Winograd block sizes on one many-channel map, against the convolution primitives: F(4x4,
-// 3x3) names itself and stays within 1e-5 (relative, the whole tensor) of them, as F(2x2, 3x3)
-// does; an output block of 3 is refused.
+// Both Winograd block sizes in both schedules on one many-channel map, against the convolution
+// primitives: F(4x4, 3x3) names itself and stays within 1e-5 (relative, the whole tensor) of
+// them, as F(2x2, 3x3) does; an output block of 3 is refused.
 TEST(Conv2dTest, WinogradBlocksOfTwoAndFourComputeWhatThePrimitivesDo) {
   const Shape shape{4, 64, 13, 11};
   const Tensor input = random_tensor(shape, 41), output_grad = random_tensor(shape, 42);
   std::vector<std::vector<float>> expected;
-  for (const int64_t block : {0, 2, 4}) {
+  struct Run {
+    int64_t block;
+    bool groups;
+  };
+  for (const auto [block, groups] :
+       {Run{0, false}, Run{2, false}, Run{4, false}, Run{2, true}, Run{4, true}}) {
     Conv2dOptions options = winograd(make(64, 64, 3, 1, 1));
     if (block == 0) options.paths.winograd = kernels::LoweringChoice::never;
     options.paths.winograd_tile = block;
     options.paths.im2col_matmul = kernels::LoweringChoice::never;
+    options = groups ? tile_groups(options) : batched(options);
     Conv2d conv(options);
     randomize_parameters(conv, 43);
     const auto output = conv.forward({input}, Mode::train).to_plain();
@@ -284,13 +292,13 @@ TEST(Conv2dTest, WinogradBlocksOfTwoAndFourComputeWhatThePrimitivesDo) {
       expected = results;
       continue;
     }
-    const std::string name =
-        "winograd F(" + std::to_string(block) + "x" + std::to_string(block) + ",3x3) matmul (";
+    const std::string name = "winograd F(" + std::to_string(block) + "x" + std::to_string(block) +
+                             ",3x3) " + (groups ? "in groups of" : "matmul (");
     EXPECT_EQ(chosen.rfind(name, 0), 0u) << chosen;
     for (const int k : {0, 1, 2, 3}) {
       EXPECT_LT(relative_difference(results[k], expected[k]), 1e-5)
-          << "block " << block << ": output, input gradient, weight gradient, bias gradient: #"
-          << k;
+          << "block " << block << (groups ? " in tile groups" : "")
+          << ": output, input gradient, weight gradient, bias gradient: #" << k;
     }
   }
   Conv2dOptions three = winograd(make(8, 8, 3, 1, 1));
