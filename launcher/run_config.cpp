@@ -194,20 +194,20 @@ void add_run_options(po::options_description& options, RunConfig& c) {
       "measured faster), always (every f32 convolution without groups) or never")(
       "winograd", defaulted(&c.winograd),
       "3x3 stride-1 convolutions as Winograd tiles + matmuls: auto (f32: at least 16 channels "
-      "in and out on AVX2, 32 on AVX-512; bf16: 256, or 128 on maps up to 16x16, with 2x2 "
-      "blocks on bf16 operands; where measured faster), always (every such convolution without "
-      "groups; --im2col-matmul always takes precedence) or never")(
+      "in and out on AVX2, 32 on AVX-512; bf16: 64 to 127 in tile groups, f32 inside; 256, or "
+      "128 on maps up to 16x16, with 2x2 blocks on bf16 operands; where measured faster), always "
+      "(every such convolution without groups; --im2col-matmul always takes precedence) or "
+      "never")(
       "winograd-tile", defaulted(&c.winograd_tile),
       "Winograd's output block: 2 (F(2x2, 3x3)), 4 (F(4x4, 3x3): 2.25 multiplications per "
       "output and channel pair instead of 4, more rounding; in bf16 layers it runs in f32 "
-      "inside) or auto (bf16: 2; f32: 4 where 4x4 blocks cut the map little, as 7, 8, 16 or 32 "
-      "wide, or 14 wide in tile groups; else 2)")(
+      "inside) or auto (bf16 batched: 2; else 4 where 4x4 blocks cut the map little, as 7, 8, 16 "
+      "or 32 wide, or 14 wide in tile groups; else 2)")(
       "winograd-groups", defaulted(&c.winograd_groups),
       "Winograd's schedule: a cache-sized group of tiles transformed, summed over channels by "
       "convoy's own kernel and transformed back at a time, or the whole batch's tiles through "
       "batched oneDNN matmuls: auto (groups below 64 channels in or out on AVX2, below 128 with "
-      "AVX-512, where measured faster), "
-      "always (groups) or never (batched matmuls)")(
+      "AVX-512, where measured faster), always (groups) or never (batched matmuls)")(
       "health-every", defaulted(&c.health_every),
       "log per-layer training-health statistics every N steps (0: off)")(
       "trace", defaulted(&c.trace),

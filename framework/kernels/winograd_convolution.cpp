@@ -39,6 +39,11 @@ static constexpr int64_t kMinChannelsAvx512 = 32;
 // vgg11_bn b128 0.49-0.83 (256 and 512 channels; its step 1.43x faster); resnet50 b32, 256 on
 // 14x14 0.74-0.83, 512 on 7x7 0.78-0.94, but 128 on 28x28 0.98-1.12. So from 256 channels, and
 // from 128 on maps up to 16x16.
+// Below 128 channels (AVX-512's tile groups, f32 tiles and sums between bf16 maps, 4x4 blocks
+// where they fit), against the same primitives, --winograd always against auto: resnet18 b128,
+// 64 channels on 32x32 0.72-0.76 (its step 1.17x faster); resnet20 b128, 64 on 8x8 and 7x7
+// 0.83-0.93, but 32 channels 0.94-1.14 and 16 1.32-1.53. So from 64 channels.
+static constexpr int64_t kMinChannelsBf16TileGroups = 64;
 static constexpr int64_t kMinChannelsBf16 = 256;
 static constexpr int64_t kMinChannelsBf16SmallMaps = 128;
 static constexpr int64_t kSmallMapPositions = 16 * 16;
@@ -68,8 +73,9 @@ static bool supported(const ConvolutionConfig& c) {
 // relative), but 4x4 blocks' transforms, which multiply by up to 8 and take differences of
 // such products, reach 10x (2.7 %). With 4x4 blocks a bf16 layer's Winograd runs in f32
 // inside, its transforms reading and writing the bf16 maps.
-static bool uses_bf16_operands(const ConvolutionConfig& c, int64_t block) {
-  return c.compute_type == DataType::bf16 && block == 2;
+// The tile groups' own kernel multiplies floats: a bf16 layer's tile groups run f32 inside.
+static bool uses_bf16_operands(const ConvolutionConfig& c, int64_t block, bool tile_groups) {
+  return c.compute_type == DataType::bf16 && block == 2 && !tile_groups;
 }
 
 static Pass pass_of(int64_t batch, int64_t in_height, int64_t in_width, int64_t in_channels,
@@ -118,7 +124,7 @@ static constexpr Share kBatchedShare{6, 10}, kTileGroupShare{3, 4};
 
 static int64_t automatic_block(const ConvolutionConfig& c, bool tile_groups) {
   // bf16 matmuls only with 2x2 blocks (uses_bf16_operands).
-  if (c.compute_type == DataType::bf16) return 2;
+  if (c.compute_type == DataType::bf16 && !tile_groups) return 2;
   const Shape output = c.output_shape();
   auto values = [&](int64_t block) {
     const int64_t tiles = ((output[2] + block - 1) / block) * ((output[3] + block - 1) / block);
@@ -153,14 +159,20 @@ static bool tile_groups_preferred(const ConvolutionConfig& c) {
   return c.input[1] < batched_from || c.out_channels < batched_from;
 }
 
+// bf16 layers' smallest channel count: the tile groups' (f32 inside) from 64, the batched bf16
+// matmuls' from 256, or 128 on small maps.
+static int64_t bf16_min_channels(const ConvolutionConfig& c) {
+  if (tile_groups_preferred(c)) return kMinChannelsBf16TileGroups;
+  const Shape output = c.output_shape();
+  return output[2] * output[3] <= kSmallMapPositions ? kMinChannelsBf16SmallMaps : kMinChannelsBf16;
+}
+
 bool WinogradConvolution::preferred(const ConvolutionConfig& config, const std::string& primitive) {
-  const Shape output = config.output_shape();
-  const int64_t bf16_min_channels =
-      output[2] * output[3] <= kSmallMapPositions ? kMinChannelsBf16SmallMaps : kMinChannelsBf16;
-  const int64_t min_channels = primitive == "jit:avx2"                    ? kMinChannels
-                               : primitive == "jit:avx512_core"           ? kMinChannelsAvx512
-                               : primitive == "jit_bf16:avx512_core_bf16" ? bf16_min_channels
-                                                                          : 0;
+  const int64_t min_channels = primitive == "jit:avx2"          ? kMinChannels
+                               : primitive == "jit:avx512_core" ? kMinChannelsAvx512
+                               : primitive == "jit_bf16:avx512_core_bf16"
+                                   ? bf16_min_channels(config)
+                                   : 0;
   return min_channels > 0 && supported(config) && config.input[1] >= min_channels &&
          config.out_channels >= min_channels;
 }
@@ -168,13 +180,9 @@ bool WinogradConvolution::preferred(const ConvolutionConfig& config, const std::
 std::unique_ptr<WinogradConvolution> WinogradConvolution::create(const ConvolutionConfig& config) {
   const auto& c = config;
   if (!supported(c)) return nullptr;
-  // bf16 runs the batched schedule only: its matmuls take bf16 tiles and filters.
-  const bool bf16 = c.compute_type == DataType::bf16;
-  if (bf16 && c.paths.winograd_tile_groups == LoweringChoice::always) return nullptr;
   const bool tile_groups =
-      !bf16 &&
-      (c.paths.winograd_tile_groups == LoweringChoice::always ||
-       (c.paths.winograd_tile_groups == LoweringChoice::automatic && tile_groups_preferred(c)));
+      c.paths.winograd_tile_groups == LoweringChoice::always ||
+      (c.paths.winograd_tile_groups == LoweringChoice::automatic && tile_groups_preferred(c));
   const int64_t block =
       c.paths.winograd_tile != 0 ? c.paths.winograd_tile : automatic_block(c, tile_groups);
   if (block != 2 && block != 4) {
@@ -206,7 +214,7 @@ std::unique_ptr<WinogradConvolution> WinogradConvolution::create(const Convoluti
   // The matmuls' operands (tiles, transformed filters) in the compute type; their products and
   // the filter gradients in f32.
   const auto operand =
-      uses_bf16_operands(c, block) ? memory::data_type::bf16 : memory::data_type::f32;
+      uses_bf16_operands(c, block, false) ? memory::data_type::bf16 : memory::data_type::f32;
   auto matrices = [&](int64_t rows, int64_t columns,
                       memory::data_type type = memory::data_type::f32, tag order = tag::abc) {
     return memory::desc({forward.positions(), rows, columns}, type, order);
@@ -344,18 +352,6 @@ static void transform_every_tile(TileTransform which, const TileTransformArgumen
   }
 }
 
-// Bytes per value of a map, tile buffer or transformed filter: bf16 or float.
-static size_t element_bytes(bool bf16) { return bf16 ? sizeof(Bfloat16) : sizeof(float); }
-
-// A map's element type, and where image `first` of one starts.
-struct MapView {
-  void* data;
-  bool bf16;
-  void* image(int64_t first, int64_t image_size) const {
-    return static_cast<char*>(data) + first * image_size * element_bytes(bf16);
-  }
-};
-
 void WinogradConvolution::transform_input_tiles(const MapView& input, int64_t chunk, void* tiles,
                                                 const Pass& pass) const {
   transform_every_tile(
@@ -472,7 +468,7 @@ void* WinogradConvolution::transformed_filters(const float* weights, bool for_ba
 }
 
 bool WinogradConvolution::bf16_operands() const {
-  return uses_bf16_operands(config_, forward_pass_.block);
+  return uses_bf16_operands(config_, forward_pass_.block, group_ > 0);
 }
 
 // The filter gradient dg = G^T dU G from dU's (C, O) matrices per position, a lane's worth of
@@ -566,10 +562,9 @@ void WinogradConvolution::forward(const memory& source, const float* weights, co
   auto result =
       target_in_layout(destination, destination_rows_, TransientRole::lowered_output_rows);
   if (group_ > 0) {
-    convolve_by_tile_groups(static_cast<const float*>(input.get_data_handle()),
-                            static_cast<float*>(transformed_filters(weights, false)),
-                            static_cast<float*>(result.get_data_handle()), bias, config_.fuse_relu,
-                            pass, group_, scratch(convolution_scratch_floats(pass, group_)));
+    convolve_by_tile_groups(map_of(input), static_cast<float*>(transformed_filters(weights, false)),
+                            map_of(result), bias, config_.fuse_relu, pass, group_,
+                            scratch(convolution_scratch_floats(pass, group_)));
     deliver(result, destination);
     return;
   }
@@ -594,10 +589,9 @@ void WinogradConvolution::backward_data(const memory& destination_grad, const fl
                                                          TransientRole::lowered_output_rows);
   auto result = target_in_layout(source_grad, source_rows_, TransientRole::lowered_input_rows);
   if (group_ > 0) {
-    convolve_by_tile_groups(static_cast<const float*>(gradient.get_data_handle()),
-                            static_cast<float*>(transformed_filters(weights, true)),
-                            static_cast<float*>(result.get_data_handle()), nullptr, false, pass,
-                            group_, scratch(convolution_scratch_floats(pass, group_)));
+    convolve_by_tile_groups(
+        map_of(gradient), static_cast<float*>(transformed_filters(weights, true)), map_of(result),
+        nullptr, false, pass, group_, scratch(convolution_scratch_floats(pass, group_)));
     deliver(result, source_grad);
     return;
   }
@@ -628,9 +622,7 @@ void WinogradConvolution::backward_weights(const memory& source, const memory& d
       transient_buffer(TransientRole::winograd_filters,
                        static_cast<size_t>(forward_pass_.positions() * pairs) * sizeof(float)));
   if (group_ > 0) {
-    filter_gradients_by_tile_groups(static_cast<const float*>(input.get_data_handle()),
-                                    static_cast<const float*>(gradient.get_data_handle()),
-                                    filter_grads, pass, group_,
+    filter_gradients_by_tile_groups(map_of(input), map_of(gradient), filter_grads, pass, group_,
                                     scratch(filter_gradient_scratch_floats(pass, group_)));
   } else {
     batched_filter_gradients(map_of(input), map_of(gradient), filter_grads);

@@ -1,9 +1,9 @@
 #pragma once
 // WinogradConvolution: a 3x3 stride-1 convolution computed with Winograd's F(2x2, 3x3) or
-// F(4x4, 3x3) algorithm, its channel sums as batched oneDNN matmuls (64 channels and more) or
-// group by group of tiles in an own kernel (fewer), for the layers where oneDNN 2.6 has only its
-// direct convolution (AVX2 and AVX-512; its own loops run 8 or 16 floats a vector). Private to
-// framework/kernels/.
+// F(4x4, 3x3) algorithm, its channel sums as batched oneDNN matmuls (64 channels and more; 128
+// with AVX-512) or group by group of tiles in an own kernel (fewer), for the layers where
+// oneDNN 2.6 has only its direct convolution (AVX2 and AVX-512; its own loops run 8 or 16 floats a
+// vector). Private to framework/kernels/.
 
 #include <dnnl.hpp>
 #include <memory>
@@ -31,7 +31,8 @@ namespace convoy::kernels {
 //    degrees and their in/out channels swapped, padded by 2 - padding. Backward-weights is the
 //    exact gradient of the forward's arithmetic: dU = sum over tiles of V^T (A dy A^T), one more
 //    batched matmul, and dg = G^T dU G.
-// 4. Two schedules. With 64 channels and more in and out, the whole batch's tiles are
+// 4. Two schedules. With 64 channels and more in and out (128 with AVX-512, whose tile groups
+//    sum 32 channels a step), the whole batch's tiles are
 //    transformed, then multiplied as one batched matmul per pass, then transformed back: the
 //    batch runs in chunks of images whose tiles fill at most 32 MB of a buffer, the filter
 //    gradients summed over the chunks in order. With fewer channels those matmuls are too short
@@ -48,12 +49,13 @@ namespace convoy::kernels {
 //    bit-identical from run to run and rank to rank. Rounding differs from the direct
 //    convolution's (relative differences ~1e-6 in f32 with 2x2 blocks, a few times that with
 //    4x4).
-// 7. bf16 layers (batched schedule only): the transforms read and write bf16 maps, so a bf16
-//    network needs no conversions around the path. With 2x2 blocks the transformed tiles and
-//    filters are rounded to bf16 for bf16 matmuls (f32 products, 1.7-2.2x the bf16 primitives'
-//    error against f32); with 4x4 blocks, whose transforms would make that 10x, the tiles and
-//    matmuls stay f32. The weights and their gradient stay f32, as for every bf16 layer.
-struct MapView;  // an NHWC map, float or bf16 (winograd_convolution.cpp)
+// 7. bf16 layers: the transforms read and write bf16 maps, so a bf16 network needs no
+//    conversions around the path. In the batched schedule with 2x2 blocks the transformed tiles
+//    and filters are rounded to bf16 for bf16 matmuls (f32 products, 1.7-2.2x the bf16
+//    primitives' error against f32); with 4x4 blocks, whose transforms would make that 10x, and
+//    in the tile groups (AVX-512: 64 to 127 channels), the tiles and sums stay f32. The weights
+//    and their gradient stay f32, as for every bf16 layer.
+struct MapView;  // an NHWC map, float or bf16 (winograd_tiles.hpp)
 
 class WinogradConvolution : public LoweredConvolution {
  public:
@@ -62,7 +64,7 @@ class WinogradConvolution : public LoweredConvolution {
   static bool preferred(const ConvolutionConfig& config, const std::string& primitive);
 
   // A WinogradConvolution for `config`, or nothing where the shape is not supported (not a 3x3
-  // kernel with stride 1 and dilation 1, padding above 2, groups; bf16 in tile groups).
+  // kernel with stride 1 and dilation 1, padding above 2, groups).
   static std::unique_ptr<WinogradConvolution> create(const ConvolutionConfig& config);
 
   // "winograd F(2x2,3x3) matmul (gemm:jit)" or "winograd F(4x4,3x3) ...", with " in N chunks"

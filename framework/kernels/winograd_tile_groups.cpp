@@ -164,9 +164,9 @@ static Group group_of(int64_t index, int64_t group, const Pass& pass) {
 // One group of the convolution: transform its tiles, sum over channels per position, transform
 // the products back into output blocks. Position p of tile t sits at tiles[(p * size + t) * C]:
 // each position's sum is one (size x C) x (C x O) product.
-template <int64_t M, class Vector>
-[[gnu::always_inline]] inline void convolve_group(const float* input, const float* filters,
-                                                  float* output, const float* bias, bool relu,
+template <int64_t M, class Vector, class Map>
+[[gnu::always_inline]] inline void convolve_group(const Map* input, const float* filters,
+                                                  Map* output, const float* bias, bool relu,
                                                   const Pass& pass, Group group, float* tiles,
                                                   float* products) {
   const int64_t positions = pass.positions(), channels = pass.in_channels;
@@ -186,9 +186,9 @@ template <int64_t M, class Vector>
 
 // One thread's share of convolve_by_tile_groups, called inside its parallel region: the groups
 // of a static schedule.
-template <class Vector>
-[[gnu::always_inline]] inline void convolve_share(const float* input, const float* filters,
-                                                  float* output, const float* bias, bool relu,
+template <class Vector, class Map>
+[[gnu::always_inline]] inline void convolve_share(const Map* input, const float* filters,
+                                                  Map* output, const float* bias, bool relu,
                                                   const Pass& pass, int64_t group, float* scratch) {
   const int64_t groups = group_count(pass, group);
   float* tiles = scratch + omp_get_thread_num() * convolution_scratch_floats(pass, group);
@@ -197,11 +197,11 @@ template <class Vector>
   for (int64_t index = 0; index < groups; ++index) {
     const Group tiles_of_group = group_of(index, group, pass);
     if (pass.block == 2) {
-      convolve_group<2, Vector>(input, filters, output, bias, relu, pass, tiles_of_group, tiles,
-                                products);
+      convolve_group<2, Vector, Map>(input, filters, output, bias, relu, pass, tiles_of_group,
+                                     tiles, products);
     } else {
-      convolve_group<4, Vector>(input, filters, output, bias, relu, pass, tiles_of_group, tiles,
-                                products);
+      convolve_group<4, Vector, Map>(input, filters, output, bias, relu, pass, tiles_of_group,
+                                     tiles, products);
     }
   }
 }
@@ -209,10 +209,9 @@ template <class Vector>
 // One group's share of the filter gradient: dU[p] += V[p]^T dM[p], V the input tiles and dM the
 // output-gradient tiles; the rows of each product are input channels, its sum runs over the
 // group's tiles.
-template <int64_t M, class Vector>
-[[gnu::always_inline]] inline void filter_gradient_group(const float* input,
-                                                         const float* output_grad, float* sums,
-                                                         const Pass& pass, Group group,
+template <int64_t M, class Vector, class Map>
+[[gnu::always_inline]] inline void filter_gradient_group(const Map* input, const Map* output_grad,
+                                                         float* sums, const Pass& pass, Group group,
                                                          float* tiles, float* gradient_tiles) {
   const int64_t positions = pass.positions(), channels = pass.in_channels;
   const int64_t out_channels = pass.out_channels;
@@ -230,9 +229,8 @@ template <int64_t M, class Vector>
 }
 
 // One thread's share of filter_gradients_by_tile_groups, inside its parallel region.
-template <class Vector>
-[[gnu::always_inline]] inline void filter_gradient_share(const float* input,
-                                                         const float* output_grad,
+template <class Vector, class Map>
+[[gnu::always_inline]] inline void filter_gradient_share(const Map* input, const Map* output_grad,
                                                          float* filter_grads, const Pass& pass,
                                                          int64_t group, float* scratch) {
   const int64_t groups = group_count(pass, group);
@@ -249,11 +247,11 @@ template <class Vector>
   for (int64_t index = 0; index < groups; ++index) {
     const Group tiles_of_group = group_of(index, group, pass);
     if (pass.block == 2) {
-      filter_gradient_group<2, Vector>(input, output_grad, own_sums, pass, tiles_of_group, tiles,
-                                       gradient_tiles);
+      filter_gradient_group<2, Vector, Map>(input, output_grad, own_sums, pass, tiles_of_group,
+                                            tiles, gradient_tiles);
     } else {
-      filter_gradient_group<4, Vector>(input, output_grad, own_sums, pass, tiles_of_group, tiles,
-                                       gradient_tiles);
+      filter_gradient_group<4, Vector, Map>(input, output_grad, own_sums, pass, tiles_of_group,
+                                            tiles, gradient_tiles);
     }
   }
   // (past the loop's barrier: every thread's sums are complete)
@@ -263,38 +261,71 @@ template <class Vector>
       filter_grads[i] += scratch[other * per_thread + tile_floats + i];
 }
 
+// Each thread's share for the maps' element type.
+template <class Vector>
+[[gnu::always_inline]] inline void convolve_share_by_type(const MapView& input,
+                                                          const float* filters,
+                                                          const MapView& output, const float* bias,
+                                                          bool relu, const Pass& pass,
+                                                          int64_t group, float* scratch) {
+  if (input.bf16) {
+    convolve_share<Vector>(static_cast<const Bfloat16*>(input.data), filters,
+                           static_cast<Bfloat16*>(output.data), bias, relu, pass, group, scratch);
+  } else {
+    convolve_share<Vector>(static_cast<const float*>(input.data), filters,
+                           static_cast<float*>(output.data), bias, relu, pass, group, scratch);
+  }
+}
+
+template <class Vector>
+[[gnu::always_inline]] inline void filter_gradient_share_by_type(const MapView& input,
+                                                                 const MapView& output_grad,
+                                                                 float* filter_grads,
+                                                                 const Pass& pass, int64_t group,
+                                                                 float* scratch) {
+  if (input.bf16) {
+    filter_gradient_share<Vector>(static_cast<const Bfloat16*>(input.data),
+                                  static_cast<const Bfloat16*>(output_grad.data), filter_grads,
+                                  pass, group, scratch);
+  } else {
+    filter_gradient_share<Vector>(static_cast<const float*>(input.data),
+                                  static_cast<const float*>(output_grad.data), filter_grads, pass,
+                                  group, scratch);
+  }
+}
+
 // The OpenMP regions sit in the functions compiled for each target (AVX-512, AVX2 + FMA,
 // baseline), so each outlined region is compiled for its function's target; the shares above
 // are inlined into them.
 __attribute__((target_clones("arch=x86-64-v3", "default"))) static void convolve_on_lanes(
-    const float* input, const float* filters, float* output, const float* bias, bool relu,
+    const MapView& input, const float* filters, const MapView& output, const float* bias, bool relu,
     const Pass& pass, int64_t group, float* scratch) {
 #pragma omp parallel
-  convolve_share<Lanes>(input, filters, output, bias, relu, pass, group, scratch);
+  convolve_share_by_type<Lanes>(input, filters, output, bias, relu, pass, group, scratch);
 }
 
 __attribute__((target("arch=x86-64-v4"))) static void convolve_on_wide_lanes(
-    const float* input, const float* filters, float* output, const float* bias, bool relu,
+    const MapView& input, const float* filters, const MapView& output, const float* bias, bool relu,
     const Pass& pass, int64_t group, float* scratch) {
 #pragma omp parallel
-  convolve_share<WideLanes>(input, filters, output, bias, relu, pass, group, scratch);
+  convolve_share_by_type<WideLanes>(input, filters, output, bias, relu, pass, group, scratch);
 }
 
 __attribute__((target_clones("arch=x86-64-v3", "default"))) static void filter_gradients_on_lanes(
-    const float* input, const float* output_grad, float* filter_grads, const Pass& pass,
+    const MapView& input, const MapView& output_grad, float* filter_grads, const Pass& pass,
     int64_t group, float* scratch) {
 #pragma omp parallel
-  filter_gradient_share<Lanes>(input, output_grad, filter_grads, pass, group, scratch);
+  filter_gradient_share_by_type<Lanes>(input, output_grad, filter_grads, pass, group, scratch);
 }
 
 __attribute__((target("arch=x86-64-v4"))) static void filter_gradients_on_wide_lanes(
-    const float* input, const float* output_grad, float* filter_grads, const Pass& pass,
+    const MapView& input, const MapView& output_grad, float* filter_grads, const Pass& pass,
     int64_t group, float* scratch) {
 #pragma omp parallel
-  filter_gradient_share<WideLanes>(input, output_grad, filter_grads, pass, group, scratch);
+  filter_gradient_share_by_type<WideLanes>(input, output_grad, filter_grads, pass, group, scratch);
 }
 
-void convolve_by_tile_groups(const float* input, const float* filters, float* output,
+void convolve_by_tile_groups(const MapView& input, const float* filters, const MapView& output,
                              const float* bias, bool relu, const Pass& pass, int64_t group,
                              float* scratch) {
   const OwnLoopTimer timer;
@@ -305,7 +336,7 @@ void convolve_by_tile_groups(const float* input, const float* filters, float* ou
   }
 }
 
-void filter_gradients_by_tile_groups(const float* input, const float* output_grad,
+void filter_gradients_by_tile_groups(const MapView& input, const MapView& output_grad,
                                      float* filter_grads, const Pass& pass, int64_t group,
                                      float* scratch) {
   const OwnLoopTimer timer;

@@ -21,9 +21,12 @@ namespace convoy::kernels::winograd {
 // 2. The filter gradient sums V^T dM over every group: each thread sums its groups into its own
 //    buffer, and the buffers are added in thread order, so a given thread count gives the same
 //    bits on every run and rank.
-// 3. Unlike the batched schedule, its transforms and sums use fused multiply-adds on CPUs with
-//    them (AVX2 + FMA or AVX-512, chosen at run time; the two give the same bits), so its
-//    rounding differs from that schedule's in the last bits.
+// 3. Unlike the batched schedule, its sums use fused multiply-adds on CPUs with them (AVX2 + FMA
+//    or AVX-512, chosen at run time; the two give the same bits), so its rounding differs from
+//    that schedule's in the last bits. (The transforms multiply by powers of two only, so fusing
+//    them changes no bits.)
+// 4. bf16 layers: the transforms read and write the bf16 maps; tiles, filters and sums are f32
+//    (with AVX-512 these layers have 64 to 127 channels, where this beats the bf16 primitives).
 
 // Tiles per group for `pass`: as many as keep one group's transformed tiles and products within
 // a budget sized for L2, a multiple of the kernel's 6 rows (at least 6).
@@ -36,15 +39,15 @@ size_t filter_gradient_scratch_floats(const WinogradConvolution::Pass& pass, int
 
 // output (NHWC) = pass's convolution of input (NHWC) by the transformed filters U[P][C][O]
 // (+ bias, then ReLU), `group` tiles at a time; `scratch` holds convolution_scratch_floats per
-// thread.
-void convolve_by_tile_groups(const float* input, const float* filters, float* output,
+// thread. The maps hold float or bf16 (both the same type); tiles, filters and sums are f32.
+void convolve_by_tile_groups(const MapView& input, const float* filters, const MapView& output,
                              const float* bias, bool relu, const WinogradConvolution::Pass& pass,
                              int64_t group, float* scratch);
 
 // filter_grads[P][C][O] = the sum over pass's tiles of V^T dM, V the input tiles and dM the
 // output-gradient tiles (A dy A^T), `group` tiles at a time; `scratch` holds
-// filter_gradient_scratch_floats per thread.
-void filter_gradients_by_tile_groups(const float* input, const float* output_grad,
+// filter_gradient_scratch_floats per thread. The maps hold float or bf16 (both the same type).
+void filter_gradients_by_tile_groups(const MapView& input, const MapView& output_grad,
                                      float* filter_grads, const WinogradConvolution::Pass& pass,
                                      int64_t group, float* scratch);
 

@@ -4,11 +4,28 @@
 // winograd_tile_groups.cpp: a cache-sized group of tiles at a time). Private to
 // framework/kernels/; include it only from .cpp files built with -Wno-psabi (CMakeLists.txt).
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
 #include "framework/kernels/lanes.hpp"
 #include "framework/kernels/winograd_convolution.hpp"
+
+namespace convoy::kernels {
+
+// Bytes per value of a map, tile buffer or transformed filter: bf16 or float.
+inline size_t element_bytes(bool bf16) { return bf16 ? sizeof(Bfloat16) : sizeof(float); }
+
+// An NHWC map of either element type, and where image `first` of one starts.
+struct MapView {
+  void* data;
+  bool bf16;
+  void* image(int64_t first, int64_t image_size) const {
+    return static_cast<char*>(data) + first * image_size * element_bytes(bf16);
+  }
+};
+
+}  // namespace convoy::kernels
 
 namespace convoy::kernels::winograd {
 
@@ -86,16 +103,19 @@ struct Transforms<4> {
   using RealLanes = Doubles;
   // v = B^T d, B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0;
   // 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+  // Every product is by a power of two (exact), so a fused multiply-add rounds as the separate
+  // operations do: where the compiler contracts (the tile groups' file) or not, and whatever it
+  // fuses, each schedule and ISA gives the same bits. (5 d as 4 d + d for that reason.)
   template <class Lane>
   [[gnu::always_inline]] static void input(const Lane d[6], Lane v[6]) {
     const Lane a = d[4] - 4.0f * d[2], b = d[3] - 4.0f * d[1];
     const Lane c = d[4] - d[2], e = 2.0f * (d[3] - d[1]);
-    v[0] = 4.0f * d[0] - 5.0f * d[2] + d[4];
+    v[0] = 4.0f * (d[0] - d[2]) - d[2] + d[4];
     v[1] = a + b;
     v[2] = a - b;
     v[3] = c + e;
     v[4] = c - e;
-    v[5] = 4.0f * d[1] - 5.0f * d[3] + d[5];
+    v[5] = 4.0f * (d[1] - d[3]) - d[3] + d[5];
   }
   // y = A^T m, A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
   template <class Lane>

@@ -264,45 +264,69 @@ TEST(ConvolutionImplementationTest, WinogradRunsOnThreeByThreeConvolutionsOnAvx2
   EXPECT_EQ(path(im2col_forced, kernels::LoweringChoice::automatic).forward.rfind("im2col", 0), 0u);
 }
 
-// bf16 layers (where the CPU has bf16) take Winograd from 256 channels in and out, or 128 on
-// maps up to 16x16, with 2x2 blocks on bf16 matmuls (the implementation names the matmul's bf16
-// ISA); fewer channels keep the bf16 primitives. Forced, 4x4 blocks run f32 matmuls inside the
-// bf16 layer.
-TEST(ConvolutionImplementationTest, Bf16WinogradRunsFrom256ChannelsOr128OnSmallMaps) {
+// bf16 layers take Winograd where oneDNN would run jit_bf16:avx512_core_bf16: from 256 channels
+// in and out, or 128 on maps up to 16x16, with 2x2 blocks on bf16 matmuls (the implementation
+// names the matmul's bf16 ISA); from 64 to 127 channels in AVX-512's tile groups, f32 inside with
+// 4x4 blocks. 32 channels and stride 2 keep the bf16 primitives, and so does every layer where
+// oneDNN has another bf16 implementation (AMX: not measured). Forced, 4x4 blocks run f32 matmuls
+// inside the bf16 layer.
+TEST(ConvolutionImplementationTest, Bf16WinogradRunsFrom64Channels) {
   if (!kernels::cpu_has_bf16()) {
     GTEST_SKIP() << "this CPU's best ISA is " << kernels::cpu_isa_name()
                  << ", without AVX512-BF16 or AMX: no bf16 convolutions to choose for";
   }
-  const Case winograd_cases[] = {
+  const Case batched_cases[] = {
       {"resnet18 layer3 (256 channels, 8x8)", {128, 256, 8, 8}, 256, 3, 1, 1},
       {"resnet18 layer4 (512 channels, 4x4)", {128, 512, 4, 4}, 512, 3, 1, 1},
       {"resnet18 layer2 (128 channels, 16x16)", {128, 128, 16, 16}, 128, 3, 1, 1},
       {"resnet50 layer3 (256 channels, 14x14)", {32, 256, 14, 14}, 256, 3, 1, 1},
   };
-  const Case primitive_cases[] = {
+  const Case tile_group_cases[] = {
       {"resnet18 layer1 (64 channels, 32x32)", {128, 64, 32, 32}, 64, 3, 1, 1},
+      {"resnet50 layer1 (64 channels, 56x56)", {32, 64, 56, 56}, 64, 3, 1, 1},
+      {"resnet20 on Fashion-MNIST layer3 (64 channels, 7x7)", {64, 64, 7, 7}, 64, 3, 1, 1},
+      {"vgg11_bn features.4 (64 -> 128 channels, 16x16)", {128, 64, 16, 16}, 128, 3, 1, 1, true},
+  };
+  const Case primitive_cases[] = {
       {"resnet50 layer2 (128 channels, 28x28)", {32, 128, 28, 28}, 128, 3, 1, 1},
+      {"resnet20 layer2 (32 channels, 16x16)", {128, 32, 16, 16}, 32, 3, 1, 1},
       {"resnet18 layer4.0.conv1 (stride 2)", {128, 256, 8, 8}, 512, 3, 2, 1},
   };
-  auto bf16 = [](const Case& c) {
+  auto bf16 = [](const Case& c, kernels::LoweringChoice winograd) {
     auto config = config_of(c);
     config.compute_type = kernels::DataType::bf16;
+    config.paths.winograd = winograd;
     return config;
   };
-  for (const auto& c : winograd_cases) {
-    const auto chosen = kernels::Convolution(bf16(c)).implementations().forward;
-    EXPECT_EQ(chosen.rfind("winograd F(2x2,3x3) matmul (", 0), 0u) << c.name << ": " << chosen;
-    EXPECT_NE(chosen.find("bf16"), std::string::npos) << c.name << ": " << chosen;
-    auto four = bf16(c);
+  auto chosen = [&](const Case& c, kernels::LoweringChoice winograd) {
+    return kernels::Convolution(bf16(c, winograd)).implementations().forward;
+  };
+  const auto primitive = chosen(batched_cases[0], kernels::LoweringChoice::never);
+  const bool measured_here =
+      primitive == "jit_bf16:avx512_core_bf16" && kernels::wide_lanes_in_use();
+  for (const auto& c : batched_cases) {
+    const auto automatic = chosen(c, kernels::LoweringChoice::automatic);
+    EXPECT_EQ(automatic.rfind("winograd F(2x2,3x3) matmul (", 0) == 0, measured_here)
+        << c.name << ": " << automatic << " (the primitive: " << primitive << ")";
+    const auto forced = chosen(c, kernels::LoweringChoice::always);
+    EXPECT_EQ(forced.rfind("winograd F(2x2,3x3) matmul (", 0), 0u) << c.name << ": " << forced;
+    EXPECT_NE(forced.find("bf16"), std::string::npos) << c.name << ": " << forced;
+    auto four = bf16(c, kernels::LoweringChoice::always);
     four.paths.winograd_tile = 4;
-    const auto forced = kernels::Convolution(four).implementations().forward;
-    EXPECT_EQ(forced.rfind("winograd F(4x4,3x3) matmul (", 0), 0u) << c.name << ": " << forced;
-    EXPECT_EQ(forced.find("bf16"), std::string::npos) << c.name << ": " << forced;
+    const auto f32_inside = kernels::Convolution(four).implementations().forward;
+    EXPECT_EQ(f32_inside.rfind("winograd F(4x4,3x3) matmul (", 0), 0u)
+        << c.name << ": " << f32_inside;
+    EXPECT_EQ(f32_inside.find("bf16"), std::string::npos) << c.name << ": " << f32_inside;
+  }
+  for (const auto& c : tile_group_cases) {
+    const auto automatic = chosen(c, kernels::LoweringChoice::automatic);
+    EXPECT_EQ(automatic.rfind("winograd F(4x4,3x3) in groups of ", 0) == 0, measured_here)
+        << c.name << ": " << automatic << " (the primitive: " << primitive << ")";
   }
   for (const auto& c : primitive_cases) {
-    const auto chosen = kernels::Convolution(bf16(c)).implementations().forward;
-    EXPECT_EQ(chosen.find("winograd"), std::string::npos) << c.name << ": " << chosen;
-    EXPECT_NE(chosen.find("bf16"), std::string::npos) << c.name << ": " << chosen;
+    const auto automatic = chosen(c, kernels::LoweringChoice::automatic);
+    EXPECT_EQ(automatic.find("winograd"), std::string::npos) << c.name << ": " << automatic;
+    EXPECT_NE(automatic.find("bf16"), std::string::npos) << c.name << ": " << automatic;
   }
 }
 

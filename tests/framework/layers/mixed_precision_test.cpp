@@ -180,34 +180,42 @@ TEST_F(MixedPrecisionTest, LinearMultipliesBf16OperandsAndAccumulatesInF32) {
   expect_near(linear.weight().grad.to_plain(), expected_weight_grad, 1e-4);
 }
 
-// Winograd in a bf16 layer with 2x2 blocks rounds the transformed tiles and filters to bf16 (its
-// matmuls' operands), not the inputs and weights, so its results are not the bf16 rounding of
-// one exact sum as above; with 4x4 blocks it runs in f32 inside. Against the f32 convolution
-// both must stay within a small multiple of the bf16 primitives' own error: forward, input
-// gradient, weight and bias gradients (relative, the whole tensor), on a many-channel map with
-// its borders, with a fused ReLU, and on a batch run in chunks of images. 4x4 blocks on bf16
-// operands measured 10x that error; 2x2 blocks 1.7-2.2x.
+// Winograd in a bf16 layer with 2x2 blocks in the batched schedule rounds the transformed tiles
+// and filters to bf16 (its matmuls' operands), not the inputs and weights, so its results are not
+// the bf16 rounding of one exact sum as above; with 4x4 blocks, and in the tile groups (whose own
+// kernel multiplies floats) with either block, it runs in f32 inside between bf16 maps. Against
+// the f32 convolution all must stay within a small multiple of the bf16 primitives' own error:
+// forward, input gradient, weight and bias gradients (relative, the whole tensor), on a
+// many-channel map with its borders, with a fused ReLU, and on a batch run in chunks of images.
+// 4x4 blocks on bf16 operands measured 10x that error; 2x2 blocks 1.7-2.2x.
 TEST_F(MixedPrecisionTest, WinogradInBf16StaysWithinTheBf16ConvolutionsError) {
+  struct Run {
+    int64_t block;
+    bool tile_groups;
+  };
   struct Case {
     const char* name;
     Shape input;
     bool relu;
-    std::vector<int64_t> blocks;
+    std::vector<Run> runs;
   };
-  const Case cases[] = {{"64 channels on 8x8", {4, 64, 8, 8}, false, {2, 4}},
-                        {"with ReLU", {4, 64, 7, 9}, true, {2, 4}},
-                        {"in 3 chunks of 3 images", {9, 64, 64, 64}, false, {2}}};
+  const std::vector<Run> every_run = {{2, false}, {4, false}, {2, true}, {4, true}};
+  const Case cases[] = {{"64 channels on 8x8", {4, 64, 8, 8}, false, every_run},
+                        {"with ReLU", {4, 64, 7, 9}, true, every_run},
+                        {"in 3 chunks of 3 images", {9, 64, 64, 64}, false, {{2, false}}}};
   for (const auto& c : cases) {
     const Tensor input = random_tensor(c.input, 61), output_grad = random_tensor(c.input, 62);
     std::string chosen;
-    auto run = [&](DataType type, kernels::LoweringChoice winograd, int64_t block) {
+    auto run = [&](DataType type, kernels::LoweringChoice winograd, Run how) {
       Conv2dOptions options{64, 64, 3, 1, 1};
       options.fuse_relu = c.relu;
       options.compute_type = type;
       options.paths.whole_map_matmul = false;
       options.paths.im2col_matmul = kernels::LoweringChoice::never;
       options.paths.winograd = winograd;
-      options.paths.winograd_tile = block;
+      options.paths.winograd_tile = how.block;
+      options.paths.winograd_tile_groups =
+          how.tile_groups ? kernels::LoweringChoice::always : kernels::LoweringChoice::never;
       Conv2d conv(options);
       randomize_parameters(conv, 63);
       const auto output = conv.forward({input}, Mode::train);
@@ -218,22 +226,26 @@ TEST_F(MixedPrecisionTest, WinogradInBf16StaysWithinTheBf16ConvolutionsError) {
                                              conv.weight().grad.to_plain(),
                                              conv.bias()->grad.to_plain()};
     };
-    const auto exact = run(DataType::f32, kernels::LoweringChoice::never, 0);
-    const auto direct = run(DataType::bf16, kernels::LoweringChoice::never, 0);
+    const auto exact = run(DataType::f32, kernels::LoweringChoice::never, {0, false});
+    const auto direct = run(DataType::bf16, kernels::LoweringChoice::never, {0, false});
     EXPECT_EQ(chosen.find("winograd"), std::string::npos) << chosen;
-    for (const int64_t block : c.blocks) {
-      const auto winograd = run(DataType::bf16, kernels::LoweringChoice::always, block);
-      // The matmuls' implementation names their operand type: bf16 with 2x2 blocks only.
-      EXPECT_EQ(chosen.rfind("winograd F(" + std::to_string(block) + "x", 0), 0u) << chosen;
-      EXPECT_EQ(chosen.find("bf16") != std::string::npos, block == 2) << chosen;
+    for (const Run how : c.runs) {
+      const auto winograd = run(DataType::bf16, kernels::LoweringChoice::always, how);
+      const std::string name = std::string(c.name) + ", block " + std::to_string(how.block) +
+                               (how.tile_groups ? " in tile groups" : " batched");
+      // The schedule names itself, and the batched matmuls their operand type: bf16 with 2x2
+      // blocks only.
+      EXPECT_EQ(chosen.rfind("winograd F(" + std::to_string(how.block) + "x", 0), 0u) << chosen;
+      EXPECT_EQ(chosen.find(" in groups of ") != std::string::npos, how.tile_groups) << chosen;
+      const bool bf16_operands = how.block == 2 && !how.tile_groups;
+      EXPECT_EQ(chosen.find("bf16") != std::string::npos, bf16_operands) << chosen;
       if (c.input[0] == 9) EXPECT_TRUE(chosen.ends_with(" in 3 chunks")) << chosen;
-      const double bound = block == 2 ? 3.0 : 1.2;
+      const double bound = bf16_operands ? 3.0 : 1.2;
       for (const int k : {0, 1, 2, 3}) {
         const double direct_error = testing::relative_difference(direct[k], exact[k]);
         const double winograd_error = testing::relative_difference(winograd[k], exact[k]);
         EXPECT_LT(winograd_error, bound * std::max(direct_error, 1e-4))
-            << c.name << ", block " << block
-            << ": output, input gradient, weight gradient, bias gradient: #" << k
+            << name << ": output, input gradient, weight gradient, bias gradient: #" << k
             << "; the bf16 primitives' error " << direct_error;
       }
     }
