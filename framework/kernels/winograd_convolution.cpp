@@ -214,7 +214,7 @@ std::unique_ptr<WinogradConvolution> WinogradConvolution::create(const Convoluti
   // The matmuls' operands (tiles, transformed filters) in the compute type; their products and
   // the filter gradients in f32.
   const auto operand =
-      uses_bf16_operands(c, block, false) ? memory::data_type::bf16 : memory::data_type::f32;
+      uses_bf16_operands(c, block, tile_groups) ? memory::data_type::bf16 : memory::data_type::f32;
   auto matrices = [&](int64_t rows, int64_t columns,
                       memory::data_type type = memory::data_type::f32, tag order = tag::abc) {
     return memory::desc({forward.positions(), rows, columns}, type, order);

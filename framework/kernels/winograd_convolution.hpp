@@ -32,13 +32,12 @@ namespace convoy::kernels {
 //    exact gradient of the forward's arithmetic: dU = sum over tiles of V^T (A dy A^T), one more
 //    batched matmul, and dg = G^T dU G.
 // 4. Two schedules. With 64 channels and more in and out (128 with AVX-512, whose tile groups
-//    sum 32 channels a step), the whole batch's tiles are
-//    transformed, then multiplied as one batched matmul per pass, then transformed back: the
-//    batch runs in chunks of images whose tiles fill at most 32 MB of a buffer, the filter
-//    gradients summed over the chunks in order. With fewer channels those matmuls are too short
-//    for oneDNN's to run near peak and the tile traffic dominates, so each cache-sized group of
-//    tiles goes through all three steps at once (winograd_tile_groups.hpp).
-//    ConvolutionPaths::winograd_tile_groups forces either.
+//    sum 32 channels a step), the whole batch's tiles are transformed, then multiplied as one
+//    batched matmul per pass, then transformed back: the batch runs in chunks of images whose
+//    tiles fill at most 32 MB of a buffer, the filter gradients summed over the chunks in order.
+//    With fewer channels those matmuls are too short for oneDNN's to run near peak and the tile
+//    traffic dominates, so each cache-sized group of tiles goes through all three steps at once
+//    (winograd_tile_groups.hpp). ConvolutionPaths::winograd_tile_groups forces either.
 // 5. Transforms and matmuls read and write NHWC, and Convolution gives a Winograd layer NHWC
 //    activations and gradients, so consecutive Winograd layers and the BatchNorms and sums
 //    between them need no reorders; other neighbours' layouts are reordered from and to. The
