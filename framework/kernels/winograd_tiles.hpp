@@ -163,10 +163,10 @@ struct Transforms<4> {
 // and NHWC maps, each of floats or, in bf16 layers, bf16 (`Tile`, `Map`). Each runs over a tile's
 // channels a `Vector` at a time (eight, one AVX2 register, `Lanes` of lanes.hpp; or sixteen,
 // `WideLanes`, in the AVX-512 versions) and then one at a time for the rest, the same arithmetic
-// written once for all (`Lane` is a vector or float), in a fixed order. In winograd_convolution.cpp
-// that order has no fused multiply-adds (its clones' targets have none), so every clone and lane
-// width computes the same bits; winograd_tile_groups.cpp compiles them with fused multiply-adds
-// where its clone has them.
+// written once for all (`Lane` is a vector or float), in a fixed order, so every clone and lane
+// width computes the same bits. winograd_convolution.cpp compiles them without fused
+// multiply-adds and winograd_tile_groups.cpp with them where its clone has them; since every
+// product in these transforms is by a power of two (exact), fusing changes no bits either.
 
 // Calls step.template operator()<Lane>(first) over channels [0, channels): a Vector's worth
 // at a time, then (after WideLanes) a Lanes' worth, then one channel at a time.
