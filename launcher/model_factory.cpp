@@ -111,6 +111,10 @@ void override_geometry(ModelGeometry& geometry, const std::string& input_text, i
     geometry.height = input[1];
     geometry.width = input[2];
   }
+  if (classes < 0) {
+    throw UsageError("--classes must be at least 1 (or 0 for the dataset's), got " +
+                     std::to_string(classes));
+  }
   if (classes > 0) geometry.classes = classes;
 }
 

@@ -66,13 +66,18 @@ int run_bench(const std::vector<std::string>& arguments) {
   }
   const DataType compute_type = compute_type_of(config.precision);
   if (steps < 1) throw UsageError("--steps must be at least 1");
+  if (warmup < 0) throw UsageError("--warmup must be at least 0, got " + std::to_string(warmup));
+  if (batch < 0) {
+    throw UsageError("--batch must be at least 1 (or 0 for the recipe's), got " +
+                     std::to_string(batch));
+  }
   Communicator communicator;
   const int ranks = communicator.world_size();
   kernels::set_thread_count(config.threads > 0 ? config.threads
                                                : communicator.recommended_threads());
   ModelGeometry geometry = model_geometry(config);
   override_geometry(geometry, input_text, classes);
-  if (batch <= 0) batch = config.batch_size;
+  if (batch == 0) batch = config.batch_size;
   if (batch % ranks != 0) {
     throw UsageError("--batch " + std::to_string(batch) + " is the global batch and must be " +
                      "divisible by the " + std::to_string(ranks) + " ranks");

@@ -267,6 +267,27 @@ TEST(BenchCommandTest, AGlobalBatchThatDoesNotSplitOverTheRanksIsAUsageError) {
       << result.output;
 }
 
+// Each negative size is refused by name (0 means "the recipe's" for --batch and --classes;
+// a negative value once fell through to that default unnoticed).
+TEST(BenchCommandTest, NegativeSizesAreUsageErrorsNamingTheOption) {
+  const struct {
+    const char* option;
+    const char* message;
+  } cases[] = {
+      {"--batch -4", "--batch must be at least 1 (or 0 for the recipe's), got -4"},
+      {"--warmup -1", "--warmup must be at least 0, got -1"},
+      {"--classes -3", "--classes must be at least 1 (or 0 for the dataset's), got -3"},
+  };
+  for (const auto& c : cases) {
+    auto result = run_convoy(std::string("bench --recipe fashion-resnet20 --steps 1 --no-peak ") +
+                             c.option);
+    EXPECT_EQ(result.exit_code, 2) << c.option << "\n" << result.output;
+    EXPECT_NE(result.output.find(c.message), std::string::npos) << c.option << "\n"
+                                                                << result.output;
+    EXPECT_EQ(result.output.find("images/s"), std::string::npos) << c.option << ": ran anyway";
+  }
+}
+
 TEST(AllreduceBenchCommandTest, ReportsEachSizeBesideItsBandwidthBound) {
   auto result =
       run_convoy_mpi(2,
