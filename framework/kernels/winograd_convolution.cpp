@@ -411,46 +411,52 @@ template <int64_t M, class Value, class Filter>
       store_reals(filters + (i * T + j) * pairs + row * columns + column, u[i][j]);
 }
 
+// One row of transform_filters: its columns a lane's worth at a time, then one at a time.
 template <int64_t M, class Filter>
-[[gnu::always_inline]] inline void transform_filters(const float* weights, int64_t channels,
-                                                     int64_t out_channels, bool for_backward_data,
-                                                     Filter* filters) {
-  const int64_t rows = for_backward_data ? out_channels : channels;
+[[gnu::always_inline]] inline void transform_filter_row(const float* weights, int64_t channels,
+                                                        int64_t out_channels, int64_t row,
+                                                        bool for_backward_data, Filter* filters) {
   const int64_t columns = for_backward_data ? channels : out_channels;
   const int64_t pairs = channels * out_channels;
-#pragma omp parallel for schedule(static)
-  for (int64_t row = 0; row < rows; ++row) {
-    int64_t column = 0;
-    for (; column + kRealLaneWidth<M> <= columns; column += kRealLaneWidth<M>)
-      transform_filter_columns<M, typename Transforms<M>::RealLanes>(
-          weights, channels, row, column, columns, for_backward_data, filters, pairs);
-    for (; column < columns; ++column)
-      transform_filter_columns<M, typename Transforms<M>::Real>(
-          weights, channels, row, column, columns, for_backward_data, filters, pairs);
-  }
+  int64_t column = 0;
+  for (; column + kRealLaneWidth<M> <= columns; column += kRealLaneWidth<M>)
+    transform_filter_columns<M, typename Transforms<M>::RealLanes>(
+        weights, channels, row, column, columns, for_backward_data, filters, pairs);
+  for (; column < columns; ++column)
+    transform_filter_columns<M, typename Transforms<M>::Real>(weights, channels, row, column,
+                                                              columns, for_backward_data, filters,
+                                                              pairs);
 }
 
 template <class Filter>
-[[gnu::always_inline]] inline void transform_filters(const float* weights, int64_t channels,
-                                                     int64_t out_channels, int64_t block,
-                                                     bool for_backward_data, Filter* filters) {
+[[gnu::always_inline]] inline void transform_filter_row(const float* weights, int64_t channels,
+                                                        int64_t out_channels, int64_t block,
+                                                        int64_t row, bool for_backward_data,
+                                                        Filter* filters) {
   if (block == 2) {
-    transform_filters<2>(weights, channels, out_channels, for_backward_data, filters);
+    transform_filter_row<2>(weights, channels, out_channels, row, for_backward_data, filters);
   } else {
-    transform_filters<4>(weights, channels, out_channels, for_backward_data, filters);
+    transform_filter_row<4>(weights, channels, out_channels, row, for_backward_data, filters);
   }
 }
 
 // The transformed filters as floats or (bf16) rounded to bf16, for the matmuls' operand type.
+// The parallel loop sits here, in the target_clones function, not in an always-inlined helper:
+// GCC outlines a parallel region before it inlines, so a region inside a helper is compiled for
+// the baseline target only (SSE2; until the seventeenth session these loops ran so).
 __attribute__((target_clones("avx2", "default"))) static void transform_filters(
     const float* weights, int64_t channels, int64_t out_channels, int64_t block,
     bool for_backward_data, bool bf16, void* filters) {
-  if (bf16) {
-    transform_filters(weights, channels, out_channels, block, for_backward_data,
-                      static_cast<Bfloat16*>(filters));
-  } else {
-    transform_filters(weights, channels, out_channels, block, for_backward_data,
-                      static_cast<float*>(filters));
+  const int64_t rows = for_backward_data ? out_channels : channels;
+#pragma omp parallel for schedule(static)
+  for (int64_t row = 0; row < rows; ++row) {
+    if (bf16) {
+      transform_filter_row(weights, channels, out_channels, block, row, for_backward_data,
+                           static_cast<Bfloat16*>(filters));
+    } else {
+      transform_filter_row(weights, channels, out_channels, block, row, for_backward_data,
+                           static_cast<float*>(filters));
+    }
   }
 }
 
@@ -499,29 +505,33 @@ template <int64_t M, class Value>
   }
 }
 
+// One input channel's row of filter_gradients: a lane's worth of output channels at a time,
+// then one at a time.
 template <int64_t M>
-[[gnu::always_inline]] inline void filter_gradients(const float* filter_grads, int64_t channels,
-                                                    int64_t out_channels, float* weights_grad) {
-#pragma omp parallel for schedule(static)
-  for (int64_t c = 0; c < channels; ++c) {
-    int64_t o = 0;
-    for (; o + kRealLaneWidth<M> <= out_channels; o += kRealLaneWidth<M>)
-      filter_gradient_columns<M, typename Transforms<M>::RealLanes>(
-          filter_grads, channels, out_channels, c, o, weights_grad);
-    for (; o < out_channels; ++o)
-      filter_gradient_columns<M, typename Transforms<M>::Real>(filter_grads, channels, out_channels,
-                                                               c, o, weights_grad);
-  }
+[[gnu::always_inline]] inline void filter_gradient_row(const float* filter_grads, int64_t channels,
+                                                       int64_t out_channels, int64_t c,
+                                                       float* weights_grad) {
+  int64_t o = 0;
+  for (; o + kRealLaneWidth<M> <= out_channels; o += kRealLaneWidth<M>)
+    filter_gradient_columns<M, typename Transforms<M>::RealLanes>(filter_grads, channels,
+                                                                  out_channels, c, o, weights_grad);
+  for (; o < out_channels; ++o)
+    filter_gradient_columns<M, typename Transforms<M>::Real>(filter_grads, channels, out_channels,
+                                                             c, o, weights_grad);
 }
 
+// The parallel loop in the target_clones function itself, as in transform_filters.
 __attribute__((target_clones("avx2", "default"))) static void filter_gradients(
     const float* filter_grads, int64_t channels, int64_t out_channels, int64_t block,
     float* weights_grad) {
   const OwnLoopTimer timer;
-  if (block == 2) {
-    filter_gradients<2>(filter_grads, channels, out_channels, weights_grad);
-  } else {
-    filter_gradients<4>(filter_grads, channels, out_channels, weights_grad);
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < channels; ++c) {
+    if (block == 2) {
+      filter_gradient_row<2>(filter_grads, channels, out_channels, c, weights_grad);
+    } else {
+      filter_gradient_row<4>(filter_grads, channels, out_channels, c, weights_grad);
+    }
   }
 }
 
