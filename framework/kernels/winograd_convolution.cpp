@@ -442,8 +442,9 @@ template <class Filter>
 
 // The transformed filters as floats or (bf16) rounded to bf16, for the matmuls' operand type.
 // The parallel loop sits here, in the target_clones function, not in an always-inlined helper:
-// GCC outlines a parallel region before it inlines, so a region inside a helper is compiled for
-// the baseline target only (SSE2; until the seventeenth session these loops ran so).
+// GCC outlines a parallel region before it inlines, so a region inside a helper would be
+// compiled for the baseline target (SSE2) only, whichever clone called it
+// (scripts/check_openmp_regions.py checks this).
 __attribute__((target_clones("avx2", "default"))) static void transform_filters(
     const float* weights, int64_t channels, int64_t out_channels, int64_t block,
     bool for_backward_data, bool bf16, void* filters) {
