@@ -88,7 +88,11 @@ GradientCheckReport GradientChecker::check(const std::function<double()>& object
           continue;
         }
       }
-      const double error = std::abs(analytic - numeric) / scale;
+      // A non-finite gradient on either side is a mismatch: NaN compares false with anything,
+      // so the plain test below would let it pass.
+      const double error = std::isfinite(analytic) && std::isfinite(numeric)
+                               ? std::abs(analytic - numeric) / scale
+                               : INFINITY;
       ++result.checked;
       result.max_relative_error = std::max(result.max_relative_error, error);
       if (error > options_.tolerance) {

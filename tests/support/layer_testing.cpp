@@ -38,8 +38,13 @@ void expect_near(const std::vector<float>& actual, const std::vector<float>& exp
                  double tolerance) {
   ASSERT_EQ(actual.size(), expected.size());
   for (size_t i = 0; i < actual.size(); ++i) {
-    const double scale = std::max(1.0, std::abs(static_cast<double>(expected[i])));
-    if (std::abs(actual[i] - expected[i]) > tolerance * scale) {
+    const double a = actual[i], e = expected[i];
+    // Infinities must match exactly and NaN never does; a relative test alone would pass both
+    // (NaN compares false, and tolerance x infinite scale is NaN or infinite).
+    const bool close = std::isfinite(a) && std::isfinite(e)
+                           ? std::abs(a - e) <= tolerance * std::max(1.0, std::abs(e))
+                           : a == e;
+    if (!close) {
       FAIL() << "element " << i << ": got " << actual[i] << ", expected " << expected[i]
              << " (tolerance " << tolerance << ")";
     }
