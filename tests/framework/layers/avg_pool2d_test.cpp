@@ -6,6 +6,7 @@
 #include "framework/common/error.hpp"
 #include "framework/layers/conv2d.hpp"
 #include "support/layer_testing.hpp"
+#include "support/pooling_reference.hpp"
 
 namespace convoy {
 namespace {
@@ -16,31 +17,21 @@ using ::testing::ThrowsMessage;
 using testing::expect_gradients_match;
 using testing::expect_near;
 using testing::random_tensor;
+using testing::reference_pool2d;
 
 // The definition: the window's sum over kernel^2 (count_include_pad) or over its in-bounds
-// elements.
+// elements, summed in double.
 std::vector<float> reference_avg_pool2d(const std::vector<float>& input, const Shape& shape,
                                         const AvgPool2dOptions& o, const Shape& output_shape) {
-  const int64_t N = shape[0], C = shape[1], H = shape[2], W = shape[3];
-  const int64_t OH = output_shape[2], OW = output_shape[3];
-  std::vector<float> output(static_cast<size_t>(N * C * OH * OW));
-  for (int64_t plane = 0; plane < N * C; ++plane)
-    for (int64_t oh = 0; oh < OH; ++oh)
-      for (int64_t ow = 0; ow < OW; ++ow) {
-        double sum = 0;
-        int64_t inside = 0;
-        for (int64_t kh = 0; kh < o.kernel; ++kh)
-          for (int64_t kw = 0; kw < o.kernel; ++kw) {
-            const int64_t ih = oh * o.stride - o.padding + kh;
-            const int64_t iw = ow * o.stride - o.padding + kw;
-            if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-            sum += input[(plane * H + ih) * W + iw];
-            ++inside;
-          }
-        const int64_t divisor = o.count_include_pad ? o.kernel * o.kernel : inside;
-        output[(plane * OH + oh) * OW + ow] = static_cast<float>(sum / divisor);
-      }
-  return output;
+  return reference_pool2d(input, shape, output_shape, {o.kernel, o.stride, o.padding},
+                          [&](const std::vector<float>& values) {
+                            double sum = 0;
+                            for (float value : values) sum += value;
+                            const auto divisor = o.count_include_pad
+                                                     ? o.kernel * o.kernel
+                                                     : static_cast<int64_t>(values.size());
+                            return static_cast<float>(sum / divisor);
+                          });
 }
 
 AvgPool2dOptions make(int64_t kernel, int64_t stride, int64_t padding,

@@ -12,6 +12,7 @@
 #include "framework/kernels/kernel_timing.hpp"
 #include "framework/layers/conv2d.hpp"
 #include "support/layer_testing.hpp"
+#include "support/pooling_reference.hpp"
 
 namespace convoy {
 namespace {
@@ -22,27 +23,17 @@ using ::testing::ThrowsMessage;
 using testing::expect_gradients_match;
 using testing::expect_near;
 using testing::random_tensor;
+using testing::reference_pool2d;
 
 // The definition: the max over the dilated window, padded positions excluded.
 std::vector<float> reference_max_pool2d(const std::vector<float>& input, const Shape& shape,
                                         const MaxPool2dOptions& o, const Shape& output_shape) {
-  const int64_t N = shape[0], C = shape[1], H = shape[2], W = shape[3];
-  const int64_t OH = output_shape[2], OW = output_shape[3];
-  std::vector<float> output(static_cast<size_t>(N * C * OH * OW));
-  for (int64_t plane = 0; plane < N * C; ++plane)
-    for (int64_t oh = 0; oh < OH; ++oh)
-      for (int64_t ow = 0; ow < OW; ++ow) {
-        float best = -std::numeric_limits<float>::infinity();
-        for (int64_t kh = 0; kh < o.kernel; ++kh)
-          for (int64_t kw = 0; kw < o.kernel; ++kw) {
-            const int64_t ih = oh * o.stride - o.padding + kh * o.dilation;
-            const int64_t iw = ow * o.stride - o.padding + kw * o.dilation;
-            if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-            best = std::max(best, input[(plane * H + ih) * W + iw]);
-          }
-        output[(plane * OH + oh) * OW + ow] = best;
-      }
-  return output;
+  return reference_pool2d(input, shape, output_shape, {o.kernel, o.stride, o.padding, o.dilation},
+                          [](const std::vector<float>& values) {
+                            float best = -std::numeric_limits<float>::infinity();
+                            for (float value : values) best = std::max(best, value);
+                            return best;
+                          });
 }
 
 // A random permutation of 0.1 * i: no ties, and neighbours are 0.1 apart, ten times the
