@@ -1,10 +1,12 @@
 #include "launcher/run_config.hpp"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
+#include "framework/models/model_builder.hpp"
 #include "launcher/option_value.hpp"
 #include "launcher/usage_error.hpp"
 
@@ -77,6 +79,125 @@ std::string RunConfig::to_text() const {
       << "\nwinograd = " << winograd << "\nwinograd-tile = " << winograd_tile
       << "\nwinograd-groups = " << winograd_groups << "\n";
   return out.str();
+}
+
+std::vector<std::string> RunConfig::options_every_rank_shares() const {
+  std::ostringstream out;
+  out << to_text() << "max-steps = " << max_steps << "\neval-every = " << eval_every
+      << "\ncheckpoint-every = " << checkpoint_every << "\nkeep-checkpoints = " << keep_checkpoints
+      << "\ntarget-accuracy = " << target_accuracy << "\nhealth-every = " << health_every
+      << "\non-nonfinite = " << on_nonfinite << "\nresume = " << resume
+      << "\nrun-dir = " << run_dir << "\ntrace = " << trace << "\ntrace-steps = " << trace_steps
+      << "\n";
+  std::vector<std::string> lines;
+  std::istringstream text(out.str());
+  for (std::string line; std::getline(text, line);) lines.push_back(line);
+  return lines;
+}
+
+namespace {
+
+// "--epochs must be at least 1, got 0", as the later checks of the run word it.
+template <typename T>
+void require(bool ok, const std::string& option, const T& value, const std::string& expected) {
+  if (ok) return;
+  std::ostringstream message;
+  message << "--" << option << " must be " << expected << ", got " << value;
+  throw UsageError(message.str());
+}
+
+void require_one_of(const std::string& option, const std::string& value,
+                    const std::vector<std::string>& words) {
+  std::string expected;
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (words[i] == value) return;
+    expected += (i == 0 ? "" : i + 1 == words.size() ? " or " : ", ") + words[i];
+  }
+  require(false, option, "'" + value + "'", expected);
+}
+
+void require_at_least(const std::string& option, int64_t value, int64_t minimum) {
+  require(value >= minimum, option, value, "at least " + std::to_string(minimum));
+}
+
+// Written as a negation of the wanted range's test so that NaN (false in every comparison)
+// fails it.
+void require_finite_at_least(const std::string& option, double value, double minimum) {
+  require(std::isfinite(value) && value >= minimum, option, value,
+          "finite and at least " + std::string(minimum == 0 ? "0" : std::to_string(minimum)));
+}
+
+void require_in_unit_interval(const std::string& option, double value, bool include_one,
+                              const std::string& expected) {
+  require(value >= 0 && (include_one ? value <= 1 : value < 1), option, value, expected);
+}
+
+}  // namespace
+
+void check_run_options(const RunConfig& c) {
+  require_one_of("architecture", c.architecture, available_architectures());
+  require_one_of("variant", c.variant, {"cifar", "imagenet"});
+  for (const auto& [option, size] :
+       {std::pair{"pad-to", c.pad_to}, {"crop-padding", c.crop_padding},
+        {"random-resized-crop", c.random_resized_crop}, {"resize", c.resize},
+        {"center-crop", c.center_crop}, {"train-samples", c.train_samples},
+        {"test-samples", c.test_samples}, {"workers", int64_t{c.workers}},
+        {"lr-reference-batch", c.lr_reference_batch}, {"threads", int64_t{c.threads}},
+        {"log-every", c.log_every}, {"checkpoint-every", c.checkpoint_every},
+        {"keep-checkpoints", c.keep_checkpoints}, {"max-steps", c.max_steps},
+        {"eval-every", c.eval_every}, {"health-every", c.health_every},
+        {"inject-failure-step", c.inject_failure_step},
+        {"inject-failure-rank", int64_t{c.inject_failure_rank}}}) {
+    require_at_least(option, size, 0);
+  }
+  require_at_least("epochs", c.epochs, 1);
+  require_at_least("batch-size", c.batch_size, 1);
+  require_at_least("accumulation-steps", c.accumulation_steps, 1);
+  require_at_least("model-ema-steps", c.model_ema_steps, 1);
+  require_at_least("trace-steps", c.trace_steps, 1);
+
+  require_one_of("optimizer", c.optimizer, {"sgd", "adamw"});
+  require_finite_at_least("lr", c.learning_rate, 0);
+  require_finite_at_least("momentum", c.momentum, 0);
+  require_finite_at_least("weight-decay", c.weight_decay, 0);
+  require_in_unit_interval("adam-beta1", c.adam_beta1, false, "in [0, 1)");
+  require_in_unit_interval("adam-beta2", c.adam_beta2, false, "in [0, 1)");
+  require(std::isfinite(c.adam_epsilon) && c.adam_epsilon > 0, "adam-epsilon", c.adam_epsilon,
+          "finite and above 0");
+  require_in_unit_interval("label-smoothing", c.label_smoothing, true, "in [0, 1]");
+  require_finite_at_least("clip-grad-norm", c.clip_grad_norm, 0);
+  require_in_unit_interval("model-ema-decay", c.model_ema_decay, false, "in [0, 1)");
+
+  require_one_of("schedule", c.schedule, {"constant", "step", "multistep", "cosine"});
+  require_finite_at_least("warmup-epochs", c.warmup_epochs, 0);
+  require(c.warmup_start_factor > 0 && c.warmup_start_factor <= 1, "warmup-start-factor",
+          c.warmup_start_factor, "in (0, 1]");
+  require_finite_at_least("min-lr", c.min_learning_rate, 0);
+  require(std::isfinite(c.gamma) && c.gamma > 0, "gamma", c.gamma, "finite and above 0");
+  require_at_least("step-size", c.step_size, 1);
+  if (c.schedule == "cosine") {
+    std::ostringstream warmup;
+    warmup << "more than --warmup-epochs (" << c.warmup_epochs << ") for the cosine schedule";
+    require(c.warmup_epochs < static_cast<double>(c.epochs), "epochs", c.epochs, warmup.str());
+  }
+  if (c.schedule == "multistep") {
+    require(!c.milestones.empty(), "milestones", "none",
+            "the epochs at which the multistep schedule decays, e.g. 30,60,80");
+    for (size_t i = 0; i < c.milestones.size(); ++i) {
+      require(c.milestones[i] > (i == 0 ? 0 : c.milestones[i - 1]), "milestones",
+              join(c.milestones), "positive epochs in increasing order");
+    }
+  }
+
+  require_one_of("progress", c.progress, {"bar", "lines", "auto"});
+  require_in_unit_interval("target-accuracy", c.target_accuracy, true,
+                           "a fraction in [0, 1] (0: off)");
+  require(std::isfinite(c.bucket_megabytes) && c.bucket_megabytes > 0, "bucket-mb",
+          c.bucket_megabytes, "finite and above 0");
+  require_one_of("on-nonfinite", c.on_nonfinite, {"stop", "skip"});
+  require_finite_at_least("hang-factor", c.hang_factor, 0);
+  require_finite_at_least("hang-min-seconds", c.hang_min_seconds, 0);
+  require_one_of("inject-failure", c.inject_failure, {"throw", "hang"});
 }
 
 void add_run_options(po::options_description& options, RunConfig& c) {
@@ -276,6 +397,7 @@ bool parse_command_line(const std::vector<std::string>& arguments, po::options_d
       config->recipe = fs::path(path).stem().string();
     }
     po::notify(values);
+    if (config) check_run_options(*config);
   } catch (const po::error& error) {
     throw UsageError(std::string(error.what()) + " (see --help)");
   }

@@ -99,7 +99,15 @@ struct RunConfig {
 
   // "key = value" lines in recipe syntax: logs, checkpoints, reproduction.
   std::string to_text() const;
+  // to_text()'s lines and the options that steer collective work (when to evaluate,
+  // checkpoint or stop): what every rank of a job must agree on, or the ranks would diverge or
+  // wait for each other forever. Per-rank settings (threads, workers, logging) are left out.
+  std::vector<std::string> options_every_rank_shares() const;
 };
+
+// Throws UsageError naming the first option whose value is out of its range or not one of
+// its words (exit code 2), before any work starts.
+void check_run_options(const RunConfig& config);
 
 // Boost's default style minus abbreviations: "--checkpoint" must never be taken for
 // "--checkpoint-every".

@@ -17,6 +17,7 @@
 #include "framework/distributed/faults.hpp"
 #include "framework/distributed/gradient_accumulator.hpp"
 #include "framework/distributed/model_consistency.hpp"
+#include "framework/distributed/rank_agreement.hpp"
 #include "framework/distributed/reducer.hpp"
 #include "framework/distributed/sync_batch_norm.hpp"
 #include "framework/graph/net.hpp"
@@ -74,14 +75,6 @@ void inject_failure_if_asked(const TrainingSetup& s) {
 // torchvision's decay adjustment: --model-ema-decay holds for a whole run of any length, batch
 // and update interval, so the decay per update is 1 - (1 - decay) * batch * interval / epochs.
 std::unique_ptr<ExponentialMovingAverage> model_ema_from_config(const RunConfig& c, Net& net) {
-  if (c.model_ema_steps < 1) {
-    throw ConfigError("--model-ema-steps must be at least 1, got " +
-                      std::to_string(c.model_ema_steps));
-  }
-  if (!(c.model_ema_decay >= 0 && c.model_ema_decay < 1)) {
-    throw ConfigError("--model-ema-decay must be in [0, 1), got " +
-                      std::to_string(c.model_ema_decay));
-  }
   const double adjust = static_cast<double>(c.batch_size) * c.model_ema_steps / c.epochs;
   const double alpha = std::min(1.0, (1.0 - c.model_ema_decay) * adjust);
   return std::make_unique<ExponentialMovingAverage>(net, 1.0 - alpha);
@@ -192,10 +185,10 @@ Trainer::Trainer(RunConfig config) : setup_(std::make_unique<TrainingSetup>()) {
   const int rank = s.communicator.rank();
   const int ranks = s.communicator.world_size();
   kernels::set_thread_count(c.threads > 0 ? c.threads : s.communicator.recommended_threads());
-  if (c.accumulation_steps < 1) {
-    throw ConfigError("--accumulation-steps must be at least 1, got " +
-                      std::to_string(c.accumulation_steps));
-  }
+  // Before any collective whose count or size an option decides: ranks started with different
+  // options would wait for each other forever or train on overlapping shards.
+  verify_ranks_agree(s.communicator, c.options_every_rank_shares(), "runs with",
+                     "every rank of a job must run with the same options");
   if (c.batch_size % (ranks * c.accumulation_steps) != 0) {
     throw ConfigError("--batch-size " + std::to_string(c.batch_size) +
                       " is the global batch and must be divisible by the " + std::to_string(ranks) +
@@ -242,15 +235,8 @@ Trainer::Trainer(RunConfig config) : setup_(std::make_unique<TrainingSetup>()) {
   s.checkpoints = std::make_unique<CheckpointDirectory>(c.run_dir, c.keep_checkpoints);
   s.log = std::make_unique<ProgressLog>(c.run_dir + "/metrics.jsonl", rank == 0, c.log_every,
                                         c.progress);
-  if (c.health_every < 0)
-    throw ConfigError("--health-every must be >= 0, got " + std::to_string(c.health_every));
-  if (c.target_accuracy < 0 || c.target_accuracy > 1)
-    throw ConfigError("--target-accuracy must be a fraction in [0, 1] (0: off), got " +
-                      std::to_string(c.target_accuracy));
   if (c.health_every > 0 && rank == 0) s.health = std::make_unique<HealthRecorder>();
   if (!c.trace.empty()) {
-    if (c.trace_steps < 1)
-      throw ConfigError("--trace-steps must be at least 1, got " + std::to_string(c.trace_steps));
     s.trace = std::make_unique<TraceRecorder>(c.trace, s.communicator);
   }
   s.input = Tensor::zeros(

@@ -5,6 +5,7 @@
 
 #include "framework/common/error.hpp"
 #include "framework/distributed/model_consistency.hpp"
+#include "framework/distributed/rank_agreement.hpp"
 #include "framework/layers/conv2d.hpp"
 
 namespace convoy {
@@ -84,6 +85,23 @@ TEST(ModelConsistencyTest, NamesTheFirstDifferingTensorAndRank) {
               ThrowsMessage<CollectiveError>(
                   StrEq("rank 1 builds conv.weight (5, 2, 1, 1) where rank 0 has conv.weight "
                         "(3, 2, 1, 1) (entry 0): every rank must build the same model")));
+}
+
+TEST(RankAgreementTest, PassesOnEqualListsAndNamesTheFirstDifferingRankAndEntry) {
+  Communicator communicator;
+  EXPECT_NO_THROW(verify_ranks_agree(communicator, {"a = 1", "b = 2"}, "runs with", "same"));
+  if (communicator.world_size() < 2) GTEST_SKIP() << "needs two ranks to differ";
+  // Every rank from 1 on differs; the message names the first and its first differing entry.
+  const std::string b = communicator.rank() == 0 ? "b = 2" : "b = " + std::to_string(10 + communicator.rank());
+  EXPECT_THAT([&] { verify_ranks_agree(communicator, {"a = 1", b}, "runs with", "the rule"); },
+              ThrowsMessage<CollectiveError>(
+                  StrEq("rank 1 runs with b = 11 where rank 0 has b = 2 (entry 1): the rule")));
+  // A shorter list differs at its end.
+  std::vector<std::string> entries{"a = 1"};
+  if (communicator.rank() == 0) entries.push_back("b = 2");
+  EXPECT_THAT([&] { verify_ranks_agree(communicator, entries, "runs with", "the rule"); },
+              ThrowsMessage<CollectiveError>(StrEq(
+                  "rank 1 runs with nothing more where rank 0 has b = 2 (entry 1): the rule")));
 }
 
 TEST(ModelConsistencyTest, BroadcastMakesParametersBitIdentical) {

@@ -1,0 +1,70 @@
+// The options of a run are checked before any work starts: out of range, not one of their
+// words, or different between the ranks of one job.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "support/command_runner.hpp"
+
+namespace convoy::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(RunOptionsTest, ValuesOutOfRangeAreUsageErrorsNamingTheOptionBeforeAnyWork) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--epochs 0", "--epochs must be at least 1, got 0"},
+      {"--epochs 1", "--epochs must be more than --warmup-epochs (1) for the cosine schedule, got 1"},
+      {"--batch-size 0", "--batch-size must be at least 1, got 0"},
+      {"--crop-padding -3", "--crop-padding must be at least 0, got -3"},
+      {"--max-steps -5", "--max-steps must be at least 0, got -5"},
+      {"--lr -0.5", "--lr must be finite and at least 0, got -0.5"},
+      {"--target-accuracy nan", "--target-accuracy must be a fraction in [0, 1] (0: off), got nan"},
+      {"--bucket-mb 0", "--bucket-mb must be finite and above 0, got 0"},
+      {"--schedule multistep --milestones 5,1",
+       "--milestones must be positive epochs in increasing order, got 5,1"},
+      {"--on-nonfinite skpi", "--on-nonfinite must be stop or skip, got 'skpi'"},
+      {"--optimizer lamb", "--optimizer must be sgd or adamw, got 'lamb'"},
+      {"--schedule linear", "--schedule must be constant, step, multistep or cosine, got 'linear'"},
+      {"--progress fancy", "--progress must be bar, lines or auto, got 'fancy'"},
+      {"--architecture resnet19", "--architecture must be resnet18, resnet34, "},
+  };
+  const std::string run_dir = fresh_directory("bad-options") + "/run";
+  for (const auto& [option, message] : cases) {
+    auto result = run_convoy("train --recipe fashion-resnet20 --threads 1 --run-dir " + run_dir +
+                             " " + option);
+    EXPECT_EQ(result.exit_code, 2) << option << "\n" << result.output;
+    EXPECT_EQ(result.output.rfind("convoy: " + message, 0), 0u) << option << "\n" << result.output;
+    EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
+  }
+  EXPECT_FALSE(fs::exists(run_dir)) << "a refused run must not start: it created " << run_dir;
+}
+
+// Before this check, ranks with different global batches ran four steps and then waited for
+// each other forever, and ranks with different seeds trained on overlapping shards.
+TEST(RunOptionsTest, RanksStartedWithDifferentOptionsAreRefusedNamingTheOption) {
+  const std::string dir = fresh_directory("ranks-disagree");
+  const std::string run = "train --recipe fashion-resnet20 --train-samples 256 --test-samples 64 "
+                          "--threads 1 --max-steps 2 --run-dir " + dir;
+  // mpirun's multiple-program form: rank 0 and rank 1 get their own command lines.
+  auto result = run_convoy_mpi(1, run + " --batch-size 64 : -np 1 " + CONVOY_BINARY + " " + run +
+                                      " --batch-size 32");
+  EXPECT_NE(result.exit_code, 0) << result.output;
+  EXPECT_LT(result.seconds, 60) << result.output;
+  EXPECT_NE(result.output.find("rank 1 runs with batch-size = 32 where rank 0 has batch-size = 64"
+                               " (entry "),
+            std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("every rank of a job must run with the same options"),
+            std::string::npos)
+      << result.output;
+  EXPECT_FALSE(fs::exists(dir + "/metrics.jsonl")) << "no training may start";
+}
+
+}  // namespace
+}  // namespace convoy::testing
