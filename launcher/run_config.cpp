@@ -382,8 +382,16 @@ bool parse_command_line(const std::vector<std::string>& arguments, po::options_d
   all.add(general).add(options);
   po::variables_map values;
   try {
-    po::store(po::command_line_parser(arguments).options(all).style(kCommandLineStyle).run(),
-              values);
+    const auto parsed =
+        po::command_line_parser(arguments).options(all).style(kCommandLineStyle).run();
+    // Boost keeps words that belong to no option aside instead of refusing them, so
+    // "train --recipe fashion-resnet20 10" would quietly drop the 10.
+    const auto stray = po::collect_unrecognized(parsed.options, po::include_positional);
+    if (!stray.empty()) {
+      throw UsageError("unexpected argument '" + stray.front() +
+                       "' (every value follows its --option; see --help)");
+    }
+    po::store(parsed, values);
     if (values.count("help")) {
       std::cout << usage << "\n" << all << "\n";
       return false;

@@ -33,6 +33,7 @@ TEST(RunOptionsTest, ValuesOutOfRangeAreUsageErrorsNamingTheOptionBeforeAnyWork)
       {"--schedule linear", "--schedule must be constant, step, multistep or cosine, got 'linear'"},
       {"--progress fancy", "--progress must be bar, lines or auto, got 'fancy'"},
       {"--architecture resnet19", "--architecture must be resnet18, resnet34, "},
+      {"--epochs 3 10", "unexpected argument '10' (every value follows its --option; see --help)"},
   };
   const std::string run_dir = fresh_directory("bad-options") + "/run";
   for (const auto& [option, message] : cases) {
@@ -43,6 +44,15 @@ TEST(RunOptionsTest, ValuesOutOfRangeAreUsageErrorsNamingTheOptionBeforeAnyWork)
     EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
   }
   EXPECT_FALSE(fs::exists(run_dir)) << "a refused run must not start: it created " << run_dir;
+}
+
+TEST(RunOptionsTest, EveryCommandRefusesAStrayArgument) {
+  for (const char* arguments : {"summary --recipe fashion-resnet20 resnet56",
+                                "inspect missing.h5 --json extra", "health some-run extra"}) {
+    auto result = run_convoy(arguments);
+    EXPECT_EQ(result.exit_code, 2) << arguments << "\n" << result.output;
+    EXPECT_NE(result.output.find("unexpected argument '"), std::string::npos) << result.output;
+  }
 }
 
 // Before this check, ranks with different global batches ran four steps and then waited for
