@@ -56,6 +56,7 @@ RunConfig configuration_of(const Checkpoint& checkpoint,
   }
   po::notify(values);
   config.recipe = checkpoint.recipe;
+  check_run_options(config);
   return config;
 }
 

@@ -61,6 +61,7 @@ int run_eval(const std::vector<std::string>& arguments) {
     return kExitSuccess;
   }
   if (checkpoint_path.empty()) throw UsageError("--checkpoint is required (see --help)");
+  if (batch < 1) throw UsageError("--eval-batch must be at least 1, got " + std::to_string(batch));
   Communicator communicator;
   const Checkpoint checkpoint = read_checkpoint_weights(checkpoint_path, weights);
   // Options given on this command line (data-dir, threads, test-samples) override the stored.

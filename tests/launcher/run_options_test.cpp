@@ -55,6 +55,12 @@ TEST(RunOptionsTest, EveryCommandRefusesAStrayArgument) {
   }
 }
 
+TEST(RunOptionsTest, EvalRefusesABatchBelowOneBeforeReadingTheCheckpoint) {
+  auto result = run_convoy("eval --checkpoint missing.h5 --eval-batch 0");
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_EQ(result.output, "convoy: --eval-batch must be at least 1, got 0\n");
+}
+
 // Before this check, ranks with different global batches ran four steps and then waited for
 // each other forever, and ranks with different seeds trained on overlapping shards.
 TEST(RunOptionsTest, RanksStartedWithDifferentOptionsAreRefusedNamingTheOption) {
