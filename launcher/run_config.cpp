@@ -401,7 +401,11 @@ bool parse_command_line(const std::vector<std::string>& arguments, po::options_d
       std::ifstream file(path);
       if (!file) throw UsageError("cannot read recipe file " + path);
       // Values stored first win, so the command line (already stored) overrides the recipe.
-      po::store(po::parse_config_file(file, all), values);
+      try {
+        po::store(po::parse_config_file(file, all), values);
+      } catch (const po::error& error) {
+        throw UsageError("recipe " + path + ": " + error.what());
+      }
       config->recipe = fs::path(path).stem().string();
     }
     po::notify(values);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,6 +53,22 @@ TEST(RunOptionsTest, EveryCommandRefusesAStrayArgument) {
     auto result = run_convoy(arguments);
     EXPECT_EQ(result.exit_code, 2) << arguments << "\n" << result.output;
     EXPECT_NE(result.output.find("unexpected argument '"), std::string::npos) << result.output;
+  }
+}
+
+TEST(RunOptionsTest, ARecipeFileErrorNamesTheFile) {
+  const std::string dir = fresh_directory("bad-recipes");
+  for (const auto& [text, error] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"epochs = 2\nthis is not valid\n", "invalid line 'this is not valid'"},
+           {"no-such-key = 3\n", "unrecognised option 'no-such-key'"},
+           {"epochs = two\n", "('two') for option 'epochs' is invalid"}}) {
+    const std::string recipe = dir + "/bad.cfg";
+    std::ofstream(recipe) << text;
+    auto result = run_convoy("train --recipe " + recipe);
+    EXPECT_EQ(result.exit_code, 2) << result.output;
+    EXPECT_EQ(result.output.rfind("convoy: recipe " + recipe + ": ", 0), 0u) << result.output;
+    EXPECT_NE(result.output.find(error), std::string::npos) << result.output;
   }
 }
 
