@@ -29,6 +29,7 @@
 #include "framework/optim/sgd.hpp"
 #include "launcher/command.hpp"
 #include "launcher/model_factory.hpp"
+#include "launcher/option_agreement.hpp"
 #include "launcher/option_value.hpp"
 #include "launcher/trace_recorder.hpp"
 #include "launcher/usage_error.hpp"
@@ -72,6 +73,10 @@ int run_bench(const std::vector<std::string>& arguments) {
                      std::to_string(batch));
   }
   Communicator communicator;
+  verify_ranks_share_options(communicator, config,
+                             {"batch = " + std::to_string(batch), "steps = " + std::to_string(steps),
+                              "warmup = " + std::to_string(warmup), "input = " + input_text,
+                              "classes = " + std::to_string(classes)});
   const int ranks = communicator.world_size();
   kernels::set_thread_count(config.threads > 0 ? config.threads
                                                : communicator.recommended_threads());

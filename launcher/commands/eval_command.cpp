@@ -11,6 +11,7 @@
 #include "framework/visual/colormap.hpp"
 #include "launcher/checkpoint_model.hpp"
 #include "launcher/command.hpp"
+#include "launcher/option_agreement.hpp"
 #include "launcher/option_value.hpp"
 #include "launcher/training/data_factory.hpp"
 #include "launcher/training/evaluator.hpp"
@@ -66,6 +67,9 @@ int run_eval(const std::vector<std::string>& arguments) {
   const Checkpoint checkpoint = read_checkpoint_weights(checkpoint_path, weights);
   // Options given on this command line (data-dir, threads, test-samples) override the stored.
   RunConfig config = configuration_of(checkpoint, arguments);
+  verify_ranks_share_options(communicator, config,
+                             {"checkpoint = " + checkpoint_path, "eval-batch = " + std::to_string(batch),
+                              "weights = " + weights});
   kernels::set_thread_count(config.threads > 0 ? config.threads
                                                : communicator.recommended_threads());
   TrainingData data = open_evaluation_data(config);

@@ -17,7 +17,6 @@
 #include "framework/distributed/faults.hpp"
 #include "framework/distributed/gradient_accumulator.hpp"
 #include "framework/distributed/model_consistency.hpp"
-#include "framework/distributed/rank_agreement.hpp"
 #include "framework/distributed/reducer.hpp"
 #include "framework/distributed/sync_batch_norm.hpp"
 #include "framework/graph/net.hpp"
@@ -28,6 +27,7 @@
 #include "framework/optim/optimizer.hpp"
 #include "launcher/command.hpp"
 #include "launcher/model_factory.hpp"
+#include "launcher/option_agreement.hpp"
 #include "launcher/training/checkpoint_state.hpp"
 #include "launcher/training/data_factory.hpp"
 #include "launcher/training/evaluator.hpp"
@@ -187,8 +187,7 @@ Trainer::Trainer(RunConfig config) : setup_(std::make_unique<TrainingSetup>()) {
   kernels::set_thread_count(c.threads > 0 ? c.threads : s.communicator.recommended_threads());
   // Before any collective whose count or size an option decides: ranks started with different
   // options would wait for each other forever or train on overlapping shards.
-  verify_ranks_agree(s.communicator, c.options_every_rank_shares(), "runs with",
-                     "every rank of a job must run with the same options");
+  verify_ranks_share_options(s.communicator, c);
   if (c.batch_size % (ranks * c.accumulation_steps) != 0) {
     throw ConfigError("--batch-size " + std::to_string(c.batch_size) +
                       " is the global batch and must be divisible by the " + std::to_string(ranks) +

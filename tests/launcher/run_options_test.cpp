@@ -97,6 +97,15 @@ TEST(RunOptionsTest, RanksStartedWithDifferentOptionsAreRefusedNamingTheOption) 
             std::string::npos)
       << result.output;
   EXPECT_FALSE(fs::exists(dir + "/metrics.jsonl")) << "no training may start";
+
+  // bench's own options count too: ranks timing different step counts would wait forever.
+  const std::string bench = "bench --recipe fashion-resnet20 --batch 16 --threads 1 --no-peak";
+  auto timed = run_convoy_mpi(1, bench + " --steps 2 : -np 1 " + CONVOY_BINARY + " " + bench +
+                                     " --steps 3");
+  EXPECT_NE(timed.exit_code, 0) << timed.output;
+  EXPECT_NE(timed.output.find("rank 1 runs with steps = 3 where rank 0 has steps = 2"),
+            std::string::npos)
+      << timed.output;
 }
 
 }  // namespace
