@@ -4,7 +4,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <vector>
 
 #include "framework/common/error.hpp"
 #include "framework/common/hdf5_call.hpp"
@@ -77,11 +80,28 @@ void write_scalars(hid_t file, const char* group_name, const std::map<std::strin
   }
 }
 
-void write_contents(const std::string& temporary, const Checkpoint& c) {
-  const Place root{temporary, "/"};
-  Handle file =
-      checked([&] { return H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT); },
-              H5Fclose, root, "H5Fcreate");
+// Bytes the core driver allocates at a time: room for every tensor and the metadata, so the
+// image usually grows once.
+size_t image_growth_bytes(const Checkpoint& c) {
+  size_t bytes = size_t{1} << 20;
+  for (const auto* arrays : {&c.model, &c.optimizer, &c.model_ema}) {
+    for (const auto& array : *arrays) bytes += array.values.size() * sizeof(float);
+  }
+  for (const auto& array : c.rng) bytes += array.values.size() * sizeof(uint64_t);
+  return bytes;
+}
+
+// The whole HDF5 file, built in memory under the name `memory_name`; `path` names it in
+// messages.
+std::vector<char> file_image(const std::string& path, const std::string& memory_name,
+                             const Checkpoint& c) {
+  const Place root{path, "/"};
+  Handle access = checked([] { return H5Pcreate(H5P_FILE_ACCESS); }, H5Pclose, root, "H5Pcreate");
+  check(H5Pset_fapl_core(access.get(), image_growth_bytes(c), /*backing_store=*/0), root,
+        "H5Pset_fapl_core");
+  Handle file = checked(
+      [&] { return H5Fcreate(memory_name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()); },
+      H5Fclose, root, "H5Fcreate");
   const hid_t f = file.get();
   hdf5::write_attribute(f, "format", std::string(kCheckpointFormatName), root);
   hdf5::write_attribute(f, "format_version", kCheckpointFormatVersion, root);
@@ -94,26 +114,25 @@ void write_contents(const std::string& temporary, const Checkpoint& c) {
   hdf5::write_attribute(f, "convoy_version", c.convoy_version, root);
   hdf5::write_attribute(f, "metrics", c.metrics_json, root);
 
-  write_arrays(f, "model", c.model, temporary);
-  write_arrays(f, "optimizer", c.optimizer, temporary);
+  write_arrays(f, "model", c.model, path);
+  write_arrays(f, "optimizer", c.optimizer, path);
   if (!c.model_ema.empty()) {
-    write_arrays(f, "model_ema", c.model_ema, temporary);
+    write_arrays(f, "model_ema", c.model_ema, path);
     Handle ema = checked([&] { return H5Gopen2(f, "model_ema", H5P_DEFAULT); }, H5Gclose,
-                         {temporary, "model_ema"}, "H5Gopen2");
+                         {path, "model_ema"}, "H5Gopen2");
     hdf5::write_attribute(ema.get(), "n_averaged", c.model_ema_updates,
-                          {temporary, "model_ema attribute n_averaged"});
+                          {path, "model_ema attribute n_averaged"});
   }
   {
     Handle optimizer = checked([&] { return H5Gopen2(f, "optimizer", H5P_DEFAULT); }, H5Gclose,
-                               {temporary, "optimizer"}, "H5Gopen2");
+                               {path, "optimizer"}, "H5Gopen2");
     for (const auto& [name, value] : c.optimizer_scalars) {
-      hdf5::write_attribute(optimizer.get(), name, value,
-                            {temporary, "optimizer attribute " + name});
+      hdf5::write_attribute(optimizer.get(), name, value, {path, "optimizer attribute " + name});
     }
   }
-  write_scalars(f, "schedule", c.schedule, temporary);
+  write_scalars(f, "schedule", c.schedule, path);
   {
-    const Place place{temporary, "data"};
+    const Place place{path, "data"};
     Handle data = create_group(f, "data", place);
     hdf5::write_attribute(data.get(), "sampler_seed", static_cast<int64_t>(c.data.sampler_seed),
                           place);
@@ -121,20 +140,52 @@ void write_contents(const std::string& temporary, const Checkpoint& c) {
     hdf5::write_attribute(data.get(), "global_position", c.data.global_position, place);
   }
   {
-    Handle rng = create_group(f, "rng", {temporary, "rng"});
+    Handle rng = create_group(f, "rng", {path, "rng"});
     for (const auto& array : c.rng) {
-      const Place place{temporary, "rng/" + array.name};
+      const Place place{path, "rng/" + array.name};
       write_tensor(rng.get(), array.name,
                    {static_cast<int64_t>(std::max<size_t>(1, array.values.size()))}, H5T_STD_U64LE,
                    H5T_NATIVE_UINT64, array.values.data(), place);
     }
   }
   check(H5Fflush(f, H5F_SCOPE_GLOBAL), root, "H5Fflush");
-  file.close(root, "H5Fclose");
+  std::vector<char> image(
+      static_cast<size_t>(check(H5Fget_file_image(f, nullptr, 0), root, "H5Fget_file_image")));
+  check(H5Fget_file_image(f, image.data(), image.size()), root, "H5Fget_file_image");
+  return image;
 }
 
-void fsync_path(const std::string& path, bool directory) {
-  const int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+// Writes `image` to a new file `temporary` and fsyncs it; a failure names the checkpoint and
+// errno's reason (ENOSPC, EDQUOT, EFBIG, EIO).
+void write_file(const std::string& temporary, const std::vector<char>& image,
+                const std::string& path) {
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    throw FileError("cannot create '" + temporary + "' to write checkpoint '" + path +
+                    "': " + std::strerror(errno));
+  }
+  size_t written = 0;
+  int error = 0;
+  while (written < image.size()) {
+    const ssize_t count = ::write(fd, image.data() + written, image.size() - written);
+    if (count < 0 && errno == EINTR) continue;
+    if (count < 0) {
+      error = errno;
+      break;
+    }
+    written += static_cast<size_t>(count);
+  }
+  if (error == 0 && ::fsync(fd) != 0) error = errno;
+  if (::close(fd) != 0 && error == 0) error = errno;
+  if (error != 0) {
+    throw FileError("cannot write checkpoint '" + path + "': " + std::strerror(error) + " after " +
+                    std::to_string(written) + " of " + std::to_string(image.size()) +
+                    " bytes; earlier checkpoints are untouched");
+  }
+}
+
+void fsync_directory(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY);
   if (fd < 0) throw FileError("cannot open '" + path + "' to flush it to disk");
   const int result = ::fsync(fd);
   ::close(fd);
@@ -149,10 +200,9 @@ void CheckpointWriter::write(const std::string& path, const Checkpoint& checkpoi
   const fs::path folder = target.parent_path().empty() ? fs::path(".") : target.parent_path();
   const std::string temporary = path + ".tmp." + std::to_string(::getpid());
   try {
-    write_contents(temporary, checkpoint);
-    fsync_path(temporary, false);
+    write_file(temporary, file_image(path, temporary, checkpoint), path);
     fs::rename(temporary, target);
-    fsync_path(folder.string(), true);
+    fsync_directory(folder.string());
   } catch (...) {
     std::error_code ignored;
     fs::remove(temporary, ignored);

@@ -12,6 +12,22 @@ herr_t keep_innermost(unsigned position, const H5E_error2_t* error, void* data) 
   return 0;
 }
 
+// HDF5's reasons can span lines (a write failure quotes ctime(), which ends in a newline); the
+// launcher prints one line per error.
+std::string on_one_line(const std::string& text) {
+  std::string line;
+  for (const char c : text) {
+    const bool space = c == '\n' || c == '\r' || c == '\t' || c == ' ';
+    if (!space) {
+      line += c;
+    } else if (!line.empty() && line.back() != ' ') {
+      line += ' ';
+    }
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line;
+}
+
 }  // namespace
 
 void silence_error_printing() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
@@ -22,7 +38,7 @@ int64_t check(int64_t status, const Place& place, const char* call) {
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keep_innermost, &reason);
   H5Eclear2(H5E_DEFAULT);
   throw FileError("HDF5 " + std::string(call) + " on '" + place.object + "' in '" + place.file +
-                  "' failed" + (reason.empty() ? "" : ": " + reason));
+                  "' failed" + (reason.empty() ? "" : ": " + on_one_line(reason)));
 }
 
 Handle string_type(const Place& place) {

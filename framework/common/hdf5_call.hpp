@@ -21,7 +21,7 @@ struct Place {
 };
 
 // Throws FileError "HDF5 <call> on '<object>' in '<file>' failed: <reason>" when status < 0;
-// returns status otherwise (an hid_t or herr_t).
+// returns status otherwise (an hid_t or herr_t). The reason is kept on one line.
 int64_t check(int64_t status, const Place& place, const char* call);
 
 // Turns off HDF5's automatic error printing for this thread (called before each batch of calls;
