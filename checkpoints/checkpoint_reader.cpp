@@ -88,14 +88,21 @@ Shape dataset_shape(hid_t dataset, const Place& place) {
   return Shape(dims.begin(), dims.end());
 }
 
+// Visits every dataset of a group, which must all be stored as `stored_type` (a type_name):
+// H5Dread would convert any other numeric type silently, int32 weights truncated included.
 template <typename Visit>
 void for_each_dataset(hid_t file, const std::string& group_name, const std::string& path,
-                      Visit visit) {
+                      const std::string& stored_type, Visit visit) {
   Handle group = open_group(file, group_name, path);
   for (const auto& name : hdf5::member_names(group.get(), {path, group_name})) {
     const Place place{path, group_name + "/" + name};
     Handle dataset = checked([&] { return H5Dopen2(group.get(), name.c_str(), H5P_DEFAULT); },
                              H5Dclose, place, "H5Dopen2");
+    const std::string type = hdf5::dataset_type_name(dataset.get(), place);
+    if (type != stored_type) {
+      throw FileError("checkpoint '" + path + "': dataset /" + place.object + " is stored as " +
+                      type + "; expected " + stored_type + " (checkpoints/FORMAT.md)");
+    }
     visit(name, dataset.get(), dataset_shape(dataset.get(), place), place);
   }
 }
@@ -103,7 +110,7 @@ void for_each_dataset(hid_t file, const std::string& group_name, const std::stri
 std::vector<NamedArray> read_arrays(hid_t file, const std::string& group, const std::string& path) {
   std::vector<NamedArray> arrays;
   for_each_dataset(
-      file, group, path,
+      file, group, path, "float32",
       [&](const std::string& name, hid_t dataset, Shape shape, const Place& place) {
         NamedArray array{name, shape,
                          std::vector<float>(static_cast<size_t>(element_count(shape)))};
@@ -116,9 +123,10 @@ std::vector<NamedArray> read_arrays(hid_t file, const std::string& group, const 
   return arrays;
 }
 
-std::vector<TensorInfo> read_infos(hid_t file, const std::string& group, const std::string& path) {
+std::vector<TensorInfo> read_infos(hid_t file, const std::string& group, const std::string& path,
+                                   const std::string& stored_type) {
   std::vector<TensorInfo> infos;
-  for_each_dataset(file, group, path,
+  for_each_dataset(file, group, path, stored_type,
                    [&](const std::string& name, hid_t, Shape shape, const Place&) {
                      infos.push_back({name, shape});
                    });
@@ -139,7 +147,7 @@ Checkpoint CheckpointReader::read(const std::string& path) {
     checkpoint.model_ema_updates =
         hdf5::read_int_attribute(ema.get(), "n_averaged", {path, "model_ema"});
   }
-  for_each_dataset(file.get(), "rng", path,
+  for_each_dataset(file.get(), "rng", path, "uint64",
                    [&](const std::string& name, hid_t dataset, Shape shape, const Place& place) {
                      NamedUint64Array array{
                          name, std::vector<uint64_t>(static_cast<size_t>(element_count(shape)))};
@@ -156,12 +164,12 @@ CheckpointInfo CheckpointReader::read_info(const std::string& path) {
   CheckpointInfo info;
   info.format_version = kCheckpointFormatVersion;
   read_attributes(file.get(), path, info);
-  info.model = read_infos(file.get(), "model", path);
-  info.optimizer = read_infos(file.get(), "optimizer", path);
+  info.model = read_infos(file.get(), "model", path, "float32");
+  info.optimizer = read_infos(file.get(), "optimizer", path, "float32");
   if (has_group(file.get(), "model_ema", path)) {
-    info.model_ema = read_infos(file.get(), "model_ema", path);
+    info.model_ema = read_infos(file.get(), "model_ema", path, "float32");
   }
-  info.rng = read_infos(file.get(), "rng", path);
+  info.rng = read_infos(file.get(), "rng", path, "uint64");
   return info;
 }
 

@@ -80,6 +80,39 @@ static Handle open_attribute(hid_t object, const std::string& name, const Place&
                  "H5Aopen");
 }
 
+std::string type_name(hid_t type) {
+  const size_t bits = 8 * H5Tget_size(type);
+  switch (H5Tget_class(type)) {
+    case H5T_INTEGER:
+      return (H5Tget_sign(type) == H5T_SGN_NONE ? "uint" : "int") + std::to_string(bits);
+    case H5T_FLOAT:
+      return "float" + std::to_string(bits);
+    case H5T_STRING:
+      return H5Tis_variable_str(type) > 0 ? "variable-length string" : "fixed-length string";
+    case H5T_COMPOUND:
+      return "compound";
+    case H5T_ENUM:
+      return "enum";  // what h5py stores a bool as
+    case H5T_ARRAY:
+      return "array";
+    case H5T_VLEN:
+      return "variable-length sequence";
+    case H5T_OPAQUE:
+      return "opaque";
+    case H5T_BITFIELD:
+      return "bitfield";
+    case H5T_REFERENCE:
+      return "reference";
+    default:
+      return "unknown type";
+  }
+}
+
+std::string dataset_type_name(hid_t dataset, const Place& place) {
+  Handle type = checked([&] { return H5Dget_type(dataset); }, H5Tclose, place, "H5Dget_type");
+  return type_name(type.get());
+}
+
 std::string read_string_attribute(hid_t object, const std::string& name, const Place& place) {
   Handle attribute = open_attribute(object, name, place);
   Handle type = string_type(place);

@@ -66,6 +66,11 @@ Handle checked(Open&& open, Handle::Closer closer, const Place& place, const cha
 // A variable-length UTF-8 string type (what h5py reads as str).
 Handle string_type(const Place& place);
 
+// A stored element type as a user names it: "float32", "int64", "uint8", "variable-length
+// string", "fixed-length string", "compound", ...
+std::string type_name(hid_t type);
+std::string dataset_type_name(hid_t dataset, const Place& place);
+
 // Scalar attributes on an open object (file, group or dataset).
 void write_attribute(hid_t object, const std::string& name, const std::string& value,
                      const Place& place);

@@ -1,0 +1,79 @@
+// CheckpointReader on files a user edited or damaged: every refusal names the file, the dataset
+// or attribute and what FORMAT.md expects, instead of converting silently or crashing.
+
+#include "checkpoints/checkpoint_reader.hpp"
+
+#include <gtest/gtest.h>
+
+#include "checkpoints/checkpoint_writer.hpp"
+#include "datasets/temporary_directory.hpp"
+#include "framework/common/error.hpp"
+#include "support/checkpoint_surgery.hpp"
+
+namespace convoy::testing {
+namespace {
+
+// Step 6 at 4 steps per epoch: epoch 1, two batches of 8 into it.
+Checkpoint consistent_checkpoint() {
+  Checkpoint c;
+  c.recipe = "reader-test";
+  c.step = 6;
+  c.epoch = 1;
+  c.global_batch = 8;
+  c.optimizer_scalars = {{"step", 6.0}, {"kind_is_adamw", 0.0}};
+  c.schedule = {{"step", 6.0}, {"learning_rate", 0.05}, {"steps_per_epoch", 4.0}};
+  c.data = {.sampler_seed = 3, .epoch = 1, .global_position = 16};
+  // Fractions: an integer type would lose them.
+  c.model = {{"conv1.weight", {2, 1, 1, 2}, {0.25f, -0.5f, 1.75f, 0.125f}}};
+  c.optimizer = {{"conv1.weight.momentum_buffer", {2, 1, 1, 2}, {0.5f, 0.5f, -0.25f, 0.0f}}};
+  c.rng = {{"dropout", {1, 2}}};
+  return c;
+}
+
+std::string write_consistent(const TemporaryDirectory& directory) {
+  const std::string path = directory.file("checkpoint.h5");
+  CheckpointWriter::write(path, consistent_checkpoint());
+  return path;
+}
+
+// Both readers refuse the file with a FileError mentioning every fragment.
+void expect_refused(const std::string& path, std::initializer_list<std::string> fragments) {
+  expect_error_mentioning<FileError>([&] { CheckpointReader::read(path); }, fragments);
+  expect_error_mentioning<FileError>([&] { CheckpointReader::read_info(path); }, fragments);
+}
+
+TEST(CheckpointReaderTest, AConsistentFileReadsBackAsWritten) {
+  TemporaryDirectory directory;
+  const Checkpoint read = CheckpointReader::read(write_consistent(directory));
+  const Checkpoint written = consistent_checkpoint();
+  EXPECT_EQ(read.step, 6);
+  EXPECT_EQ(read.data.global_position, 16);
+  EXPECT_EQ(read.schedule, written.schedule);
+  ASSERT_EQ(read.model.size(), 1u);
+  EXPECT_EQ(read.model[0].values, written.model[0].values);
+  ASSERT_EQ(read.rng.size(), 1u);
+  EXPECT_EQ(read.rng[0].values, written.rng[0].values);
+  // Steps skipped for a non-finite gradient leave the optimizer's count behind the run's.
+  const std::string skipped = directory.file("skipped.h5");
+  Checkpoint behind = consistent_checkpoint();
+  behind.optimizer_scalars["step"] = 5;
+  CheckpointWriter::write(skipped, behind);
+  EXPECT_EQ(CheckpointReader::read(skipped).optimizer_scalars.at("step"), 5.0);
+}
+
+TEST(CheckpointReaderTest, ATensorNotStoredAsFloat32IsRefusedNamingTheDatasetAndBothTypes) {
+  for (const std::string stored_type : {"int32", "float64"}) {
+    for (const std::string dataset :
+         {"/model/conv1.weight", "/optimizer/conv1.weight.momentum_buffer"}) {
+      TemporaryDirectory directory;
+      const std::string path = write_consistent(directory);
+      restore_dataset_as(path, dataset, stored_type);
+      SCOPED_TRACE(dataset + " as " + stored_type);
+      expect_refused(path, {"checkpoint '" + path + "'", "dataset " + dataset,
+                            "stored as " + stored_type + "; expected float32"});
+    }
+  }
+}
+
+}  // namespace
+}  // namespace convoy::testing
