@@ -63,20 +63,20 @@ void read_attributes(hid_t file, const std::string& path, CheckpointAttributes& 
   a.metrics_json = hdf5::read_string_attribute(file, "metrics", root);
   {
     Handle group = open_group(file, "optimizer", path);
-    const Place place{path, "optimizer"};
+    const Place place{path, "/optimizer"};
     for (const auto& name : hdf5::attribute_names(group.get(), place)) {
       a.optimizer_scalars[name] = hdf5::read_double_attribute(group.get(), name, place);
     }
   }
   {
     Handle group = open_group(file, "schedule", path);
-    const Place place{path, "schedule"};
+    const Place place{path, "/schedule"};
     for (const auto& name : hdf5::attribute_names(group.get(), place)) {
       a.schedule[name] = hdf5::read_double_attribute(group.get(), name, place);
     }
   }
   Handle data = open_group(file, "data", path);
-  const Place place{path, "data"};
+  const Place place{path, "/data"};
   a.data.sampler_seed =
       static_cast<uint64_t>(hdf5::read_int_attribute(data.get(), "sampler_seed", place));
   a.data.epoch = hdf5::read_int_attribute(data.get(), "epoch", place);
@@ -145,7 +145,7 @@ Checkpoint CheckpointReader::read(const std::string& path) {
     checkpoint.model_ema = read_arrays(file.get(), "model_ema", path);
     Handle ema = open_group(file.get(), "model_ema", path);
     checkpoint.model_ema_updates =
-        hdf5::read_int_attribute(ema.get(), "n_averaged", {path, "model_ema"});
+        hdf5::read_int_attribute(ema.get(), "n_averaged", {path, "/model_ema"});
   }
   for_each_dataset(file.get(), "rng", path, "uint64",
                    [&](const std::string& name, hid_t dataset, Shape shape, const Place& place) {

@@ -113,8 +113,28 @@ std::string dataset_type_name(hid_t dataset, const Place& place) {
   return type_name(type.get());
 }
 
+// Throws unless the attribute holds one value stored as `expected` (a type_name).
+static void expect_one_value_of_type(hid_t attribute, const std::string& name,
+                                     const std::string& expected, const Place& place) {
+  const std::string where =
+      "attribute '" + name + "' of '" + place.object + "' in '" + place.file + "'";
+  Handle type = checked([&] { return H5Aget_type(attribute); }, H5Tclose, place, "H5Aget_type");
+  const std::string stored = type_name(type.get());
+  if (stored != expected) {
+    throw FileError(where + " is stored as " + stored + "; expected " + expected);
+  }
+  Handle space = checked([&] { return H5Aget_space(attribute); }, H5Sclose, place, "H5Aget_space");
+  const int64_t count =
+      check(H5Sget_simple_extent_npoints(space.get()), place, "H5Sget_simple_extent_npoints");
+  if (count != 1) {
+    throw FileError(where + " holds " + std::to_string(count) + " values; expected one " +
+                    expected);
+  }
+}
+
 std::string read_string_attribute(hid_t object, const std::string& name, const Place& place) {
   Handle attribute = open_attribute(object, name, place);
+  expect_one_value_of_type(attribute.get(), name, "variable-length string", place);
   Handle type = string_type(place);
   char* text = nullptr;
   check(H5Aread(attribute.get(), type.get(), &text), place, "H5Aread");
@@ -125,6 +145,7 @@ std::string read_string_attribute(hid_t object, const std::string& name, const P
 
 int64_t read_int_attribute(hid_t object, const std::string& name, const Place& place) {
   Handle attribute = open_attribute(object, name, place);
+  expect_one_value_of_type(attribute.get(), name, "int64", place);
   int64_t value = 0;
   check(H5Aread(attribute.get(), H5T_NATIVE_INT64, &value), place, "H5Aread");
   return value;
@@ -132,6 +153,7 @@ int64_t read_int_attribute(hid_t object, const std::string& name, const Place& p
 
 double read_double_attribute(hid_t object, const std::string& name, const Place& place) {
   Handle attribute = open_attribute(object, name, place);
+  expect_one_value_of_type(attribute.get(), name, "float64", place);
   double value = 0;
   check(H5Aread(attribute.get(), H5T_NATIVE_DOUBLE, &value), place, "H5Aread");
   return value;

@@ -71,7 +71,10 @@ Handle string_type(const Place& place);
 std::string type_name(hid_t type);
 std::string dataset_type_name(hid_t dataset, const Place& place);
 
-// Scalar attributes on an open object (file, group or dataset).
+// Scalar attributes on an open object (file, group or dataset). A read throws FileError naming
+// the attribute unless it holds exactly one value of the type written here (int64, float64, a
+// variable-length string): HDF5 would otherwise convert silently, a float to an integer
+// included, or write past the one value.
 void write_attribute(hid_t object, const std::string& name, const std::string& value,
                      const Place& place);
 void write_attribute(hid_t object, const std::string& name, int64_t value, const Place& place);

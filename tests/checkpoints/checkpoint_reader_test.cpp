@@ -75,5 +75,28 @@ TEST(CheckpointReaderTest, ATensorNotStoredAsFloat32IsRefusedNamingTheDatasetAnd
   }
 }
 
+TEST(CheckpointReaderTest, AnAttributeOfAnotherTypeIsRefusedNamingItAndTheExpectedType) {
+  TemporaryDirectory directory;
+  const std::string path = write_consistent(directory);
+  const std::string in = " in '" + path + "'";
+  replace_attribute(path, "/", "step", std::string("6"));
+  expect_refused(path, {"attribute 'step' of '/'" + in,
+                        "is stored as variable-length string; expected int64"});
+  replace_attribute(path, "/", "step", 6.0);
+  expect_refused(path, {"attribute 'step' of '/'" + in, "is stored as float64; expected int64"});
+  replace_attribute(path, "/", "step", std::vector<int64_t>{6, 6});
+  expect_refused(path, {"attribute 'step' of '/'" + in, "holds 2 values; expected one int64"});
+  replace_attribute(path, "/", "step", int64_t{6});
+  ASSERT_EQ(CheckpointReader::read(path).step, 6);
+
+  replace_attribute(path, "/schedule", "learning_rate", int64_t{1});
+  expect_refused(path, {"attribute 'learning_rate' of '/schedule'" + in,
+                        "is stored as int64; expected float64"});
+  replace_attribute(path, "/schedule", "learning_rate", 0.05);
+  replace_attribute(path, "/", "recipe", int64_t{1});
+  expect_refused(path, {"attribute 'recipe' of '/'" + in,
+                        "is stored as int64; expected variable-length string"});
+}
+
 }  // namespace
 }  // namespace convoy::testing
