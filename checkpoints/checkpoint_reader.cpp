@@ -1,6 +1,8 @@
 #include "checkpoints/checkpoint_reader.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 #include "framework/common/error.hpp"
@@ -51,6 +53,65 @@ Handle open_group(hid_t file, const std::string& name, const std::string& path) 
                  "H5Gopen2");
 }
 
+std::string number_text(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.17g", value);
+  return text;
+}
+
+// The step is stored in five places (FORMAT.md): the root step and epoch, /schedule, /optimizer,
+// /data. A resume trusts the root step, so any disagreement means an edited or corrupt file that
+// would continue from a place its weights and sample order do not belong to.
+void check_step_agrees(const CheckpointAttributes& a, const std::string& path) {
+  const std::string in = "checkpoint '" + path + "': ";
+  const std::pair<const char*, int64_t> counts[] = {
+      {"step", a.step}, {"epoch", a.epoch}, {"global_batch", a.global_batch}};
+  for (const auto& [name, value] : counts) {
+    if (value < 0) {
+      throw FileError(in + "root attribute " + name + " is " + std::to_string(value) +
+                      "; expected a count >= 0");
+    }
+  }
+  if (const auto scheduled = a.schedule.find("step");
+      scheduled != a.schedule.end() && scheduled->second != static_cast<double>(a.step)) {
+    throw FileError(in + "root attribute step is " + std::to_string(a.step) +
+                    " but /schedule attribute step is " + number_text(scheduled->second));
+  }
+  // Steps skipped for a non-finite gradient leave the optimizer behind, never ahead.
+  if (const auto optimizer = a.optimizer_scalars.find("step");
+      optimizer != a.optimizer_scalars.end() && !(optimizer->second <= a.step)) {
+    throw FileError(in + "/optimizer attribute step is " + number_text(optimizer->second) +
+                    ", more than the root attribute step " + std::to_string(a.step));
+  }
+  if (a.data.epoch != a.epoch) {
+    throw FileError(in + "/data attribute epoch is " + std::to_string(a.data.epoch) +
+                    " but root attribute epoch is " + std::to_string(a.epoch));
+  }
+  const auto per_epoch = a.schedule.find("steps_per_epoch");
+  if (per_epoch == a.schedule.end()) return;  // a model-only file: nothing more to compare
+  if (!(per_epoch->second >= 1 && per_epoch->second <= 1e15) ||
+      per_epoch->second != std::floor(per_epoch->second)) {
+    throw FileError(in + "/schedule attribute steps_per_epoch is " +
+                    number_text(per_epoch->second) + "; expected a whole number >= 1");
+  }
+  const auto steps_per_epoch = static_cast<int64_t>(per_epoch->second);
+  if (a.epoch != a.step / steps_per_epoch) {
+    throw FileError(in + "root attribute epoch is " + std::to_string(a.epoch) + " but step " +
+                    std::to_string(a.step) + " at " + std::to_string(steps_per_epoch) +
+                    " steps per epoch (/schedule) is in epoch " +
+                    std::to_string(a.step / steps_per_epoch));
+  }
+  int64_t position = 0;
+  const bool overflow = __builtin_mul_overflow(a.step % steps_per_epoch, a.global_batch, &position);
+  if (overflow || a.data.global_position != position) {
+    throw FileError(in + "/data attribute global_position is " +
+                    std::to_string(a.data.global_position) + " but step " + std::to_string(a.step) +
+                    " stands at sample " + std::to_string(position) + " of its epoch (" +
+                    std::to_string(a.step % steps_per_epoch) + " steps of global batch " +
+                    std::to_string(a.global_batch) + ")");
+  }
+}
+
 void read_attributes(hid_t file, const std::string& path, CheckpointAttributes& a) {
   const Place root{path, "/"};
   a.recipe = hdf5::read_string_attribute(file, "recipe", root);
@@ -81,6 +142,7 @@ void read_attributes(hid_t file, const std::string& path, CheckpointAttributes& 
       static_cast<uint64_t>(hdf5::read_int_attribute(data.get(), "sampler_seed", place));
   a.data.epoch = hdf5::read_int_attribute(data.get(), "epoch", place);
   a.data.global_position = hdf5::read_int_attribute(data.get(), "global_position", place);
+  check_step_agrees(a, path);
 }
 
 Shape dataset_shape(hid_t dataset, const Place& place) {

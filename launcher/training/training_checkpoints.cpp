@@ -46,7 +46,8 @@ void save_checkpoint(TrainingSetup& s, const std::string& reason) {
 }
 
 void resume_if_asked(TrainingSetup& s) {
-  const std::string& resume = s.config.resume;
+  const RunConfig& c = s.config;
+  const std::string& resume = c.resume;
   if (resume == "none" || resume.empty()) return;
   std::string path = resume;
   if (resume == "auto") {
@@ -98,6 +99,19 @@ void resume_if_asked(TrainingSetup& s) {
   s.log->message("resumed from " + path + " at step " + std::to_string(s.step) + " (epoch " +
                  std::to_string(checkpoint.epoch) + ", saved by " +
                  std::to_string(checkpoint.world_size) + " rank(s))");
+  if (s.step >= s.total_steps) {
+    // As when a finished run is started again: no step, no evaluation, no checkpoint; said, so
+    // a checkpoint from a longer run is not taken for a silent success.
+    const bool by_max_steps = c.max_steps > 0 && c.max_steps < s.steps_per_epoch * c.epochs;
+    const std::string limit = by_max_steps
+                                  ? "--max-steps " + std::to_string(c.max_steps)
+                                  : "--epochs " + std::to_string(c.epochs) + " x " +
+                                        std::to_string(s.steps_per_epoch) + " steps per epoch";
+    s.log->message("checkpoint " + path + " is at step " + std::to_string(s.step) +
+                   (s.step > s.total_steps ? ", past" : ", at") + " this run's end (" +
+                   std::to_string(s.total_steps) + " steps: " + limit +
+                   "); nothing left to train (score it with convoy eval --checkpoint)");
+  }
 }
 
 double run_evaluation(TrainingSetup& s) {

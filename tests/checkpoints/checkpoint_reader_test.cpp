@@ -98,5 +98,41 @@ TEST(CheckpointReaderTest, AnAttributeOfAnotherTypeIsRefusedNamingItAndTheExpect
                         "is stored as int64; expected variable-length string"});
 }
 
+TEST(CheckpointReaderTest, AStepTheOtherFieldsContradictIsRefusedNamingTheFields) {
+  struct Edit {
+    std::string object, name;
+    double value;  // written as int64 where FORMAT.md says int64
+    std::string message;
+  };
+  const std::vector<Edit> edits = {
+      {"/", "step", 1e15,
+       "root attribute step is 1000000000000000 but /schedule attribute step is 6"},
+      {"/", "step", -3, "root attribute step is -3; expected a count >= 0"},
+      {"/", "epoch", 0, "/data attribute epoch is 1 but root attribute epoch is 0"},
+      {"/data", "epoch", 2, "/data attribute epoch is 2 but root attribute epoch is 1"},
+      {"/data", "global_position", 0,
+       "/data attribute global_position is 0 but step 6 stands at sample 16 of its epoch"},
+      {"/optimizer", "step", 7,
+       "/optimizer attribute step is 7, more than the root attribute "
+       "step 6"},
+      {"/schedule", "steps_per_epoch", 0,
+       "/schedule attribute steps_per_epoch is 0; expected a whole number >= 1"},
+      {"/schedule", "steps_per_epoch", 3,
+       "root attribute epoch is 1 but step 6 at 3 steps per epoch (/schedule) is in epoch 2"},
+  };
+  for (const auto& edit : edits) {
+    TemporaryDirectory directory;
+    const std::string path = write_consistent(directory);
+    const bool is_int64 = edit.object == "/" || edit.object == "/data";
+    if (is_int64) {
+      replace_attribute(path, edit.object, edit.name, static_cast<int64_t>(edit.value));
+    } else {
+      replace_attribute(path, edit.object, edit.name, edit.value);
+    }
+    SCOPED_TRACE(edit.object + " " + edit.name);
+    expect_refused(path, {"checkpoint '" + path + "': " + edit.message});
+  }
+}
+
 }  // namespace
 }  // namespace convoy::testing

@@ -1,12 +1,15 @@
-// `convoy train` saving checkpoints that cannot be written: the run ends with one line naming
-// the file and leaves earlier checkpoints as they were.
+// `convoy train` saving and resuming checkpoints that cannot be written or should not be
+// continued: a full disk, a checkpoint past the run's end, an edited step. Each ends with one
+// line naming the file and leaves earlier checkpoints as they were.
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include "checkpoints/checkpoint_reader.hpp"
+#include "support/checkpoint_surgery.hpp"
 #include "support/command_runner.hpp"
 
 namespace convoy::testing {
@@ -26,6 +29,11 @@ std::vector<std::string> files_in(const std::string& dir) {
   }
   std::sort(names.begin(), names.end());
   return names;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream file(path);
+  return std::string(std::istreambuf_iterator<char>(file), {});
 }
 
 // A file-size limit (ulimit -f, with SIGXFSZ ignored so write() fails with EFBIG) stands in for
@@ -53,6 +61,63 @@ TEST(CheckpointResumeTest, AFailedCheckpointWriteIsOneLineExitOneAndKeepsTheEarl
       << "the temporary file is removed";
   EXPECT_EQ(fs::read_symlink(dir + "/latest"), "checkpoint-step00000002.h5");
   EXPECT_EQ(CheckpointReader::read(earlier).step, 2);
+}
+
+// A finished run started again trains, evaluates and saves nothing; a checkpoint past this
+// run's end (from a run with more epochs) does the same, and both say so.
+TEST(CheckpointResumeTest, ACheckpointAtOrPastTheRunsEndTrainsNothingAndSaysSo) {
+  const std::string dir = fresh_directory("resume-past-end");
+  ASSERT_EQ(run_convoy(kTinyRun + "--run-dir " + dir + " --epochs 2").exit_code, 0);
+  const std::string checkpoint = dir + "/checkpoint-step00000004.h5";
+  const auto files = files_in(dir);
+  const std::string metrics = read_text(dir + "/metrics.jsonl");
+  struct Case {
+    std::string options, note;
+  };
+  for (const auto& [options, note] : std::vector<Case>{
+           {"--epochs 1",
+            "is at step 4, past this run's end (2 steps: --epochs 1 x 2 steps "
+            "per epoch); nothing left to train"},
+           {"--epochs 3 --max-steps 3",
+            "is at step 4, past this run's end (3 steps: --max-steps 3); nothing left to train"},
+           {"--epochs 2",
+            "is at step 4, at this run's end (4 steps: --epochs 2 x 2 steps per "
+            "epoch); nothing left to train"}}) {
+    auto result =
+        run_convoy(kTinyRun + "--run-dir " + dir + " " + options + " --resume " + checkpoint);
+    EXPECT_EQ(result.exit_code, 0) << options << "\n" << result.output;
+    EXPECT_NE(result.output.find("checkpoint " + checkpoint + " " + note), std::string::npos)
+        << options << "\n"
+        << result.output;
+    EXPECT_EQ(result.output.find("eval at step"), std::string::npos) << result.output;
+    EXPECT_EQ(files_in(dir), files) << options;
+    EXPECT_EQ(read_text(dir + "/metrics.jsonl"), metrics) << options;
+  }
+}
+
+TEST(CheckpointResumeTest, ResumeErrorsNameTheCheckpointFile) {
+  const std::string dir = fresh_directory("resume-errors");
+  ASSERT_EQ(run_convoy(kTinyRun + "--run-dir " + dir + " --max-steps 2").exit_code, 0);
+  const std::string checkpoint = dir + "/checkpoint-step00000002.h5";
+  auto resume = [&](const std::string& options) {
+    auto result = run_convoy(kTinyRun + "--run-dir " + dir + " --max-steps 4 " + options);
+    EXPECT_EQ(result.exit_code, 1) << options << "\n" << result.output;
+    EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
+    return result.output;
+  };
+  const std::string edited = dir + "/edited.h5";
+  fs::copy_file(checkpoint, edited);
+  replace_attribute(edited, "/", "step", int64_t{1'000'000'000'000'000});
+  EXPECT_NE(resume("--resume " + edited)
+                .find("checkpoint '" + edited +
+                      "': root attribute step is 1000000000000000 but /schedule attribute step "
+                      "is 2"),
+            std::string::npos);
+  replace_attribute(edited, "/", "step", int64_t{-3});
+  EXPECT_NE(resume("--resume " + edited)
+                .find("checkpoint '" + edited + "': root attribute step is -3; expected a count"),
+            std::string::npos);
+  EXPECT_EQ(CheckpointReader::read(checkpoint).step, 2) << "the original is untouched";
 }
 
 }  // namespace
