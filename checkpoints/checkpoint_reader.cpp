@@ -21,6 +21,9 @@ namespace {
 Handle open_file(const std::string& path) {
   hdf5::silence_error_printing();
   if (!fs::exists(path)) throw FileError("checkpoint '" + path + "' does not exist");
+  if (fs::is_directory(path)) {
+    throw FileError("checkpoint '" + path + "' is a directory, not a checkpoint file");
+  }
   if (H5Fis_hdf5(path.c_str()) <= 0) {
     throw FileError("checkpoint '" + path + "' is not an HDF5 file (truncated or corrupt?)");
   }

@@ -1,6 +1,7 @@
 // The Trainer's checkpoint save and resume, and its per-epoch evaluation.
 
 #include <cstdio>
+#include <filesystem>
 #include <optional>
 
 #include "checkpoints/checkpoint_reader.hpp"
@@ -10,6 +11,8 @@
 #include "launcher/training/training_setup.hpp"
 
 namespace convoy::launcher {
+
+namespace fs = std::filesystem;
 
 void save_checkpoint(TrainingSetup& s, const std::string& reason) {
   // Rank 0 writes; the other ranks go on with the next step at once (nothing to wait for: the
@@ -58,6 +61,10 @@ void resume_if_asked(TrainingSetup& s) {
     if (!found.path) return;  // a fresh run
     path = *found.path;
   }
+  if (fs::is_directory(path)) {
+    throw ConfigError("--resume " + path + " is a directory; --resume takes a checkpoint file (" +
+                      "or auto, with --run-dir " + path + " for its newest valid checkpoint)");
+  }
   Checkpoint checkpoint = CheckpointReader::read(path);
   check_compatible(checkpoint, model_tensor_infos(*s.net));
   if (checkpoint.global_batch != s.config.batch_size) {
@@ -83,7 +90,19 @@ void resume_if_asked(TrainingSetup& s) {
   for (const auto& array : checkpoint.optimizer) {
     snapshot.tensors.push_back({array.name, array.shape, array.values});
   }
-  s.optimizer->import_state(snapshot);
+  if (const auto kind_is_adamw = checkpoint.optimizer_scalars.find("kind_is_adamw");
+      kind_is_adamw != checkpoint.optimizer_scalars.end()) {
+    const std::string stored_kind = kind_is_adamw->second != 0 ? "adamw" : "sgd";
+    if (stored_kind != s.optimizer->kind()) {
+      throw ConfigError("checkpoint " + path + " holds " + stored_kind +
+                        " optimizer state; this run uses --optimizer " + s.optimizer->kind());
+    }
+  }
+  try {
+    s.optimizer->import_state(snapshot);
+  } catch (const ConfigError& error) {
+    throw ConfigError("checkpoint " + path + ": " + error.what());
+  }
   if (s.model_ema && !checkpoint.model_ema.empty()) {
     load_model_ema_state(*s.net, *s.model_ema, checkpoint.model_ema, checkpoint.model_ema_updates);
   } else if (s.model_ema) {

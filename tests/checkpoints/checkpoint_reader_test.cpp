@@ -134,5 +134,11 @@ TEST(CheckpointReaderTest, AStepTheOtherFieldsContradictIsRefusedNamingTheFields
   }
 }
 
+TEST(CheckpointReaderTest, ADirectoryIsRefusedAsNotACheckpointFile) {
+  TemporaryDirectory directory;
+  expect_refused(directory.path().string(), {"checkpoint '" + directory.path().string() +
+                                             "' is a directory, not a checkpoint file"});
+}
+
 }  // namespace
 }  // namespace convoy::testing

@@ -1,6 +1,7 @@
 // `convoy train` saving and resuming checkpoints that cannot be written or should not be
-// continued: a full disk, a checkpoint past the run's end, an edited step. Each ends with one
-// line naming the file and leaves earlier checkpoints as they were.
+// continued: a full disk, a checkpoint past the run's end, another optimizer's state, an edited
+// step, a directory. Each ends with one line naming the file and leaves earlier checkpoints as
+// they were.
 
 #include <gtest/gtest.h>
 
@@ -105,6 +106,17 @@ TEST(CheckpointResumeTest, ResumeErrorsNameTheCheckpointFile) {
     EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
     return result.output;
   };
+  EXPECT_NE(resume("--optimizer adamw --resume " + checkpoint)
+                .find("checkpoint " + checkpoint +
+                      " holds sgd optimizer state; this run uses --optimizer adamw"),
+            std::string::npos);
+  EXPECT_NE(resume("--resume " + dir)
+                .find("--resume " + dir +
+                      " is a directory; --resume takes a checkpoint file "
+                      "(or auto, with --run-dir " +
+                      dir),
+            std::string::npos);
+
   const std::string edited = dir + "/edited.h5";
   fs::copy_file(checkpoint, edited);
   replace_attribute(edited, "/", "step", int64_t{1'000'000'000'000'000});
@@ -116,6 +128,13 @@ TEST(CheckpointResumeTest, ResumeErrorsNameTheCheckpointFile) {
   replace_attribute(edited, "/", "step", int64_t{-3});
   EXPECT_NE(resume("--resume " + edited)
                 .find("checkpoint '" + edited + "': root attribute step is -3; expected a count"),
+            std::string::npos);
+  fs::remove(edited);
+  fs::copy_file(checkpoint, edited);
+  remove_dataset(edited, "/optimizer/conv1.weight.momentum_buffer");
+  EXPECT_NE(resume("--resume " + edited)
+                .find("checkpoint " + edited +
+                      ": sgd optimizer state: entry 'conv1.weight.momentum_buffer' is missing"),
             std::string::npos);
   EXPECT_EQ(CheckpointReader::read(checkpoint).step, 2) << "the original is untouched";
 }
