@@ -1,6 +1,7 @@
 #include "datasets/idx_dataset.hpp"
 
 #include <filesystem>
+#include <limits>
 
 #include "datasets/file_bytes.hpp"
 #include "framework/common/error.hpp"
@@ -34,14 +35,24 @@ std::vector<int64_t> parse_header(const std::vector<uint8_t>& bytes, const std::
                     std::to_string(magic) + " (is it the right file, or an IDX file at all?)");
   }
   std::vector<int64_t> sizes;
-  int64_t payload = 1;
+  std::string declared;  // "16 x 28 x 28", for messages
   for (size_t d = 0; d < dimensions; ++d) {
     sizes.push_back(read_big_endian(bytes, 4 + 4 * d));
+    declared += (d > 0 ? " x " : "") + std::to_string(sizes.back());
     if (sizes.back() <= 0 || sizes.back() > (1 << 30)) {
       throw FileError(where + " declares dimension " + std::to_string(d) + " of size " +
                       std::to_string(sizes.back()) + ", expected a positive size");
     }
-    payload *= sizes.back();
+  }
+  // Three sizes of up to 2^30 each can multiply past 2^64 and wrap around to a small count
+  // that matches the file; such a header is corrupt, whatever the file's length.
+  int64_t payload = 1;
+  for (int64_t size : sizes) {
+    if (size > std::numeric_limits<int64_t>::max() / payload) {
+      throw FileError(where + " declares dimensions " + declared +
+                      ", more bytes than a 64-bit count holds; the header is corrupt");
+    }
+    payload *= size;
   }
   const size_t expected = header_bytes + static_cast<size_t>(payload);
   if (bytes.size() != expected) {

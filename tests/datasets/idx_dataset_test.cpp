@@ -102,6 +102,18 @@ TEST(IdxDatasetTest, TruncatedImagesFileIsReportedWithSizes) {
       {directory.file("images"), "truncated", "40 bytes", "35"});
 }
 
+// 16 x 2^30 x 2^30 bytes is 2^64: a byte count that wraps to 0 would match the bare header.
+TEST(IdxDatasetTest, DimensionsWhoseProductOverflowsAreReportedNotAllocated) {
+  TemporaryDirectory directory;
+  std::vector<uint8_t> header;  // and nothing after it
+  for (uint32_t value : {2051u, 16u, 1u << 30, 1u << 30}) put_big_endian(header, value);
+  write_file_bytes(directory.file("images"), header);
+  write_file_bytes(directory.file("labels"), labels_file(16));
+  expect_error_mentioning<FileError>(
+      [&] { IdxDataset(directory.file("images"), directory.file("labels"), ten_names()); },
+      {directory.file("images"), "16 x 1073741824 x 1073741824", "corrupt"});
+}
+
 TEST(IdxDatasetTest, TruncatedGzipStreamIsReported) {
   TemporaryDirectory directory;
   write_gzipped(directory.file("images.gz"), images_file(50, 8, 8));
