@@ -100,6 +100,13 @@ Hdf5Dataset::Hdf5Dataset(const std::string& path)
                     std::to_string(image_dims.size()) +
                     " dimensions (or an empty one); expected (N, C, H, W)");
   }
+  // Caught here rather than at the first read, where "index 0 is outside [0, 0)" would not say
+  // which file is at fault.
+  if (image_dims[0] == 0) {
+    throw FileError("HDF5 file '" + path +
+                    "': dataset 'images' holds no samples (N = 0 in (N, C, H, W)); expected at "
+                    "least one");
+  }
   if (label_dims.size() != 1 || label_dims[0] != image_dims[0]) {
     throw FileError(
         "HDF5 file '" + path + "': dataset 'labels' must be 1-D with one label per " +

@@ -21,8 +21,8 @@ namespace convoy::data {
 class Hdf5Dataset : public Dataset {
  public:
   // FileError naming the file, the HDF5 call and the object for a missing or malformed file,
-  // wrong ranks or types, a label count that differs from the image count, or a label outside
-  // the class names.
+  // wrong ranks or types, no samples, a label count that differs from the image count, or a
+  // label outside the class names.
   explicit Hdf5Dataset(const std::string& path);
   ~Hdf5Dataset() override;
 

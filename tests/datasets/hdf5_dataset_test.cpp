@@ -135,6 +135,13 @@ TEST(Hdf5DatasetTest, LabelCountDifferentFromImageCountIsReported) {
   expect_error_mentioning<FileError>([&] { Hdf5Dataset{path}; }, {path, "3 images", "2 labels"});
 }
 
+TEST(Hdf5DatasetTest, AFileWithoutSamplesIsReportedAtOpen) {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("set.h5");
+  write_raw(path, {0, 1, 2, 2}, {0});
+  expect_error_mentioning<FileError>([&] { Hdf5Dataset{path}; }, {path, "holds no samples"});
+}
+
 TEST(Hdf5DatasetTest, ImagesWithoutFourDimensionsAreReported) {
   TemporaryDirectory directory;
   const std::string path = directory.file("set.h5");
