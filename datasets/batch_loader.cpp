@@ -6,6 +6,16 @@
 
 namespace convoy::data {
 
+void Batch::check_shape(const Shape& expected) const {
+  const bool values_match = static_cast<int64_t>(images.size()) == element_count(expected);
+  const bool labels_match = !expected.empty() && static_cast<int64_t>(labels.size()) == expected[0];
+  if (shape == expected && values_match && labels_match) return;
+  throw ShapeError("the batch of epoch " + std::to_string(epoch) + " step " + std::to_string(step) +
+                   " is " + to_string(shape) + " with " + std::to_string(images.size()) +
+                   " values and " + std::to_string(labels.size()) +
+                   " labels; the model's input takes " + to_string(expected));
+}
+
 Batch load_batch(const Dataset& dataset, const Pipeline& pipeline, uint64_t seed,
                  const std::vector<int64_t>& indices, int64_t epoch, int64_t step) {
   Batch batch;

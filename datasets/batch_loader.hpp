@@ -43,6 +43,11 @@ struct Batch {
   std::vector<int64_t> indices;  // (N) dataset indices, for debugging and tests
   int64_t epoch = 0;
   int64_t step = 0;
+
+  // ShapeError unless shape is `expected` and images and labels hold exactly that many values,
+  // so slicing the batch into inputs of that shape can neither read past it nor cut across
+  // samples.
+  void check_shape(const Shape& expected) const;
 };
 
 // Reads and transforms `indices` into one batch; ShapeError naming the sample if the

@@ -108,6 +108,9 @@ StepResult train_step(TrainingSetup& s, const data::Batch& batch) {
   // the loss is scaled by the GLOBAL batch (see note 2 at the top)
   const double global_batch = static_cast<double>(s.per_rank_batch * s.communicator.world_size());
   const int64_t micro_batches = s.config.accumulation_steps;
+  Shape batch_shape = s.input.shape();  // (micro-batch, C, H, W)
+  batch_shape[0] = s.per_rank_batch;
+  batch.check_shape(batch_shape);  // else the slices below could run past the batch
   const auto images = std::span<const float>(batch.images);
   const auto labels = std::span<const int32_t>(batch.labels);
   const int64_t image_values = s.input.element_count();

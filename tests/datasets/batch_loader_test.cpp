@@ -202,6 +202,27 @@ TEST(BatchLoaderTest, SynchronousLoadBatchServesEvaluationShards) {
   EXPECT_FLOAT_EQ(batch.images[2 * 16 + 5], dataset.read(9).pixels[5] / 255.0f);
 }
 
+// The trainer slices a batch into model inputs at a fixed stride: a batch of 28x28 samples
+// read as 100x100 inputs would run past its end.
+TEST(BatchLoaderTest, ABatchOfAnotherShapeThanTheModelInputIsAShapeError) {
+  const SyntheticDataset dataset({1, 4, 4}, 3, 10, 8);
+  const Batch batch = load_batch(dataset, Pipeline(), 0, {0, 1}, 0, 5);
+  batch.check_shape({2, 1, 4, 4});
+  testing::expect_error_mentioning<ShapeError>([&] { batch.check_shape({2, 1, 10, 10}); },
+                                               {"step 5", "(2, 1, 4, 4)", "(2, 1, 10, 10)"});
+  testing::expect_error_mentioning<ShapeError>([&] { batch.check_shape({3, 1, 4, 4}); },
+                                               {"(3, 1, 4, 4)"});
+  testing::expect_error_mentioning<ShapeError>([&] { batch.check_shape({2, 16}); }, {"(2, 16)"});
+  Batch short_of_values = batch;
+  short_of_values.images.pop_back();
+  testing::expect_error_mentioning<ShapeError>(
+      [&] { short_of_values.check_shape({2, 1, 4, 4}); }, {"31 values"});
+  Batch short_of_labels = batch;
+  short_of_labels.labels.pop_back();
+  testing::expect_error_mentioning<ShapeError>(
+      [&] { short_of_labels.check_shape({2, 1, 4, 4}); }, {"1 labels"});
+}
+
 TEST(BatchLoaderTest, SamplerOfAnotherDatasetIsAConfigError) {
   const SyntheticDataset dataset({1, 4, 4}, 3, 10, 8);
   const DistributedSampler sampler(11, 1, 0, 0);
