@@ -1,6 +1,9 @@
 #include "launcher/training/data_factory.hpp"
 
 #include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "datasets/cifar_dataset.hpp"
 #include "datasets/hdf5_dataset.hpp"
@@ -61,12 +64,23 @@ std::unique_ptr<data::Dataset> open_split(const RunConfig& config, const std::st
   return dataset;
 }
 
+// `image_size`: the side of the stored training images, 0 when their sizes vary.
 static data::Pipeline train_pipeline(const RunConfig& c, int64_t image_size) {
   data::TransformConfig t;
   t.random_resized_crop = static_cast<int>(c.random_resized_crop);
   t.pad_to = static_cast<int>(c.pad_to);
   if (c.crop_padding > 0) {
-    t.random_crop = static_cast<int>(c.pad_to > 0 ? c.pad_to : image_size);
+    // The random crop keeps the size the steps before it produced: cropping the stored size
+    // out of a --random-resized-crop or --pad-to image would silently undo that option.
+    const int64_t size = c.pad_to > 0                ? c.pad_to
+                         : c.random_resized_crop > 0 ? c.random_resized_crop
+                                                     : image_size;
+    if (size == 0) {
+      throw ConfigError("--crop-padding " + std::to_string(c.crop_padding) +
+                        " needs one image size, but the training images' sizes vary; add "
+                        "--random-resized-crop or --pad-to");
+    }
+    t.random_crop = static_cast<int>(size);
     t.random_crop_padding = static_cast<int>(c.crop_padding);
   }
   t.horizontal_flip = c.horizontal_flip;
@@ -100,11 +114,51 @@ TrainingData open_evaluation_data(const RunConfig& config) {
   return data;
 }
 
+// "--center-crop 100" or "--random-resized-crop 224 --crop-padding 4": the set options among
+// `options`, or "" when none is.
+static std::string options_set(const std::vector<std::pair<std::string, int64_t>>& options) {
+  std::string text;
+  for (const auto& [name, value] : options) {
+    if (value > 0) text += (text.empty() ? "" : " ") + name + " " + std::to_string(value);
+  }
+  return text;
+}
+
+// The model is built for one input size, and the trainer and the evaluator feed it batches of
+// the training and the test pipeline: each pipeline must give that size, whatever the two
+// splits store. One transformed sample of each split shows what they give.
+static void check_same_input_size(const RunConfig& c, const data::Dataset& train,
+                                  const data::Pipeline& train_transform,
+                                  const ModelGeometry& test_geometry) {
+  const data::FloatImage sample = train_transform.apply(train.read(0), c.seed, 0, 0);
+  const ModelGeometry& t = test_geometry;
+  if (sample.channels == t.channels && sample.height == t.height && sample.width == t.width) return;
+  const bool show_channels = sample.channels != t.channels;
+  auto size_text = [&](int64_t channels, int64_t height, int64_t width) {
+    return (show_channels ? std::to_string(channels) + "x" : "") + std::to_string(height) + "x" +
+           std::to_string(width);
+  };
+  auto after = [](const std::string& options) {
+    return options.empty() ? " as stored" : " after " + options;
+  };
+  throw ConfigError(
+      "test images are " + size_text(t.channels, t.height, t.width) +
+      after(options_set(
+          {{"--resize", c.resize}, {"--center-crop", c.center_crop}, {"--pad-to", c.pad_to}})) +
+      " but training images are " + size_text(sample.channels, sample.height, sample.width) +
+      after(options_set({{"--random-resized-crop", c.random_resized_crop},
+                         {"--crop-padding", c.crop_padding},
+                         {"--pad-to", c.pad_to}})) +
+      "; both must be the model's input size (--resize/--center-crop/--pad-to decide the test "
+      "size, --random-resized-crop/--crop-padding/--pad-to the training size)");
+}
+
 TrainingData open_training_data(const RunConfig& config, const Communicator& communicator) {
   TrainingData data = open_evaluation_data(config);
   data.train = open_split(config, "train");
   const auto shape = data.train->image_shape();
   data.train_transform = train_pipeline(config, shape ? (*shape)[1] : 0);
+  check_same_input_size(config, *data.train, data.train_transform, data.geometry);
   data.sampler = std::make_unique<data::DistributedSampler>(
       data.train->size(), communicator.world_size(), communicator.rank(), config.seed,
       /*shuffle=*/true, config.drop_last);

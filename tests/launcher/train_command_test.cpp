@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -12,6 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "checkpoints/checkpoint_reader.hpp"
+#include "datasets/file_bytes.hpp"
+#include "datasets/image_decoder.hpp"
 #include "framework/kernels/context.hpp"
 #include "support/command_runner.hpp"
 
@@ -156,6 +159,64 @@ TEST(TrainCommandTest, AGlobalBatchThatMicroBatchesCannotSplitIsRefusedByName) {
   EXPECT_NE(zero.exit_code, 0);
   EXPECT_NE(zero.output.find("--accumulation-steps must be at least 1, got 0"), std::string::npos)
       << zero.output;
+}
+
+// The model is built for one input size and the trainer slices each batch into inputs of that
+// size: a test or training pipeline giving another size must stop the run before it starts,
+// naming the options that decide each side (it used to crash, or train on misaligned slices).
+TEST(TrainCommandTest, TestAndTrainingImagesOfDifferentSizesAreRefusedNamingTheOptions) {
+  const std::string run =
+      kSmallRun + "--max-steps 2 --resume none --run-dir " + fresh_directory("input-sizes") + " ";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--center-crop 100",
+       "test images are 100x100 after --center-crop 100 but training images are 28x28 after "
+       "--crop-padding 2;"},
+      {"--center-crop 29", "test images are 29x29 after --center-crop 29 but training images "},
+      {"--resize 5", "test images are 5x5 after --resize 5 but training images are 28x28"},
+      {"--random-resized-crop 100",
+       "test images are 28x28 as stored but training images are 100x100 after "
+       "--random-resized-crop 100 --crop-padding 2;"}};
+  for (const auto& [option, message] : cases) {
+    auto result = run_convoy(run + option);
+    EXPECT_EQ(result.exit_code, 1) << option << "\n" << result.output;
+    EXPECT_NE(result.output.find(message), std::string::npos) << option << "\n" << result.output;
+    EXPECT_NE(result.output.find("both must be the model's input size (--resize/--center-crop/"
+                                 "--pad-to decide the test size, --random-resized-crop/"
+                                 "--crop-padding/--pad-to the training size)"),
+              std::string::npos)
+        << result.output;
+    EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
+  }
+}
+
+// The recipe's --crop-padding 2 crops what --random-resized-crop 32 gives, not the stored 28x28,
+// so the training images match --center-crop 32 and the run trains.
+TEST(TrainCommandTest, TheRandomCropKeepsTheSizeOfARandomResizedCrop) {
+  auto result = run_convoy(kSmallRun + "--max-steps 2 --resume none --random-resized-crop 32 " +
+                           "--center-crop 32 --run-dir " + fresh_directory("crop-after-resize"));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("random_crop 32 pad 2"), std::string::npos) << result.output;
+}
+
+// An image folder's sizes vary, so without --random-resized-crop or --pad-to there is no size for
+// --crop-padding's random crop to keep (the crop used to be left out without a word).
+TEST(TrainCommandTest, CropPaddingOnImagesOfVaryingSizeAsksForAFixedSize) {
+  const std::string root = fresh_directory("crop-padding-folder");
+  for (const char* split : {"train", "val"}) {
+    for (const char* label : {"a", "b"}) {
+      const std::string folder = root + "/" + split + "/" + label;
+      fs::create_directories(folder);
+      const data::Image image{std::vector<uint8_t>(3 * 8 * 6, 90), 3, 8, 6, 0};
+      data::write_file_bytes(folder + "/0.png", data::encode_png(image));
+    }
+  }
+  auto result = run_convoy("train --dataset image-folder --data-dir " + root +
+                           " --resize 8 --center-crop 8 --crop-padding 2 --batch-size 2 "
+                           "--max-steps 1 --threads 1 --resume none --run-dir " + root + "/run");
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_EQ(result.output,
+            "convoy: --crop-padding 2 needs one image size, but the training images' sizes vary; "
+            "add --random-resized-crop or --pad-to\n");
 }
 
 const std::string kWithModelEma = " --model-ema true --model-ema-steps 2";
