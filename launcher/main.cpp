@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <new>
 #include <string>
 #include <thread>
 #include <vector>
@@ -111,6 +112,10 @@ int main(int argc, char** argv) {
     // Every rank raised this same error: rank 0 reports it, the others give it a moment.
     if (world_rank() != 0) std::this_thread::sleep_for(std::chrono::seconds(2));
     fail(error.what(), kExitFailure);
+  } catch (const std::bad_alloc&) {
+    // Its what() is only "std::bad_alloc": say what happened and where.
+    fail(std::string("out of memory (std::bad_alloc) while running ") + command->name,
+         kExitFailure);
   } catch (const std::exception& error) {
     fail(error.what(), kExitFailure);
   }

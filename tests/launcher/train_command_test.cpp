@@ -424,6 +424,15 @@ TEST(TrainCommandTest, BadOptionsAreOneLineAndExitCodeTwo) {
   }
 }
 
+// A 10^6 x 10^6 center crop of the first test image asks for 4 TB; std::bad_alloc's own what()
+// ("std::bad_alloc") says neither what ran out nor where.
+TEST(TrainCommandTest, RunningOutOfMemoryIsOneLineNamingTheCommand) {
+  auto result = run_convoy(kSmallRun + "--max-steps 2 --resume none --center-crop 1000000 " +
+                           "--run-dir " + fresh_directory("out-of-memory"));
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_EQ(result.output, "convoy: out of memory (std::bad_alloc) while running train\n");
+}
+
 // --help shows each default as a user would type it back: the shortest decimal that reads as
 // the same double, and true/false for switches taking a value.
 TEST(TrainCommandTest, HelpShowsDefaultsAsWritten) {
