@@ -54,6 +54,11 @@ RasterImage heat_map(std::span<const float> values, int height, int width,
                      std::to_string(height) + "x" + std::to_string(width) + " at scale " +
                      std::to_string(options.scale) + ": expected height * width values");
   }
+  if (options.scale > ScaledPictureSize{height, width}.largest_scale()) {
+    throw ShapeError("a heat map of " + std::to_string(height) + "x" + std::to_string(width) +
+                     " values at scale " + std::to_string(options.scale) +
+                     " would have more than " + std::to_string(kMaxPicturePixels) + " pixels");
+  }
   const auto [smallest, largest] = std::minmax_element(values.begin(), values.end());
   const double low = options.low.value_or(*smallest);
   const double high = options.high.value_or(*largest);

@@ -26,7 +26,8 @@ struct HeatMapOptions {
   std::optional<double> low, high;
 };
 
-// values (H, W) row-major as an RGB picture (height * scale) x (width * scale).
+// values (H, W) row-major as an RGB picture (height * scale) x (width * scale); ShapeError if
+// that exceeds kMaxPicturePixels.
 RasterImage heat_map(std::span<const float> values, int height, int width,
                      const HeatMapOptions& options);
 

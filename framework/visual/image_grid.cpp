@@ -36,18 +36,25 @@ RasterImage make_grid(const std::vector<Tile>& tiles, const GridLayout& layout) 
   if (layout.columns <= 0 || layout.scale <= 0 || layout.separator < 0) {
     throw ShapeError("image grid: columns and scale must be positive, separator non-negative");
   }
-  int cell_height = 0, cell_width = 0, channels = 1;
+  int tile_height = 0, tile_width = 0, channels = 1;
   for (size_t i = 0; i < tiles.size(); ++i) {
     check_tile(tiles[i], i);
-    cell_height = std::max(cell_height, tiles[i].height * layout.scale);
-    cell_width = std::max(cell_width, tiles[i].width * layout.scale);
+    tile_height = std::max(tile_height, tiles[i].height);
+    tile_width = std::max(tile_width, tiles[i].width);
     channels = std::max(channels, tiles[i].channels);
   }
   const int count = static_cast<int>(tiles.size());
-  const int columns = std::min(layout.columns, count);
-  const int rows = (count + layout.columns - 1) / layout.columns;
-  RasterImage grid(rows * cell_height + (rows - 1) * layout.separator,
-                   columns * cell_width + (columns - 1) * layout.separator, channels,
+  const ScaledPictureSize size = grid_size(count, tile_height, tile_width, layout);
+  if (layout.scale > size.largest_scale()) {
+    throw ShapeError("an image grid of " + std::to_string(count) + " tiles of " +
+                     std::to_string(tile_height) + "x" + std::to_string(tile_width) + " at scale " +
+                     std::to_string(layout.scale) + " would have more than " +
+                     std::to_string(kMaxPicturePixels) + " pixels");
+  }
+  const int cell_height = tile_height * layout.scale;
+  const int cell_width = tile_width * layout.scale;
+  RasterImage grid(static_cast<int>(size.height * layout.scale + size.fixed_height),
+                   static_cast<int>(size.width * layout.scale + size.fixed_width), channels,
                    layout.separator_value);
   for (int t = 0; t < count; ++t) {
     const Tile& tile = tiles[static_cast<size_t>(t)];
@@ -66,6 +73,14 @@ RasterImage make_grid(const std::vector<Tile>& tiles, const GridLayout& layout) 
     }
   }
   return grid;
+}
+
+ScaledPictureSize grid_size(int64_t tile_count, int64_t tile_height, int64_t tile_width,
+                            const GridLayout& layout) {
+  const int64_t columns = std::min<int64_t>(layout.columns, tile_count);
+  const int64_t rows = (tile_count + layout.columns - 1) / layout.columns;
+  return {rows * tile_height, columns * tile_width, (rows - 1) * layout.separator,
+          (columns - 1) * layout.separator};
 }
 
 }  // namespace convoy::visual

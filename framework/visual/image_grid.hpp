@@ -33,6 +33,12 @@ struct GridLayout {
 // value in R, G and B; an RGB tile is normalized over all its channels together so its colours
 // keep their proportions. Size: columns * cell + (columns - 1) * separator wide, likewise high
 // for ceil(tiles / columns) rows.
+// ShapeError if the picture would exceed kMaxPicturePixels.
 RasterImage make_grid(const std::vector<Tile>& tiles, const GridLayout& layout);
+
+// The size of make_grid's picture of `tile_count` tiles whose largest is tile_height x
+// tile_width, at every scale (layout.scale is not used).
+ScaledPictureSize grid_size(int64_t tile_count, int64_t tile_height, int64_t tile_width,
+                            const GridLayout& layout);
 
 }  // namespace convoy::visual

@@ -9,12 +9,28 @@
 
 namespace convoy::visual {
 
+// The largest picture convoy draws, 16384 x 16384 pixels: anything bigger comes from a mistyped
+// scale, opens in no viewer, and would otherwise end in an allocation failure naming nothing.
+constexpr int64_t kMaxPicturePixels = int64_t{1} << 28;
+
+// A picture drawn at an integer scale: (height * scale + fixed_height) x (width * scale +
+// fixed_width) pixels, the fixed parts being separators that do not scale. In 64 bits, so any
+// scale a user types can be asked about.
+struct ScaledPictureSize {
+  int64_t height = 0, width = 0;
+  int64_t fixed_height = 0, fixed_width = 0;
+
+  int64_t pixels(int64_t scale) const;
+  // The largest scale whose picture has at most kMaxPicturePixels pixels; 0 when none has.
+  int64_t largest_scale() const;
+};
+
 // A height x width picture with 1 (gray) or 3 (RGB) channels; pixels (H, W, C) row-major.
 class RasterImage {
  public:
   RasterImage() = default;
-  // Every pixel set to `fill` in every channel; ShapeError unless the size is positive and
-  // channels is 1 or 3.
+  // Every pixel set to `fill` in every channel; ShapeError unless the size is positive and at
+  // most kMaxPicturePixels and channels is 1 or 3.
   RasterImage(int height, int width, int channels, uint8_t fill = 0);
 
   int height() const { return height_; }

@@ -9,6 +9,7 @@
 #include "launcher/checkpoint_model.hpp"
 #include "launcher/command.hpp"
 #include "launcher/option_value.hpp"
+#include "launcher/picture_scale.hpp"
 #include "launcher/run_config.hpp"
 #include "launcher/usage_error.hpp"
 
@@ -81,6 +82,13 @@ int run_filters(const std::vector<std::string>& arguments) {
                          ? static_cast<int>(std::ceil(std::sqrt(static_cast<double>(oihw[0]))))
                          : static_cast<int>(oihw[1]);
   }
+  check_picture_scale(scale,
+                      visual::grid_size(static_cast<int64_t>(tiles.size()), tiles.front().height,
+                                        tiles.front().width, layout),
+                      std::to_string(tiles.size()) + " tiles of " +
+                          std::to_string(tiles.front().height) + "x" +
+                          std::to_string(tiles.front().width) + " in " +
+                          std::to_string(layout.columns) + " columns");
   const visual::RasterImage grid = visual::make_grid(tiles, layout);
   visual::write_png(grid, output);
 

@@ -15,6 +15,7 @@
 #include "launcher/checkpoint_model.hpp"
 #include "launcher/command.hpp"
 #include "launcher/option_value.hpp"
+#include "launcher/picture_scale.hpp"
 #include "launcher/spatial_layer.hpp"
 #include "launcher/training/data_factory.hpp"
 #include "launcher/usage_error.hpp"
@@ -82,6 +83,12 @@ int run_receptive_field(const std::vector<std::string>& arguments) {
     for (int64_t i = 0; i < images; ++i) indices[static_cast<size_t>(i)] = i;
     const data::Batch batch = data::load_batch(*data.test, data.eval_transform, 0, indices, 0, 0);
     input = Tensor::from_plain(batch.shape, batch.images);
+  }
+  // The heat map has one value per input pixel.
+  if (scale > 0) {
+    check_picture_scale(
+        scale, {geometry.height, geometry.width},
+        std::to_string(geometry.height) + "x" + std::to_string(geometry.width) + " input pixels");
   }
   auto net = load_checkpoint_net(checkpoint, config, geometry);
   const Net::NodeSummary unit =

@@ -20,6 +20,7 @@
 #include "launcher/checkpoint_model.hpp"
 #include "launcher/command.hpp"
 #include "launcher/option_value.hpp"
+#include "launcher/picture_scale.hpp"
 #include "launcher/spatial_layer.hpp"
 #include "launcher/training/data_factory.hpp"
 #include "launcher/usage_error.hpp"
@@ -106,6 +107,17 @@ int run_units(const std::vector<std::string>& arguments) {
   if (output.empty()) output = "units-" + layer + ".png";
 
   const int64_t searched = samples > 0 ? std::min(samples, data.test->size()) : data.test->size();
+  const int field = static_cast<int>(unit.receptive_field);
+  visual::GridLayout layout;
+  layout.columns = static_cast<int>(std::min<int64_t>(top, searched));
+  if (scale > 0) {
+    const int64_t crops = static_cast<int64_t>(channels.size()) * layout.columns;
+    check_picture_scale(scale, visual::grid_size(crops, field, field, layout),
+                        std::to_string(crops) + " crops of " + std::to_string(field) + "x" +
+                            std::to_string(field) + " in " + std::to_string(layout.columns) +
+                            " columns");
+  }
+  layout.scale = scale > 0 ? scale : std::max(1, 48 / field);
   visual::TopUnitActivations best(channels, static_cast<int>(std::min<int64_t>(top, searched)));
   for (int64_t begin = 0; begin < searched; begin += batch) {
     std::vector<int64_t> indices;
@@ -116,10 +128,6 @@ int run_units(const std::vector<std::string>& arguments) {
     best.add(activation.to_plain(), activation.shape(), indices);
   }
 
-  const int field = static_cast<int>(unit.receptive_field);
-  visual::GridLayout layout;
-  layout.columns = static_cast<int>(std::min<int64_t>(top, searched));
-  layout.scale = scale > 0 ? scale : std::max(1, 48 / field);
   std::vector<visual::Tile> tiles;
   std::printf(
       "%s: receptive field %d px, jump %lld, centre offset %.1f; %lld test images "

@@ -89,5 +89,17 @@ TEST(FiltersCommandTest, AnUnknownLayerListsTheConvolutionsAndAMissingFileIsName
     EXPECT_NE(help.output.find(option), std::string::npos) << option << "\n" << help.output;
 }
 
+// 16 tiles of 3x3 in 4 columns stay within 2^28 pixels up to scale 1365; --scale 100000 used to
+// end in std::bad_alloc.
+TEST(FiltersCommandTest, AScaleTooLargeForThePictureIsAUsageErrorWithTheRange) {
+  const PictureFixture fixture = make_picture_fixture("filters-scale");
+  auto result = run_convoy("filters --checkpoint " + fixture.checkpoint + " --output " +
+                           fixture.directory + "/f.png --scale 100000");
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_EQ(result.output,
+            "convoy: --scale must be in [1, 1365] for a picture of 16 tiles of 3x3 in 4 columns "
+            "(at most 268435456 pixels), got 100000\n");
+}
+
 }  // namespace
 }  // namespace convoy::testing

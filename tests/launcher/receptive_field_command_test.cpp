@@ -61,5 +61,17 @@ TEST(ReceptiveFieldCommandTest, AnUnknownLayerIsNamedWithTheValidOnes) {
     EXPECT_NE(help.output.find(option), std::string::npos) << option << "\n" << help.output;
 }
 
+// A heat map of 12x12 input pixels stays within 2^28 pixels up to scale 1365.
+TEST(ReceptiveFieldCommandTest, AScaleTooLargeForThePictureIsAUsageErrorWithTheRange) {
+  const PictureFixture fixture = make_picture_fixture("receptive-field-scale");
+  auto result = run_convoy("receptive-field --checkpoint " + fixture.checkpoint +
+                           " --layer layer1.0.conv1 --images 1 --threads 1 --output " +
+                           fixture.directory + "/r.png --scale 100000");
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_EQ(result.output,
+            "convoy: --scale must be in [1, 1365] for a picture of 12x12 input pixels "
+            "(at most 268435456 pixels), got 100000\n");
+}
+
 }  // namespace
 }  // namespace convoy::testing

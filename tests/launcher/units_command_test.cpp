@@ -73,5 +73,18 @@ TEST(UnitsCommandTest, AnUnknownLayerOrChannelIsNamedAndAMissingCheckpointToo) {
     EXPECT_NE(help.output.find(option), std::string::npos) << option << "\n" << help.output;
 }
 
+// Two rows of two 3x3 crops stay within 2^28 pixels up to scale 2730; --scale 100000 used to
+// end in std::bad_alloc.
+TEST(UnitsCommandTest, AScaleTooLargeForThePictureIsAUsageErrorWithTheRange) {
+  const PictureFixture fixture = make_picture_fixture("units-scale");
+  auto result = run_convoy("units --checkpoint " + fixture.checkpoint +
+                           " --layer conv1 --channels 0,1 --top 2 --threads 1 --output " +
+                           fixture.directory + "/u.png --scale 100000");
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_EQ(result.output,
+            "convoy: --scale must be in [1, 2730] for a picture of 4 crops of 3x3 in 2 columns "
+            "(at most 268435456 pixels), got 100000\n");
+}
+
 }  // namespace
 }  // namespace convoy::testing

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "framework/common/error.hpp"
+
 namespace convoy::visual {
 namespace {
 
@@ -42,6 +44,13 @@ TEST(ColormapTest, HeatMapScalesEachValueAndMapsTheRange) {
   options.low = 0.0;
   options.high = 8.0;
   EXPECT_EQ(heat_map(values, 2, 2, options).at(5, 5, 0), color_at(Colormap::viridis, 0.5)[0]);
+}
+
+TEST(ColormapTest, AHeatMapAboveThePixelLimitIsAShapeError) {
+  const std::vector<float> values{0.0f, 1.0f, 2.0f, 4.0f};  // (2, 2)
+  HeatMapOptions options;
+  options.scale = 100000;
+  EXPECT_THROW(heat_map(values, 2, 2, options), ShapeError);
 }
 
 }  // namespace

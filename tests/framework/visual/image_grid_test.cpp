@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "datasets/temporary_directory.hpp"
 #include "framework/common/error.hpp"
 
 namespace convoy::visual {
@@ -53,6 +54,25 @@ TEST(ImageGridTest, ATileWithTheWrongValueCountIsAShapeError) {
   std::vector<Tile> tiles{{{1.0f, 2.0f, 3.0f}, 1, 2, 2}};
   EXPECT_THROW(make_grid(tiles, {}), ShapeError);
   EXPECT_THROW(make_grid({}, {}), ShapeError);
+}
+
+// 16 tiles of 3x3 in 4 columns with 1 px separators: (12 * scale + 3) pixels a side, which
+// stays within 16384 (2^28 pixels) up to scale 1365. A larger scale is refused before anything
+// is allocated (scale 100000 used to end in std::bad_alloc).
+TEST(ImageGridTest, APictureAboveThePixelLimitIsAShapeErrorBeforeAnyAllocation) {
+  GridLayout layout;
+  layout.columns = 4;
+  const ScaledPictureSize size = grid_size(16, 3, 3, layout);
+  EXPECT_EQ(size.pixels(1), 15 * 15);
+  EXPECT_EQ(size.largest_scale(), 1365);
+  EXPECT_LE(size.pixels(1365), kMaxPicturePixels);
+  EXPECT_GT(size.pixels(1366), kMaxPicturePixels);
+  const std::vector<Tile> tiles(16, Tile{std::vector<float>(9, 1.0f), 1, 3, 3});
+  layout.scale = 100000;
+  testing::expect_error_mentioning<ShapeError>([&] { make_grid(tiles, layout); },
+                                               {"16 tiles of 3x3", "scale 100000", "268435456"});
+  layout.scale = 2;
+  EXPECT_EQ(make_grid(tiles, layout).width(), 27);
 }
 
 }  // namespace

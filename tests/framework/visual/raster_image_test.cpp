@@ -68,5 +68,14 @@ TEST(RasterImageTest, RejectsShapesPngCannotHold) {
   EXPECT_THROW(RasterImage(4, 4, 2), ShapeError);
 }
 
+TEST(RasterImageTest, APictureAboveThePixelLimitIsAShapeError) {
+  EXPECT_THROW(RasterImage(16385, 16384, 1), ShapeError);
+  EXPECT_EQ(ScaledPictureSize({16384, 16384}).largest_scale(), 1);
+  EXPECT_EQ(ScaledPictureSize({16385, 16384}).largest_scale(), 0);
+  EXPECT_EQ(ScaledPictureSize({16384, 1}).largest_scale(), 128);  // 16384 s x s <= 2^28
+  EXPECT_EQ(ScaledPictureSize({1, 1}).largest_scale(), 16384);
+  EXPECT_EQ(ScaledPictureSize({1, 1, 16383, 16383}).largest_scale(), 1);  // separators do not scale
+}
+
 }  // namespace
 }  // namespace convoy::visual
