@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <new>
 #include <string>
@@ -80,7 +81,11 @@ static int world_size() {
   MPI_Initialized(&initialized);
   MPI_Finalized(&finalized);
   if (initialized && !finalized) MPI_Finalize();
-  std::exit(code);
+  // _Exit, not exit: the exit handlers include HDF5's library shutdown, which crashes on a file
+  // whose flush failed (a full disk under `convoy convert`), turning this one line into a
+  // segfault. The stack is already unwound, so every object that owns a file has closed it.
+  std::fflush(nullptr);
+  std::_Exit(code);
 }
 
 }  // namespace convoy::launcher
