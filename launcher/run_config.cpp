@@ -137,11 +137,19 @@ void require_in_unit_interval(const std::string& option, double value, bool incl
 void check_run_options(const RunConfig& c) {
   require_one_of("architecture", c.architecture, available_architectures());
   require_one_of("variant", c.variant, {"cifar", "imagenet"});
+  // An image side beyond this is a typo, not a CNN input: 128 such images would not fit in any
+  // node's memory, and the failure would otherwise be an allocation naming no option.
+  constexpr int64_t kLargestImageSide = 8192;
   for (const auto& [option, size] :
        {std::pair{"pad-to", c.pad_to}, {"crop-padding", c.crop_padding},
         {"random-resized-crop", c.random_resized_crop}, {"resize", c.resize},
-        {"center-crop", c.center_crop}, {"train-samples", c.train_samples},
-        {"test-samples", c.test_samples}, {"workers", int64_t{c.workers}},
+        {"center-crop", c.center_crop}}) {
+    require(size >= 0 && size <= kLargestImageSide, option, size,
+            "in [0, " + std::to_string(kLargestImageSide) + "] pixels");
+  }
+  for (const auto& [option, size] :
+       {std::pair{"train-samples", c.train_samples}, {"test-samples", c.test_samples},
+        {"workers", int64_t{c.workers}},
         {"lr-reference-batch", c.lr_reference_batch}, {"threads", int64_t{c.threads}},
         {"log-every", c.log_every}, {"checkpoint-every", c.checkpoint_every},
         {"keep-checkpoints", c.keep_checkpoints}, {"max-steps", c.max_steps},
