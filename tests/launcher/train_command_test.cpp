@@ -424,11 +424,14 @@ TEST(TrainCommandTest, BadOptionsAreOneLineAndExitCodeTwo) {
   }
 }
 
-// A 10^6 x 10^6 center crop of the first test image asks for 4 TB; std::bad_alloc's own what()
-// ("std::bad_alloc") says neither what ran out nor where.
+// The largest center crop the options allow (8192 x 8192, 268 MB for the first test image)
+// under a 300 MB address-space limit; std::bad_alloc's own what() ("std::bad_alloc") says
+// neither what ran out nor where. PMIx keeps its singleton data in memory (gds hash).
 TEST(TrainCommandTest, RunningOutOfMemoryIsOneLineNamingTheCommand) {
-  auto result = run_convoy(kSmallRun + "--max-steps 2 --resume none --center-crop 1000000 " +
-                           "--run-dir " + fresh_directory("out-of-memory"));
+  auto result = run_command("ulimit -v 300000; PMIX_MCA_gds=hash OMP_NUM_THREADS=1 exec " +
+                            std::string(CONVOY_BINARY) + " " + kSmallRun +
+                            "--max-steps 2 --resume none --center-crop 8192 --run-dir " +
+                            fresh_directory("out-of-memory"));
   EXPECT_EQ(result.exit_code, 1) << result.output;
   EXPECT_EQ(result.output, "convoy: out of memory (std::bad_alloc) while running train\n");
 }
