@@ -239,7 +239,9 @@ TEST_F(MixedPrecisionTest, WinogradInBf16StaysWithinTheBf16ConvolutionsError) {
       EXPECT_EQ(chosen.find(" in groups of ") != std::string::npos, how.tile_groups) << chosen;
       const bool bf16_operands = how.block == 2 && !how.tile_groups;
       EXPECT_EQ(chosen.find("bf16") != std::string::npos, bf16_operands) << chosen;
-      if (c.input[0] == 9) EXPECT_TRUE(chosen.ends_with(" in 3 chunks")) << chosen;
+      if (c.input[0] == 9) {
+        EXPECT_TRUE(chosen.ends_with(" in 3 chunks")) << chosen;
+      }
       const double bound = bf16_operands ? 3.0 : 1.2;
       for (const int k : {0, 1, 2, 3}) {
         const double direct_error = testing::relative_difference(direct[k], exact[k]);
