@@ -118,7 +118,7 @@ int run_units(const std::vector<std::string>& arguments) {
                             " columns");
   }
   layout.scale = scale > 0 ? scale : std::max(1, 48 / field);
-  visual::TopUnitActivations best(channels, static_cast<int>(std::min<int64_t>(top, searched)));
+  visual::TopUnitActivations best(channels, layout.columns);  // one column per image kept
   for (int64_t begin = 0; begin < searched; begin += batch) {
     std::vector<int64_t> indices;
     for (int64_t i = begin; i < std::min(searched, begin + batch); ++i) indices.push_back(i);
