@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "framework/models/model_builder.hpp"
@@ -86,13 +87,41 @@ std::vector<std::string> RunConfig::options_every_rank_shares() const {
   out << to_text() << "max-steps = " << max_steps << "\neval-every = " << eval_every
       << "\ncheckpoint-every = " << checkpoint_every << "\nkeep-checkpoints = " << keep_checkpoints
       << "\ntarget-accuracy = " << target_accuracy << "\nhealth-every = " << health_every
-      << "\non-nonfinite = " << on_nonfinite << "\nresume = " << resume
-      << "\nrun-dir = " << run_dir << "\ntrace = " << trace << "\ntrace-steps = " << trace_steps
-      << "\n";
+      << "\non-nonfinite = " << on_nonfinite << "\nresume = " << resume << "\nrun-dir = " << run_dir
+      << "\ntrace = " << trace << "\ntrace-steps = " << trace_steps << "\n";
   std::vector<std::string> lines;
   std::istringstream text(out.str());
   for (std::string line; std::getline(text, line);) lines.push_back(line);
   return lines;
+}
+
+namespace {
+
+// "key = value" lines as (key, value) pairs in their order; other lines are skipped.
+std::vector<std::pair<std::string, std::string>> option_lines(const std::string& text) {
+  std::vector<std::pair<std::string, std::string>> options;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    const auto separator = line.find(" = ");
+    if (separator != std::string::npos)
+      options.emplace_back(line.substr(0, separator), line.substr(separator + 3));
+  }
+  return options;
+}
+
+}  // namespace
+
+std::vector<OptionDifference> configuration_differences(const std::string& before,
+                                                        const std::string& now) {
+  std::map<std::string, std::string> earlier;
+  for (auto& [option, value] : option_lines(before)) earlier[option] = value;
+  std::vector<OptionDifference> differences;
+  for (auto& [option, value] : option_lines(now)) {
+    const auto found = earlier.find(option);
+    if (found != earlier.end() && found->second != value)
+      differences.push_back({option, found->second, value});
+  }
+  return differences;
 }
 
 namespace {
@@ -140,22 +169,27 @@ void check_run_options(const RunConfig& c) {
   // An image side beyond this is a typo, not a CNN input: 128 such images would not fit in any
   // node's memory, and the failure would otherwise be an allocation naming no option.
   constexpr int64_t kLargestImageSide = 8192;
-  for (const auto& [option, size] :
-       {std::pair{"pad-to", c.pad_to}, {"crop-padding", c.crop_padding},
-        {"random-resized-crop", c.random_resized_crop}, {"resize", c.resize},
-        {"center-crop", c.center_crop}}) {
+  for (const auto& [option, size] : {std::pair{"pad-to", c.pad_to},
+                                     {"crop-padding", c.crop_padding},
+                                     {"random-resized-crop", c.random_resized_crop},
+                                     {"resize", c.resize},
+                                     {"center-crop", c.center_crop}}) {
     require(size >= 0 && size <= kLargestImageSide, option, size,
             "in [0, " + std::to_string(kLargestImageSide) + "] pixels");
   }
-  for (const auto& [option, size] :
-       {std::pair{"train-samples", c.train_samples}, {"test-samples", c.test_samples},
-        {"workers", int64_t{c.workers}},
-        {"lr-reference-batch", c.lr_reference_batch}, {"threads", int64_t{c.threads}},
-        {"log-every", c.log_every}, {"checkpoint-every", c.checkpoint_every},
-        {"keep-checkpoints", c.keep_checkpoints}, {"max-steps", c.max_steps},
-        {"eval-every", c.eval_every}, {"health-every", c.health_every},
-        {"inject-failure-step", c.inject_failure_step},
-        {"inject-failure-rank", int64_t{c.inject_failure_rank}}}) {
+  for (const auto& [option, size] : {std::pair{"train-samples", c.train_samples},
+                                     {"test-samples", c.test_samples},
+                                     {"workers", int64_t{c.workers}},
+                                     {"lr-reference-batch", c.lr_reference_batch},
+                                     {"threads", int64_t{c.threads}},
+                                     {"log-every", c.log_every},
+                                     {"checkpoint-every", c.checkpoint_every},
+                                     {"keep-checkpoints", c.keep_checkpoints},
+                                     {"max-steps", c.max_steps},
+                                     {"eval-every", c.eval_every},
+                                     {"health-every", c.health_every},
+                                     {"inject-failure-step", c.inject_failure_step},
+                                     {"inject-failure-rank", int64_t{c.inject_failure_rank}}}) {
     require_at_least(option, size, 0);
   }
   require_at_least("epochs", c.epochs, 1);

@@ -109,6 +109,15 @@ struct RunConfig {
 // its words (exit code 2), before any work starts.
 void check_run_options(const RunConfig& config);
 
+// One option whose value differs between two to_text() configurations.
+struct OptionDifference {
+  std::string option, before, now;
+};
+// The options of `now` whose values differ from `before` (both in to_text()'s "key = value"
+// lines), in `now`'s order; an option `before` lacks (an older convoy) is not a difference.
+std::vector<OptionDifference> configuration_differences(const std::string& before,
+                                                        const std::string& now);
+
 // Boost's default style minus abbreviations: "--checkpoint" must never be taken for
 // "--checkpoint-every".
 constexpr int kCommandLineStyle = boost::program_options::command_line_style::default_style &

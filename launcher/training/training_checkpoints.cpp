@@ -14,6 +14,36 @@ namespace convoy::launcher {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// The global step counts from the start of the run; with another epoch length it would fall at
+// another place in another epoch (and the schedule would read it so), so that is refused,
+// naming the options that changed the length.
+void check_same_epoch_length(const Checkpoint& checkpoint, const std::string& path,
+                             int64_t steps_per_epoch,
+                             const std::vector<OptionDifference>& differences) {
+  const auto stored = checkpoint.schedule.find("steps_per_epoch");
+  if (stored == checkpoint.schedule.end() ||
+      static_cast<int64_t>(stored->second) == steps_per_epoch) {
+    return;
+  }
+  std::string causes;
+  for (const auto& [option, before, now] : differences) {
+    if (option == "train-samples" || option == "drop-last" || option == "dataset" ||
+        option == "data-dir") {
+      causes += (causes.empty() ? " (" : ", ") + ("--" + option) + " " + now +
+                " where the checkpoint's run had " + before;
+    }
+  }
+  if (!causes.empty()) causes += ")";
+  throw ConfigError("checkpoint " + path + " was saved by a run of " +
+                    std::to_string(static_cast<int64_t>(stored->second)) +
+                    " steps per epoch; this run has " + std::to_string(steps_per_epoch) + causes +
+                    ": an exact resume needs the same epoch length");
+}
+
+}  // namespace
+
 void save_checkpoint(TrainingSetup& s, const std::string& reason) {
   // Rank 0 writes; the other ranks go on with the next step at once (nothing to wait for: the
   // state they would write is bit-identical).
@@ -73,6 +103,8 @@ void resume_if_asked(TrainingSetup& s) {
                       std::to_string(s.config.batch_size) +
                       "; an exact resume needs the same global batch");
   }
+  const auto differences = configuration_differences(checkpoint.configuration, c.to_text());
+  check_same_epoch_length(checkpoint, path, s.steps_per_epoch, differences);
   const int64_t expected_position = (checkpoint.step % s.steps_per_epoch) * s.config.batch_size;
   if (checkpoint.data.global_position != expected_position ||
       checkpoint.data.sampler_seed != s.config.seed) {
@@ -111,6 +143,12 @@ void resume_if_asked(TrainingSetup& s) {
   } else if (!checkpoint.model_ema.empty()) {
     s.log->message("checkpoint " + path + " holds a model EMA, which this run (without " +
                    "--model-ema) does not keep");
+  }
+  if (!differences.empty()) {
+    std::string changed;
+    for (const auto& [option, before, now] : differences)
+      changed += (changed.empty() ? "" : ", ") + option + " = " + now + " (was " + before + ")";
+    s.log->message("resumed with options that differ from the checkpoint's: " + changed);
   }
   s.step = checkpoint.step;
   if (!checkpoint.metrics_json.empty())
@@ -169,9 +207,9 @@ double run_evaluation(TrainingSetup& s) {
     s.last_evaluation["ema_loss"] = averaged->loss();
     s.last_evaluation["ema_accuracy"] = averaged->top1_accuracy();
     s.last_evaluation["ema_top5"] = averaged->top5_accuracy();
-    std::snprintf(line + length, sizeof line - length, "; EMA: loss %.4f top-1 %.2f %% top-5 %.2f %%",
-                  averaged->loss(), 100 * averaged->top1_accuracy(),
-                  100 * averaged->top5_accuracy());
+    std::snprintf(line + length, sizeof line - length,
+                  "; EMA: loss %.4f top-1 %.2f %% top-5 %.2f %%", averaged->loss(),
+                  100 * averaged->top1_accuracy(), 100 * averaged->top5_accuracy());
   }
   s.log->event(s.last_evaluation, line);
   return result.top1_accuracy();

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include "checkpoints/checkpoint_reader.hpp"
 #include "support/checkpoint_surgery.hpp"
@@ -137,6 +138,40 @@ TEST(CheckpointResumeTest, ResumeErrorsNameTheCheckpointFile) {
                       ": sgd optimizer state: entry 'conv1.weight.momentum_buffer' is missing"),
             std::string::npos);
   EXPECT_EQ(CheckpointReader::read(checkpoint).step, 2) << "the original is untouched";
+}
+
+// The global step means a place in an epoch only at the epoch length it was counted with:
+// another length is refused naming the option behind it; other changed options are resumed
+// with, and listed.
+TEST(CheckpointResumeTest, AnotherEpochLengthIsRefusedAndOtherChangedOptionsAreListed) {
+  const std::string dir = fresh_directory("resume-epoch-length");
+  ASSERT_EQ(run_convoy(kTinyRun + "--run-dir " + dir + " --epochs 2").exit_code, 0);
+  const std::string checkpoint = dir + "/checkpoint-step00000004.h5";
+  const auto files = files_in(dir);
+  // Step 4 is the start of an epoch at either length, so the sampler's position alone agrees.
+  const std::string tiny_run_of_128 =
+      std::regex_replace(kTinyRun, std::regex("--train-samples 64"), "--train-samples 128");
+  auto refused =
+      run_convoy(tiny_run_of_128 + "--run-dir " + dir + " --epochs 4 --resume " + checkpoint);
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_EQ(refused.output, "convoy: checkpoint " + checkpoint +
+                                " was saved by a run of 2 steps per epoch; this run has 4 "
+                                "(--train-samples 128 where the checkpoint's run had 64): an "
+                                "exact resume needs the same epoch length\n");
+  EXPECT_EQ(files_in(dir), files);
+
+  auto resumed =
+      run_convoy(kTinyRun + "--run-dir " + dir + " --epochs 3 --lr 0.05 --resume " + checkpoint);
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resumed with options that differ from the checkpoint's: "
+                                "epochs = 3 (was 2), lr = 0.05 (was 0.1)\n"),
+            std::string::npos)
+      << resumed.output;
+  auto unchanged =
+      run_convoy(kTinyRun + "--run-dir " + dir + " --epochs 3 --lr 0.05 --resume auto");
+  EXPECT_EQ(unchanged.exit_code, 0) << unchanged.output;
+  EXPECT_EQ(unchanged.output.find("differ from the checkpoint"), std::string::npos)
+      << unchanged.output;
 }
 
 }  // namespace
