@@ -74,7 +74,10 @@ int run_eval(const std::vector<std::string>& arguments) {
                                                : communicator.recommended_threads());
   TrainingData data = open_evaluation_data(config);
   auto net = load_checkpoint_net(checkpoint, config, data.geometry);
-  EvaluationResult result = evaluate(*net, *data.test, data.eval_transform, communicator, batch);
+  const ModelGeometry& geometry = data.geometry;
+  EvaluationResult result =
+      evaluate(*net, *data.test, data.eval_transform,
+               {geometry.channels, geometry.height, geometry.width}, communicator, batch);
   if (communicator.rank() == 0) {
     nlohmann::json report = result.to_json();
     report["checkpoint"] = checkpoint_path;

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "datasets/batch_loader.hpp"
+#include "framework/common/error.hpp"
 #include "framework/loss/softmax_cross_entropy.hpp"
 
 namespace convoy::launcher {
@@ -67,7 +68,8 @@ std::string EvaluationResult::to_text() const {
 }
 
 EvaluationResult evaluate(Net& net, const data::Dataset& dataset, const data::Pipeline& transform,
-                          Communicator& communicator, int64_t batch_size) {
+                          const Shape& image_shape, Communicator& communicator,
+                          int64_t batch_size) {
   const int64_t classes = dataset.class_count();
   EvaluationResult result;
   result.class_names = dataset.class_names();
@@ -82,6 +84,16 @@ EvaluationResult evaluate(Net& net, const data::Dataset& dataset, const data::Pi
     const size_t end = std::min(indices.size(), begin + static_cast<size_t>(batch_size));
     std::vector<int64_t> chunk(indices.begin() + begin, indices.begin() + end);
     data::Batch batch = data::load_batch(dataset, transform, /*seed=*/0, chunk, /*epoch=*/0, 0);
+    Shape batch_shape{static_cast<int64_t>(chunk.size())};
+    batch_shape.insert(batch_shape.end(), image_shape.begin(), image_shape.end());
+    if (batch.shape != batch_shape) {
+      throw ShapeError("evaluation data " + dataset.source() + ": sample " +
+                       std::to_string(chunk.front()) + " is " +
+                       to_string(Shape(batch.shape.begin() + 1, batch.shape.end())) +
+                       " after the transforms, but the model takes " + to_string(image_shape) +
+                       " (the size of sample 0); add --resize and --center-crop");
+    }
+    batch.check_shape(batch_shape);  // and as many values and labels
     Tensor input = Tensor::from_plain(batch.shape, batch.images);
     Tensor logits = net.forward(input, Mode::eval);
     result.loss_sum += loss.forward(logits, batch.labels, /*normalizer=*/1.0);

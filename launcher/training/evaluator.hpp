@@ -28,7 +28,11 @@ struct EvaluationResult {
   std::string to_text() const;  // summary, per-class accuracy and the confusion matrix
 };
 
+// Evaluates `net` on every sample of `dataset`, sharded over the ranks, in batches of
+// `batch_size` images of `image_shape` (C, H, W): the size the net was built for; a batch of
+// another size is a ShapeError naming it.
 EvaluationResult evaluate(Net& net, const data::Dataset& dataset, const data::Pipeline& transform,
-                          Communicator& communicator, int64_t batch_size);
+                          const Shape& image_shape, Communicator& communicator,
+                          int64_t batch_size);
 
 }  // namespace convoy::launcher

@@ -175,7 +175,9 @@ double run_evaluation(TrainingSetup& s) {
   // The training forward's batch: evaluation keeps every node's output as training does, so a
   // larger batch here would raise the run's peak memory above what training needs.
   auto evaluate_net = [&] {
-    return evaluate(*s.net, *s.data.test, s.data.eval_transform, s.communicator, s.micro_batch);
+    const ModelGeometry& g = s.data.geometry;
+    return evaluate(*s.net, *s.data.test, s.data.eval_transform, {g.channels, g.height, g.width},
+                    s.communicator, s.micro_batch);
   };
   EvaluationResult result = evaluate_net();
   std::optional<EvaluationResult> averaged;

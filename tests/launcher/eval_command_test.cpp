@@ -37,5 +37,21 @@ TEST(EvalCommandTest, ConfusionPngColoursEachCellByItsRowShare) {
   }
 }
 
+// The net takes images of any size, so a test image of another size than the first (which
+// sets the model's input) would be scored at its own size: refused, naming the batch.
+TEST(EvalCommandTest, AnImageOfAnotherSizeIsRefusedNotScored) {
+  const PictureFixture fixture = make_picture_fixture("eval-other-size");
+  data::Image larger{{}, 3, PictureFixture::kSize + 2, PictureFixture::kSize + 2, 0};
+  larger.pixels.assign(static_cast<size_t>(3 * larger.height * larger.width), 10);
+  data::write_file_bytes(fixture.directory + "/data/val/b/2.png", data::encode_png(larger));
+  auto result =
+      run_convoy("eval --checkpoint " + fixture.checkpoint + " --threads 1 --eval-batch 1");
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_EQ(result.standard_error, "convoy: evaluation data image folder " + fixture.directory +
+                                       "/data/val: sample 5 is (3, 14, 14) after the transforms, "
+                                       "but the model takes (3, 12, 12) (the size of sample 0); "
+                                       "add --resize and --center-crop\n");
+}
+
 }  // namespace
 }  // namespace convoy::testing
