@@ -53,6 +53,9 @@ struct CheckpointAttributes {
   int64_t step = 0;
   int64_t world_size = 1;
   int64_t global_batch = 0;
+  // (C, H, W) of the images the model was trained on; empty where unknown (a checkpoint from
+  // PyTorch or from an older convoy does not say).
+  Shape input_shape;
   std::string configuration;  // full effective configuration, "key = value" lines
   std::string convoy_version = CONVOY_VERSION;
   std::string metrics_json;  // metrics at save time as JSON text, may be empty

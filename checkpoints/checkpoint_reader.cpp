@@ -122,6 +122,15 @@ void read_attributes(hid_t file, const std::string& path, CheckpointAttributes& 
   a.step = hdf5::read_int_attribute(file, "step", root);
   a.world_size = hdf5::read_int_attribute(file, "world_size", root);
   a.global_batch = hdf5::read_int_attribute(file, "global_batch", root);
+  if (hdf5::has_attribute(file, "input_shape", root)) {
+    a.input_shape = hdf5::read_int_array_attribute(file, "input_shape", root);
+    const bool image_sides = std::all_of(a.input_shape.begin(), a.input_shape.end(),
+                                         [](int64_t side) { return side >= 1; });
+    if (a.input_shape.size() != 3 || !image_sides) {
+      throw FileError("checkpoint '" + path + "': root attribute input_shape is " +
+                      to_string(a.input_shape) + "; expected (channels, height, width), each >= 1");
+    }
+  }
   a.configuration = hdf5::read_string_attribute(file, "configuration", root);
   a.convoy_version = hdf5::read_string_attribute(file, "convoy_version", root);
   a.metrics_json = hdf5::read_string_attribute(file, "metrics", root);

@@ -110,6 +110,7 @@ std::vector<char> file_image(const std::string& path, const std::string& memory_
   hdf5::write_attribute(f, "step", c.step, root);
   hdf5::write_attribute(f, "world_size", c.world_size, root);
   hdf5::write_attribute(f, "global_batch", c.global_batch, root);
+  if (!c.input_shape.empty()) hdf5::write_attribute(f, "input_shape", c.input_shape, root);
   hdf5::write_attribute(f, "configuration", c.configuration, root);
   hdf5::write_attribute(f, "convoy_version", c.convoy_version, root);
   hdf5::write_attribute(f, "metrics", c.metrics_json, root);

@@ -72,6 +72,24 @@ void write_attribute(hid_t object, const std::string& name, double value, const 
   write_scalar(object, name, H5T_NATIVE_DOUBLE, &value, place);
 }
 
+void write_attribute(hid_t object, const std::string& name, const std::vector<int64_t>& values,
+                     const Place& place) {
+  const hsize_t count = values.size();
+  Handle space = checked([&] { return H5Screate_simple(1, &count, nullptr); }, H5Sclose, place,
+                         "H5Screate_simple");
+  Handle attribute = checked(
+      [&] {
+        return H5Acreate2(object, name.c_str(), H5T_NATIVE_INT64, space.get(), H5P_DEFAULT,
+                          H5P_DEFAULT);
+      },
+      H5Aclose, place, "H5Acreate2");
+  check(H5Awrite(attribute.get(), H5T_NATIVE_INT64, values.data()), place, "H5Awrite");
+}
+
+bool has_attribute(hid_t object, const std::string& name, const Place& place) {
+  return check(H5Aexists(object, name.c_str()), place, "H5Aexists") > 0;
+}
+
 static Handle open_attribute(hid_t object, const std::string& name, const Place& place) {
   if (check(H5Aexists(object, name.c_str()), place, "H5Aexists") == 0) {
     throw FileError("'" + place.file + "': " + place.object + " has no attribute '" + name + "'");
@@ -113,23 +131,44 @@ std::string dataset_type_name(hid_t dataset, const Place& place) {
   return type_name(type.get());
 }
 
-// Throws unless the attribute holds one value stored as `expected` (a type_name).
-static void expect_one_value_of_type(hid_t attribute, const std::string& name,
-                                     const std::string& expected, const Place& place) {
-  const std::string where =
-      "attribute '" + name + "' of '" + place.object + "' in '" + place.file + "'";
+static std::string attribute_place(const std::string& name, const Place& place) {
+  return "attribute '" + name + "' of '" + place.object + "' in '" + place.file + "'";
+}
+
+// Throws unless the attribute is stored as `expected` (a type_name); returns its value count.
+static int64_t expect_type(hid_t attribute, const std::string& name, const std::string& expected,
+                           const Place& place) {
   Handle type = checked([&] { return H5Aget_type(attribute); }, H5Tclose, place, "H5Aget_type");
   const std::string stored = type_name(type.get());
   if (stored != expected) {
-    throw FileError(where + " is stored as " + stored + "; expected " + expected);
-  }
-  Handle space = checked([&] { return H5Aget_space(attribute); }, H5Sclose, place, "H5Aget_space");
-  const int64_t count =
-      check(H5Sget_simple_extent_npoints(space.get()), place, "H5Sget_simple_extent_npoints");
-  if (count != 1) {
-    throw FileError(where + " holds " + std::to_string(count) + " values; expected one " +
+    throw FileError(attribute_place(name, place) + " is stored as " + stored + "; expected " +
                     expected);
   }
+  Handle space = checked([&] { return H5Aget_space(attribute); }, H5Sclose, place, "H5Aget_space");
+  if (check(H5Sget_simple_extent_ndims(space.get()), place, "H5Sget_simple_extent_ndims") > 1) {
+    throw FileError(attribute_place(name, place) + " has more than one dimension; expected a " +
+                    "list of " + expected);
+  }
+  return check(H5Sget_simple_extent_npoints(space.get()), place, "H5Sget_simple_extent_npoints");
+}
+
+// Throws unless the attribute holds one value stored as `expected` (a type_name).
+static void expect_one_value_of_type(hid_t attribute, const std::string& name,
+                                     const std::string& expected, const Place& place) {
+  const int64_t count = expect_type(attribute, name, expected, place);
+  if (count != 1) {
+    throw FileError(attribute_place(name, place) + " holds " + std::to_string(count) +
+                    " values; expected one " + expected);
+  }
+}
+
+std::vector<int64_t> read_int_array_attribute(hid_t object, const std::string& name,
+                                              const Place& place) {
+  Handle attribute = open_attribute(object, name, place);
+  std::vector<int64_t> values(
+      static_cast<size_t>(expect_type(attribute.get(), name, "int64", place)));
+  check(H5Aread(attribute.get(), H5T_NATIVE_INT64, values.data()), place, "H5Aread");
+  return values;
 }
 
 std::string read_string_attribute(hid_t object, const std::string& name, const Place& place) {

@@ -79,7 +79,14 @@ void write_attribute(hid_t object, const std::string& name, const std::string& v
                      const Place& place);
 void write_attribute(hid_t object, const std::string& name, int64_t value, const Place& place);
 void write_attribute(hid_t object, const std::string& name, double value, const Place& place);
+// A one-dimensional int64 attribute (h5py reads it as a numpy array), e.g. a shape.
+void write_attribute(hid_t object, const std::string& name, const std::vector<int64_t>& values,
+                     const Place& place);
+bool has_attribute(hid_t object, const std::string& name, const Place& place);
 std::string read_string_attribute(hid_t object, const std::string& name, const Place& place);
+// FileError naming the attribute unless it is stored as int64 with at most one dimension.
+std::vector<int64_t> read_int_array_attribute(hid_t object, const std::string& name,
+                                              const Place& place);
 int64_t read_int_attribute(hid_t object, const std::string& name, const Place& place);
 double read_double_attribute(hid_t object, const std::string& name, const Place& place);
 // Names of an object's attributes, or of a group's members, in name order.

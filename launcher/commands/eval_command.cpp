@@ -68,16 +68,21 @@ int run_eval(const std::vector<std::string>& arguments) {
   // Options given on this command line (data-dir, threads, test-samples) override the stored.
   RunConfig config = configuration_of(checkpoint, arguments);
   verify_ranks_share_options(communicator, config,
-                             {"checkpoint = " + checkpoint_path, "eval-batch = " + std::to_string(batch),
-                              "weights = " + weights});
+                             {"checkpoint = " + checkpoint_path,
+                              "eval-batch = " + std::to_string(batch), "weights = " + weights});
   kernels::set_thread_count(config.threads > 0 ? config.threads
                                                : communicator.recommended_threads());
   TrainingData data = open_evaluation_data(config);
   auto net = load_checkpoint_net(checkpoint, config, data.geometry);
-  const ModelGeometry& geometry = data.geometry;
+  const Shape input{data.geometry.channels, data.geometry.height, data.geometry.width};
   EvaluationResult result =
-      evaluate(*net, *data.test, data.eval_transform,
-               {geometry.channels, geometry.height, geometry.width}, communicator, batch);
+      evaluate(*net, *data.test, data.eval_transform, input, communicator, batch);
+  // Scoring at another size than training's is allowed (as torchvision's --val-crop-size
+  // allows it) but said: the options of this command line changed the transforms.
+  const std::string other_size_note =
+      checkpoint.input_shape.empty() || checkpoint.input_shape == input
+          ? ""
+          : " (trained on " + to_string(checkpoint.input_shape) + ")";
   if (communicator.rank() == 0) {
     nlohmann::json report = result.to_json();
     report["checkpoint"] = checkpoint_path;
@@ -85,12 +90,15 @@ int run_eval(const std::vector<std::string>& arguments) {
     report["step"] = checkpoint.step;
     report["ranks"] = communicator.world_size();
     report["weights"] = weights;
+    report["input_shape"] = input;
+    if (!checkpoint.input_shape.empty()) report["trained_input_shape"] = checkpoint.input_shape;
     if (json) {
       std::cout << report.dump() << std::endl;  // one line: scripts read the last line
     } else {
       std::cout << "checkpoint " << checkpoint_path << " (" << checkpoint.recipe << ", step "
                 << checkpoint.step << (weights == "ema" ? ", model EMA" : "") << "), "
-                << communicator.world_size() << " rank(s)\n"
+                << communicator.world_size() << " rank(s), images " << to_string(input)
+                << other_size_note << "\n"
                 << result.to_text();
     }
     if (!json_path.empty()) {

@@ -68,6 +68,7 @@ int run_inspect(const std::vector<std::string>& arguments) {
                           {"step", info.step},
                           {"world_size", info.world_size},
                           {"global_batch", info.global_batch},
+                          {"input_shape", info.input_shape},
                           {"convoy_version", info.convoy_version},
                           {"metrics", metrics},
                           {"optimizer", info.optimizer_scalars},
@@ -87,10 +88,11 @@ int run_inspect(const std::vector<std::string>& arguments) {
   for (const auto& t : info.model) parameters += element_count(t.shape);
   std::printf("%s\n  format convoy.checkpoint v%lld, written by convoy %s\n", path.c_str(),
               static_cast<long long>(info.format_version), info.convoy_version.c_str());
-  std::printf("  recipe %s, epoch %lld, step %lld, %lld rank(s), global batch %lld\n",
+  std::printf("  recipe %s, epoch %lld, step %lld, %lld rank(s), global batch %lld, input %s\n",
               info.recipe.c_str(), static_cast<long long>(info.epoch),
               static_cast<long long>(info.step), static_cast<long long>(info.world_size),
-              static_cast<long long>(info.global_batch));
+              static_cast<long long>(info.global_batch),
+              info.input_shape.empty() ? "not stored" : to_string(info.input_shape).c_str());
   std::printf("  metrics at save: %s\n", metrics.is_null() ? "none" : metrics.dump().c_str());
   std::printf("  data: seed %llu, epoch %lld, position %lld (global samples)\n",
               static_cast<unsigned long long>(info.data.sampler_seed),
@@ -98,9 +100,10 @@ int run_inspect(const std::vector<std::string>& arguments) {
               static_cast<long long>(info.data.global_position));
   std::printf("  model: %zu tensors, %lld values; optimizer state: %zu tensors\n",
               info.model.size(), static_cast<long long>(parameters), info.optimizer.size());
-  std::printf("  model EMA: %s\n", info.model_ema.empty()
-                                       ? "none"
-                                       : (std::to_string(info.model_ema.size()) + " tensors").c_str());
+  std::printf("  model EMA: %s\n",
+              info.model_ema.empty()
+                  ? "none"
+                  : (std::to_string(info.model_ema.size()) + " tensors").c_str());
   for (const auto& t : info.model)
     std::printf("    %-44s %s\n", t.name.c_str(), to_string(t.shape).c_str());
   if (configuration) std::printf("configuration:\n%s", info.configuration.c_str());

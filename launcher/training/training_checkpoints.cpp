@@ -54,6 +54,8 @@ void save_checkpoint(TrainingSetup& s, const std::string& reason) {
   checkpoint.epoch = s.step / s.steps_per_epoch;
   checkpoint.world_size = s.communicator.world_size();
   checkpoint.global_batch = s.config.batch_size;
+  const ModelGeometry& geometry = s.data.geometry;
+  checkpoint.input_shape = {geometry.channels, geometry.height, geometry.width};
   checkpoint.configuration = s.config.to_text();
   checkpoint.metrics_json = s.last_evaluation.is_null() ? "" : s.last_evaluation.dump();
   const OptimizerSnapshot snapshot = s.optimizer->export_state();

@@ -98,6 +98,27 @@ TEST(CheckpointReaderTest, AnAttributeOfAnotherTypeIsRefusedNamingItAndTheExpect
                         "is stored as int64; expected variable-length string"});
 }
 
+// input_shape is optional (checkpoints from PyTorch and older convoy lack it) but, when there,
+// must be a (C, H, W) of int64 sides.
+TEST(CheckpointReaderTest, TheInputShapeReadsBackIsOptionalAndMustBeThreeSides) {
+  TemporaryDirectory directory;
+  EXPECT_TRUE(CheckpointReader::read(write_consistent(directory)).input_shape.empty());
+  const std::string path = directory.file("with-input.h5");
+  Checkpoint written = consistent_checkpoint();
+  written.input_shape = {1, 28, 28};
+  CheckpointWriter::write(path, written);
+  EXPECT_EQ(CheckpointReader::read(path).input_shape, (Shape{1, 28, 28}));
+  EXPECT_EQ(CheckpointReader::read_info(path).input_shape, (Shape{1, 28, 28}));
+  const std::string in = "checkpoint '" + path + "': root attribute input_shape is ";
+  replace_attribute(path, "/", "input_shape", std::vector<int64_t>{28, 28});
+  expect_refused(path, {in + "(28, 28); expected (channels, height, width), each >= 1"});
+  replace_attribute(path, "/", "input_shape", std::vector<int64_t>{1, 0, 28});
+  expect_refused(path, {in + "(1, 0, 28); expected (channels, height, width), each >= 1"});
+  replace_attribute(path, "/", "input_shape", 28.0);
+  expect_refused(path, {"attribute 'input_shape' of '/' in '" + path + "'",
+                        "is stored as float64; expected int64"});
+}
+
 TEST(CheckpointReaderTest, AStepTheOtherFieldsContradictIsRefusedNamingTheFields) {
   struct Edit {
     std::string object, name;

@@ -53,5 +53,33 @@ TEST(EvalCommandTest, AnImageOfAnotherSizeIsRefusedNotScored) {
                                        "add --resize and --center-crop\n");
 }
 
+// Training stores the input size in the checkpoint; eval at another size (the transforms of
+// its command line) scores there, as torchvision's --val-crop-size does, and says so.
+TEST(EvalCommandTest, ReportsTheInputSizeAndTheTrainedOneWhenTheyDiffer) {
+  const std::string dir = fresh_directory("eval-input-size");
+  ASSERT_EQ(run_convoy("train --recipe fashion-resnet20 --train-samples 32 --test-samples 16 "
+                       "--batch-size 32 --epochs 1 --threads 1 --workers 1 --progress lines "
+                       "--warmup-epochs 0 --run-dir " +
+                       dir)
+                .exit_code,
+            0);
+  const std::string checkpoint = dir + "/latest";
+  auto same = run_convoy("eval --threads 1 --checkpoint " + checkpoint);
+  ASSERT_EQ(same.exit_code, 0) << same.output;
+  EXPECT_NE(same.standard_output.find("1 rank(s), images (1, 28, 28)\n"), std::string::npos)
+      << same.standard_output;
+  auto larger = run_convoy("eval --threads 1 --resize 32 --center-crop 32 --checkpoint " +
+                           checkpoint + " --json");
+  ASSERT_EQ(larger.exit_code, 0) << larger.output;
+  const auto report = nlohmann::json::parse(larger.standard_output);
+  EXPECT_EQ(report["input_shape"], nlohmann::json({1, 32, 32}));
+  EXPECT_EQ(report["trained_input_shape"], nlohmann::json({1, 28, 28}));
+  auto text =
+      run_convoy("eval --threads 1 --resize 32 --center-crop 32 --checkpoint " + checkpoint);
+  EXPECT_NE(text.standard_output.find("images (1, 32, 32) (trained on (1, 28, 28))\n"),
+            std::string::npos)
+      << text.standard_output;
+}
+
 }  // namespace
 }  // namespace convoy::testing
