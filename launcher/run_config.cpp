@@ -201,6 +201,8 @@ void check_run_options(const RunConfig& c) {
   require_one_of("optimizer", c.optimizer, {"sgd", "adamw"});
   require_finite_at_least("lr", c.learning_rate, 0);
   require_finite_at_least("momentum", c.momentum, 0);
+  require(c.optimizer != "sgd" || !c.nesterov || c.momentum > 0, "momentum", c.momentum,
+          "above 0 with --nesterov true");
   require_finite_at_least("weight-decay", c.weight_decay, 0);
   require_in_unit_interval("adam-beta1", c.adam_beta1, false, "in [0, 1)");
   require_in_unit_interval("adam-beta2", c.adam_beta2, false, "in [0, 1)");

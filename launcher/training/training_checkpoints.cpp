@@ -42,6 +42,24 @@ void check_same_epoch_length(const Checkpoint& checkpoint, const std::string& pa
                     ": an exact resume needs the same epoch length");
 }
 
+// SGD keeps momentum buffers only with a momentum: a checkpoint from the other side of zero
+// cannot be resumed exactly, and the optimizer alone could only name a missing or extra entry.
+void check_same_momentum_use(const std::string& path, const std::string& optimizer,
+                             const std::vector<OptionDifference>& differences) {
+  if (optimizer != "sgd") return;
+  for (const auto& [option, before, now] : differences) {
+    const bool had_buffers = option == "momentum" && std::stod(before) != 0;
+    if (option != "momentum" || had_buffers == (std::stod(now) != 0)) continue;
+    throw ConfigError("checkpoint " + path + " was trained with --momentum " + before +
+                      (had_buffers ? " and holds momentum buffers, which this run's --momentum " +
+                                         now + " cannot use"
+                                   : " and holds no momentum buffers, which this run's "
+                                     "--momentum " +
+                                         now + " needs") +
+                      ": resume with --momentum " + before);
+  }
+}
+
 }  // namespace
 
 void save_checkpoint(TrainingSetup& s, const std::string& reason) {
@@ -132,6 +150,7 @@ void resume_if_asked(TrainingSetup& s) {
                         " optimizer state; this run uses --optimizer " + s.optimizer->kind());
     }
   }
+  check_same_momentum_use(path, s.optimizer->kind(), differences);
   try {
     s.optimizer->import_state(snapshot);
   } catch (const ConfigError& error) {

@@ -174,5 +174,28 @@ TEST(CheckpointResumeTest, AnotherEpochLengthIsRefusedAndOtherChangedOptionsAreL
       << unchanged.output;
 }
 
+// SGD keeps momentum buffers only with a momentum: switching it on or off at a resume is refused
+// naming the option (the optimizer alone could only name a missing or extra buffer).
+TEST(CheckpointResumeTest, SwitchingMomentumOnOrOffIsRefusedNamingTheOption) {
+  const std::string dir = fresh_directory("resume-momentum");
+  const std::string run = kTinyRun + "--nesterov false --run-dir " + dir;
+  ASSERT_EQ(run_convoy(run + " --max-steps 2 --momentum 0").exit_code, 0);
+  const std::string step_2 = dir + "/checkpoint-step00000002.h5";
+  auto on = run_convoy(run + " --max-steps 4 --resume " + step_2);
+  EXPECT_EQ(on.exit_code, 1) << on.output;
+  EXPECT_EQ(on.output, "convoy: checkpoint " + step_2 +
+                           " was trained with --momentum 0 and holds no momentum buffers, which "
+                           "this run's --momentum 0.9 needs: resume with --momentum 0\n");
+  ASSERT_EQ(run_convoy(run + " --max-steps 4 --momentum 0 --resume " + step_2).exit_code, 0);
+  EXPECT_EQ(run_convoy(run + " --max-steps 6 --momentum 0.5 --resume auto").exit_code, 1);
+  fs::remove_all(dir);
+  ASSERT_EQ(run_convoy(run + " --max-steps 2").exit_code, 0);
+  auto off = run_convoy(run + " --max-steps 4 --momentum 0 --resume auto");
+  EXPECT_EQ(off.exit_code, 1) << off.output;
+  EXPECT_EQ(off.output, "convoy: checkpoint " + step_2 +
+                            " was trained with --momentum 0.9 and holds momentum buffers, which "
+                            "this run's --momentum 0 cannot use: resume with --momentum 0.9\n");
+}
+
 }  // namespace
 }  // namespace convoy::testing

@@ -20,12 +20,14 @@ namespace fs = std::filesystem;
 TEST(RunOptionsTest, ValuesOutOfRangeAreUsageErrorsNamingTheOptionBeforeAnyWork) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"--epochs 0", "--epochs must be at least 1, got 0"},
-      {"--epochs 1", "--epochs must be more than --warmup-epochs (1) for the cosine schedule, got 1"},
+      {"--epochs 1",
+       "--epochs must be more than --warmup-epochs (1) for the cosine schedule, got 1"},
       {"--batch-size 0", "--batch-size must be at least 1, got 0"},
       {"--crop-padding -3", "--crop-padding must be in [0, 8192] pixels, got -3"},
       {"--center-crop 1000000", "--center-crop must be in [0, 8192] pixels, got 1000000"},
       {"--max-steps -5", "--max-steps must be at least 0, got -5"},
       {"--lr -0.5", "--lr must be finite and at least 0, got -0.5"},
+      {"--momentum 0", "--momentum must be above 0 with --nesterov true, got 0"},
       {"--target-accuracy nan", "--target-accuracy must be a fraction in [0, 1] (0: off), got nan"},
       {"--bucket-mb 0", "--bucket-mb must be finite and above 0, got 0"},
       {"--schedule multistep --milestones 5,1",
@@ -59,8 +61,7 @@ TEST(RunOptionsTest, EveryCommandRefusesAStrayArgument) {
 
 TEST(RunOptionsTest, ARecipeFileErrorNamesTheFile) {
   const std::string dir = fresh_directory("bad-recipes");
-  for (const auto& [text, error] :
-       std::vector<std::pair<std::string, std::string>>{
+  for (const auto& [text, error] : std::vector<std::pair<std::string, std::string>>{
            {"epochs = 2\nthis is not valid\n", "invalid line 'this is not valid'"},
            {"no-such-key = 3\n", "unrecognised option 'no-such-key'"},
            {"epochs = two\n", "('two') for option 'epochs' is invalid"}}) {
@@ -83,11 +84,13 @@ TEST(RunOptionsTest, EvalRefusesABatchBelowOneBeforeReadingTheCheckpoint) {
 // each other forever, and ranks with different seeds trained on overlapping shards.
 TEST(RunOptionsTest, RanksStartedWithDifferentOptionsAreRefusedNamingTheOption) {
   const std::string dir = fresh_directory("ranks-disagree");
-  const std::string run = "train --recipe fashion-resnet20 --train-samples 256 --test-samples 64 "
-                          "--threads 1 --max-steps 2 --run-dir " + dir;
+  const std::string run =
+      "train --recipe fashion-resnet20 --train-samples 256 --test-samples 64 "
+      "--threads 1 --max-steps 2 --run-dir " +
+      dir;
   // mpirun's multiple-program form: rank 0 and rank 1 get their own command lines.
-  auto result = run_convoy_mpi(1, run + " --batch-size 64 : -np 1 " + CONVOY_BINARY + " " + run +
-                                      " --batch-size 32");
+  auto result = run_convoy_mpi(
+      1, run + " --batch-size 64 : -np 1 " + CONVOY_BINARY + " " + run + " --batch-size 32");
   EXPECT_NE(result.exit_code, 0) << result.output;
   EXPECT_LT(result.seconds, 60) << result.output;
   EXPECT_NE(result.output.find("rank 1 runs with batch-size = 32 where rank 0 has batch-size = 64"
@@ -101,8 +104,8 @@ TEST(RunOptionsTest, RanksStartedWithDifferentOptionsAreRefusedNamingTheOption) 
 
   // bench's own options count too: ranks timing different step counts would wait forever.
   const std::string bench = "bench --recipe fashion-resnet20 --batch 16 --threads 1 --no-peak";
-  auto timed = run_convoy_mpi(1, bench + " --steps 2 : -np 1 " + CONVOY_BINARY + " " + bench +
-                                     " --steps 3");
+  auto timed =
+      run_convoy_mpi(1, bench + " --steps 2 : -np 1 " + CONVOY_BINARY + " " + bench + " --steps 3");
   EXPECT_NE(timed.exit_code, 0) << timed.output;
   EXPECT_NE(timed.output.find("rank 1 runs with steps = 3 where rank 0 has steps = 2"),
             std::string::npos)
