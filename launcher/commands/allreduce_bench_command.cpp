@@ -49,11 +49,9 @@ int run_allreduce_bench(const std::vector<std::string>& arguments) {
   po::options_description options("Allreduce benchmark");
   options.add_options()("sizes-mb", defaulted(&sizes_text),
                         "comma-separated allreduce sizes in MB")(
-      "link-mb", defaulted(&link_megabytes),
-      "ping-pong message size for the link bandwidth, MB")(
-      "repetitions", defaulted(&repetitions),
-      "timed repetitions per size (median reported)")("json", po::bool_switch(&json),
-                                                      "print one JSON object instead of a table");
+      "link-mb", defaulted(&link_megabytes), "ping-pong message size for the link bandwidth, MB")(
+      "repetitions", defaulted(&repetitions), "timed repetitions per size (median reported)")(
+      "json", po::bool_switch(&json), "print one JSON object instead of a table");
   add_run_options(options, config);
   if (!parse_command_line(arguments, options,
                           "usage: mpirun -np P convoy bench-allreduce [--sizes-mb 1,25] "
@@ -62,6 +60,11 @@ int run_allreduce_bench(const std::vector<std::string>& arguments) {
     return kExitSuccess;
   }
   if (repetitions < 1) throw UsageError("--repetitions must be at least 1");
+  if (!(link_megabytes > 0 && link_megabytes <= 1024)) {
+    std::ostringstream message;
+    message << "--link-mb must be a size in MB above 0 and at most 1024, got " << link_megabytes;
+    throw UsageError(message.str());
+  }
   std::vector<double> sizes = parse_sizes(sizes_text);
   Communicator communicator;
   const int ranks = communicator.world_size();

@@ -279,8 +279,8 @@ TEST(BenchCommandTest, NegativeSizesAreUsageErrorsNamingTheOption) {
       {"--classes -3", "--classes must be at least 1 (or 0 for the dataset's), got -3"},
   };
   for (const auto& c : cases) {
-    auto result = run_convoy(std::string("bench --recipe fashion-resnet20 --steps 1 --no-peak ") +
-                             c.option);
+    auto result =
+        run_convoy(std::string("bench --recipe fashion-resnet20 --steps 1 --no-peak ") + c.option);
     EXPECT_EQ(result.exit_code, 2) << c.option << "\n" << result.output;
     EXPECT_NE(result.output.find(c.message), std::string::npos) << c.option << "\n"
                                                                 << result.output;
@@ -317,6 +317,13 @@ TEST(AllreduceBenchCommandTest, RefusesOneRankAndBadSizes) {
   EXPECT_EQ(bad_size.exit_code, 2) << bad_size.output;
   EXPECT_NE(bad_size.output.find("--sizes-mb: 'lots' is not a size in MB"), std::string::npos)
       << bad_size.output;
+  for (const char* link : {"0", "-1", "2048", "nan"}) {
+    auto bad_link = run_convoy(std::string("bench-allreduce --link-mb ") + link);
+    EXPECT_EQ(bad_link.exit_code, 2) << bad_link.output;
+    EXPECT_EQ(bad_link.output,
+              "convoy: --link-mb must be a size in MB above 0 and at most 1024, got " +
+                  std::string(link) + "\n");
+  }
 }
 
 }  // namespace
