@@ -8,6 +8,7 @@
 #include "framework/common/error.hpp"
 #include "framework/layers/conv2d.hpp"
 #include "support/layer_testing.hpp"
+#include "support/normalization_reference.hpp"
 
 namespace convoy {
 namespace {
@@ -25,23 +26,9 @@ using testing::randomize_parameters;
 std::vector<float> reference_group_norm(const std::vector<float>& x, const Shape& shape,
                                         int64_t groups, const std::vector<float>& gamma,
                                         const std::vector<float>& beta, double eps) {
-  const int64_t N = shape[0], C = shape[1], HW = shape[2] * shape[3], per_group = C / groups;
-  std::vector<float> y(x.size());
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t g = 0; g < groups; ++g) {
-      const int64_t begin = (n * C + g * per_group) * HW, end = begin + per_group * HW;
-      double mean = 0, variance = 0;
-      for (int64_t i = begin; i < end; ++i) mean += x[i];
-      mean /= static_cast<double>(end - begin);
-      for (int64_t i = begin; i < end; ++i) variance += (x[i] - mean) * (x[i] - mean);
-      variance /= static_cast<double>(end - begin);
-      for (int64_t i = begin; i < end; ++i) {
-        const int64_t c = (i / HW) % C;
-        const double g_c = gamma.empty() ? 1.0 : gamma[c], b_c = beta.empty() ? 0.0 : beta[c];
-        y[i] = static_cast<float>((x[i] - mean) / std::sqrt(variance + eps) * g_c + b_c);
-      }
-    }
-  return y;
+  const int64_t C = shape[1], HW = shape[2] * shape[3];
+  return testing::reference_normalize_runs(x, C / groups * HW, eps, gamma, beta,
+                                           [&](int64_t i) { return (i / HW) % C; });
 }
 
 GroupNorm make(int64_t groups, int64_t channels, bool affine = true) {

@@ -7,6 +7,7 @@
 
 #include "framework/common/error.hpp"
 #include "support/layer_testing.hpp"
+#include "support/normalization_reference.hpp"
 
 namespace convoy {
 namespace {
@@ -25,21 +26,8 @@ std::vector<float> reference_instance_norm(const std::vector<float>& x, const Sh
                                            const std::vector<float>& gamma,
                                            const std::vector<float>& beta, double eps) {
   const int64_t C = shape[1], HW = shape[2] * shape[3];
-  std::vector<float> y(x.size());
-  for (int64_t plane = 0; plane < shape[0] * C; ++plane) {
-    const int64_t begin = plane * HW, c = plane % C;
-    double mean = 0, variance = 0;
-    for (int64_t i = 0; i < HW; ++i) mean += x[begin + i];
-    mean /= static_cast<double>(HW);
-    for (int64_t i = 0; i < HW; ++i) variance += (x[begin + i] - mean) * (x[begin + i] - mean);
-    variance /= static_cast<double>(HW);
-    for (int64_t i = 0; i < HW; ++i) {
-      const double scale = gamma.empty() ? 1.0 : gamma[c], shift = beta.empty() ? 0.0 : beta[c];
-      y[begin + i] =
-          static_cast<float>((x[begin + i] - mean) / std::sqrt(variance + eps) * scale + shift);
-    }
-  }
-  return y;
+  return testing::reference_normalize_runs(x, HW, eps, gamma, beta,
+                                           [&](int64_t i) { return (i / HW) % C; });
 }
 
 InstanceNorm2d make(int64_t channels, bool affine) {

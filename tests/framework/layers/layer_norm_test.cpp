@@ -7,6 +7,7 @@
 
 #include "framework/common/error.hpp"
 #include "support/layer_testing.hpp"
+#include "support/normalization_reference.hpp"
 
 namespace convoy {
 namespace {
@@ -24,20 +25,8 @@ using testing::randomize_parameters;
 std::vector<float> reference_layer_norm(const std::vector<float>& x, int64_t length,
                                         const std::vector<float>& gamma,
                                         const std::vector<float>& beta, double eps) {
-  std::vector<float> y(x.size());
-  for (size_t begin = 0; begin < x.size(); begin += length) {
-    double mean = 0, variance = 0;
-    for (int64_t i = 0; i < length; ++i) mean += x[begin + i];
-    mean /= static_cast<double>(length);
-    for (int64_t i = 0; i < length; ++i) variance += (x[begin + i] - mean) * (x[begin + i] - mean);
-    variance /= static_cast<double>(length);
-    for (int64_t i = 0; i < length; ++i) {
-      const double scale = gamma.empty() ? 1.0 : gamma[i], shift = beta.empty() ? 0.0 : beta[i];
-      y[begin + i] =
-          static_cast<float>((x[begin + i] - mean) / std::sqrt(variance + eps) * scale + shift);
-    }
-  }
-  return y;
+  return testing::reference_normalize_runs(x, length, eps, gamma, beta,
+                                           [&](int64_t i) { return i % length; });
 }
 
 LayerNorm make(const Shape& normalized_shape, bool affine = true) {
