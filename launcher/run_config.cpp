@@ -73,12 +73,12 @@ std::string RunConfig::to_text() const {
       << "\nmin-lr = " << min_learning_rate << "\nlabel-smoothing = " << label_smoothing
       << "\nclip-grad-norm = " << clip_grad_norm << "\nmodel-ema = " << model_ema
       << "\nmodel-ema-steps = " << model_ema_steps << "\nmodel-ema-decay = " << model_ema_decay
-      << "\nseed = " << seed << "\nsync-bn = " << sync_batch_norm
-      << "\nbucket-mb = " << bucket_megabytes << "\ncompress-bf16 = " << compress_bf16
-      << "\nprecision = " << precision << "\nfuse-relu = " << fuse_relu
-      << "\nwhole-map-matmul = " << whole_map_matmul << "\nim2col-matmul = " << im2col_matmul
-      << "\nwinograd = " << winograd << "\nwinograd-tile = " << winograd_tile
-      << "\nwinograd-groups = " << winograd_groups << "\n";
+      << "\nseed = " << seed << "\ninit-from = " << init_from << "\ninit-skip = " << init_skip
+      << "\nsync-bn = " << sync_batch_norm << "\nbucket-mb = " << bucket_megabytes
+      << "\ncompress-bf16 = " << compress_bf16 << "\nprecision = " << precision
+      << "\nfuse-relu = " << fuse_relu << "\nwhole-map-matmul = " << whole_map_matmul
+      << "\nim2col-matmul = " << im2col_matmul << "\nwinograd = " << winograd
+      << "\nwinograd-tile = " << winograd_tile << "\nwinograd-groups = " << winograd_groups << "\n";
   return out.str();
 }
 
@@ -198,6 +198,10 @@ void check_run_options(const RunConfig& c) {
   require_at_least("model-ema-steps", c.model_ema_steps, 1);
   require_at_least("trace-steps", c.trace_steps, 1);
 
+  require(c.init_from.empty() || c.resume == "auto" || c.resume == "none", "resume", c.resume,
+          "auto or none with --init-from (a resumed run keeps its own weights)");
+  require(c.init_skip.empty() || !c.init_from.empty(), "init-skip", c.init_skip,
+          "given with --init-from");
   require_one_of("optimizer", c.optimizer, {"sgd", "adamw"});
   require_finite_at_least("lr", c.learning_rate, 0);
   require_finite_at_least("momentum", c.momentum, 0);
@@ -330,6 +334,12 @@ void add_run_options(po::options_description& options, RunConfig& c) {
       "keep-checkpoints", defaulted(&c.keep_checkpoints), "keep the newest K checkpoints (0: all)")(
       "resume", defaulted(&c.resume),
       "auto (newest valid checkpoint in run-dir), none, or a checkpoint path")(
+      "init-from", defaulted(&c.init_from),
+      "start a fresh run from this checkpoint's weights and BatchNorm statistics (fine-tuning; "
+      "optimizer, schedule and data start anew; a checkpoint in run-dir resumes instead)")(
+      "init-skip", defaulted(&c.init_skip),
+      "with --init-from: comma-separated tensor name prefixes to keep freshly initialized "
+      "(e.g. fc, for another number of classes)")(
       "max-steps", defaulted(&c.max_steps),
       "stop after this many global steps (0: run all epochs)")(
       "eval-every", defaulted(&c.eval_every),

@@ -69,9 +69,13 @@ struct RunConfig {
   int64_t checkpoint_every = 0;   // steps; 0: only at epoch ends and at the end
   int64_t keep_checkpoints = 3;
   std::string resume = "auto";  // auto | none | PATH
-  int64_t max_steps = 0;        // stop after this many global steps (0: all epochs)
-  int64_t eval_every = 1;       // epochs
-  double target_accuracy = 0;   // stop after the first evaluation reaching this (0: off)
+  // A fresh run's starting weights: another run's checkpoint (fine-tuning), less the tensors
+  // under the comma-separated init_skip prefixes (e.g. "fc" for other classes).
+  std::string init_from;
+  std::string init_skip;
+  int64_t max_steps = 0;       // stop after this many global steps (0: all epochs)
+  int64_t eval_every = 1;      // epochs
+  double target_accuracy = 0;  // stop after the first evaluation reaching this (0: off)
   bool sync_batch_norm = false;
   double bucket_megabytes = 25;
   bool compress_bf16 = false;

@@ -253,7 +253,7 @@ int Trainer::run() {
   auto& s = *setup_;
   auto& c = s.config;
   install_preemption_handlers();
-  resume_if_asked(s);
+  if (!resume_if_asked(s)) initialize_from_if_asked(s);
   s.log->message("data: " + s.data.train->source() + " [" + s.data.train_transform.describe() +
                  "]; test: " + s.data.test->source());
   s.log->message("training " + c.architecture + " on " + c.dataset + ": " +

@@ -1,11 +1,14 @@
 // The Trainer's checkpoint save and resume, and its per-epoch evaluation.
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
+#include <sstream>
 
 #include "checkpoints/checkpoint_reader.hpp"
 #include "framework/common/error.hpp"
+#include "framework/distributed/model_consistency.hpp"
 #include "launcher/training/checkpoint_state.hpp"
 #include "launcher/training/evaluator.hpp"
 #include "launcher/training/training_setup.hpp"
@@ -98,17 +101,17 @@ void save_checkpoint(TrainingSetup& s, const std::string& reason) {
                "checkpoint " + path + " (" + reason + ")");
 }
 
-void resume_if_asked(TrainingSetup& s) {
+bool resume_if_asked(TrainingSetup& s) {
   const RunConfig& c = s.config;
   const std::string& resume = c.resume;
-  if (resume == "none" || resume.empty()) return;
+  if (resume == "none" || resume.empty()) return false;
   std::string path = resume;
   if (resume == "auto") {
     auto found = s.checkpoints->find_latest_valid();
     for (const auto& skipped : found.skipped) {
       s.log->message("skipping invalid checkpoint " + skipped.path + ": " + skipped.reason);
     }
-    if (!found.path) return;  // a fresh run
+    if (!found.path) return false;  // a fresh run
     path = *found.path;
   }
   if (fs::is_directory(path)) {
@@ -190,6 +193,82 @@ void resume_if_asked(TrainingSetup& s) {
                    std::to_string(s.total_steps) + " steps: " + limit +
                    "); nothing left to train (score it with convoy eval --checkpoint)");
   }
+  if (!c.init_from.empty()) {
+    s.log->message("--init-from " + c.init_from + " is not used: the run resumed from " + path);
+  }
+  return true;
+}
+
+void initialize_from_if_asked(TrainingSetup& s) {
+  const RunConfig& c = s.config;
+  if (c.init_from.empty()) return;
+  const std::string& path = c.init_from;
+  if (fs::is_directory(path)) {
+    throw ConfigError("--init-from " + path + " is a directory; it takes a checkpoint file (" +
+                      path + "/latest for a run's newest)");
+  }
+  Checkpoint checkpoint;
+  try {
+    checkpoint = CheckpointReader::read(path);
+  } catch (const FileError& error) {
+    throw FileError(std::string("--init-from: ") + error.what());
+  }
+  std::vector<std::string> prefixes;
+  std::istringstream list(c.init_skip);
+  for (std::string prefix; std::getline(list, prefix, ',');) {
+    if (!prefix.empty()) prefixes.push_back(prefix);
+  }
+  auto skipped = [&](const std::string& name) {
+    return std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& prefix) {
+      return name == prefix || name.rfind(prefix + ".", 0) == 0;
+    });
+  };
+  // This model's fresh values for the skipped tensors, the checkpoint's for the rest.
+  std::vector<NamedArray> start = model_state(*s.net);
+  std::vector<TensorInfo> loaded_infos;
+  std::vector<NamedArray> loaded;
+  std::vector<std::string> kept_fresh;
+  for (const auto& info : model_tensor_infos(*s.net)) {
+    if (skipped(info.name)) {
+      kept_fresh.push_back(info.name);
+    } else {
+      loaded_infos.push_back(info);
+    }
+  }
+  for (const auto& prefix : prefixes) {
+    if (std::none_of(start.begin(), start.end(), [&](const NamedArray& a) {
+          return a.name == prefix || a.name.rfind(prefix + ".", 0) == 0;
+        })) {
+      throw ConfigError("--init-skip " + prefix + " names no tensor of this " + c.architecture +
+                        " (prefixes of names such as " + start.front().name + " or " +
+                        s.net->parameters().back().name + ")");
+    }
+  }
+  for (const auto& array : checkpoint.model) {
+    if (!skipped(array.name)) loaded.push_back(array);
+  }
+  try {
+    check_compatible(loaded, "--init-from " + path, loaded_infos);
+  } catch (const ConfigError& error) {
+    throw ConfigError(std::string(error.what()) +
+                      " (--init-skip PREFIX keeps this model's fresh tensors under PREFIX)");
+  }
+  for (auto& array : start) {
+    const auto found = std::find_if(loaded.begin(), loaded.end(),
+                                    [&](const NamedArray& a) { return a.name == array.name; });
+    if (found != loaded.end()) array.values = found->values;
+  }
+  load_model_state(*s.net, start);
+  // Every rank read the file; rank 0's copy wins should the ranks have read different files
+  // under one path (node-local disks).
+  broadcast_parameters(s.communicator, s.net->parameters(), s.net->buffers());
+  if (s.model_ema) s.model_ema->restart();
+  s.log->message(
+      "initialized from " + path + " (recipe " + checkpoint.recipe + ", step " +
+      std::to_string(checkpoint.step) + "): " + std::to_string(loaded.size()) + " tensors" +
+      (kept_fresh.empty() ? ""
+                          : "; " + std::to_string(kept_fresh.size()) +
+                                " freshly initialized under --init-skip " + c.init_skip));
 }
 
 double run_evaluation(TrainingSetup& s) {

@@ -45,8 +45,8 @@ struct TrainingSetup {
   std::unique_ptr<ProgressLog> log;
   std::unique_ptr<HealthRecorder> health;  // rank 0 with --health-every > 0
   std::unique_ptr<TraceRecorder> trace;    // with --trace
-  int64_t per_rank_batch = 0;  // this rank's samples per optimizer step
-  int64_t micro_batch = 0;     // per forward/backward: per_rank_batch / accumulation steps
+  int64_t per_rank_batch = 0;              // this rank's samples per optimizer step
+  int64_t micro_batch = 0;  // per forward/backward: per_rank_batch / accumulation steps
   int64_t steps_per_epoch = 0, total_steps = 0;
   int64_t step = 0;  // optimizer steps completed (global)
   // Gradient allreduce over this process's steps: total time in flight, and the part backward
@@ -58,8 +58,12 @@ struct TrainingSetup {
   Tensor input;                                   // (micro_batch, C, H, W), reused every step
 };
 
-// Restores model, optimizer and position from --resume (auto: newest valid checkpoint).
-void resume_if_asked(TrainingSetup& setup);
+// Restores model, optimizer and position from --resume (auto: newest valid checkpoint);
+// false when the run starts fresh.
+bool resume_if_asked(TrainingSetup& setup);
+// A fresh run with --init-from: loads that checkpoint's weights and buffers but for the
+// --init-skip prefixes, the same on every rank; the optimizer and the rest start anew.
+void initialize_from_if_asked(TrainingSetup& setup);
 // Writes a checkpoint of the current state (rank 0 writes; all ranks call).
 void save_checkpoint(TrainingSetup& setup, const std::string& reason);
 // Sharded evaluation on the test split, logged and kept for the next checkpoint. Returns the

@@ -28,6 +28,10 @@ TEST(RunOptionsTest, ValuesOutOfRangeAreUsageErrorsNamingTheOptionBeforeAnyWork)
       {"--max-steps -5", "--max-steps must be at least 0, got -5"},
       {"--lr -0.5", "--lr must be finite and at least 0, got -0.5"},
       {"--momentum 0", "--momentum must be above 0 with --nesterov true, got 0"},
+      {"--init-skip fc", "--init-skip must be given with --init-from, got fc"},
+      {"--init-from a.h5 --resume b.h5",
+       "--resume must be auto or none with --init-from (a resumed run keeps its own weights), "
+       "got b.h5"},
       {"--target-accuracy nan", "--target-accuracy must be a fraction in [0, 1] (0: off), got nan"},
       {"--bucket-mb 0", "--bucket-mb must be finite and above 0, got 0"},
       {"--schedule multistep --milestones 5,1",
