@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
@@ -67,6 +68,10 @@ void inject_failure_if_asked(const TrainingSetup& s) {
   if (c.inject_failure_step != s.step + 1 || c.inject_failure_rank != s.communicator.rank()) return;
   if (c.inject_failure == "hang") {
     while (true) std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  if (c.inject_failure == "signal") {
+    std::raise(SIGUSR1);  // a preemption that lands in exactly this step
+    return;
   }
   throw TrainingError("injected failure at step " + std::to_string(s.step + 1) +
                       " (--inject-failure-step)");
@@ -179,6 +184,31 @@ StepResult train_step(TrainingSetup& s, const data::Batch& batch) {
   return result;
 }
 
+// The end of an epoch or of the run: the evaluation when due, then the checkpoint. Returns true
+// when the evaluation reached --target-accuracy, which ends the run.
+bool finish_epoch(TrainingSetup& s) {
+  const auto& c = s.config;
+  const bool epoch_done = s.step % s.steps_per_epoch == 0;
+  const bool finished = s.step == s.total_steps;
+  if (evaluation_due(s)) {
+    const auto evaluation_start = Timeline::Clock::now();
+    const double accuracy = run_evaluation(s);
+    if (s.trace) s.trace->add("evaluation", "compute", evaluation_start, Timeline::Clock::now());
+    if (c.target_accuracy > 0 && accuracy >= c.target_accuracy) {
+      save_checkpoint(s, "final");
+      s.log->message("reached the target accuracy " + std::to_string(100 * c.target_accuracy) +
+                     " % after step " + std::to_string(s.step) + "; stopping");
+      return true;
+    }
+  }
+  if (epoch_done || finished) {
+    const auto checkpoint_start = Timeline::Clock::now();
+    save_checkpoint(s, finished ? "final" : "epoch");
+    if (s.trace) s.trace->add("checkpoint", "compute", checkpoint_start, Timeline::Clock::now());
+  }
+  return false;
+}
+
 }  // namespace
 
 Trainer::Trainer(RunConfig config) : setup_(std::make_unique<TrainingSetup>()) {
@@ -272,6 +302,12 @@ int Trainer::run() {
 
   const auto started = Clock::now();
   s.started = started;
+  if (evaluation_owed(s)) {
+    s.log->message("the checkpoint of step " + std::to_string(s.step) +
+                   " was saved before its evaluation (a signal in the epoch's last step); "
+                   "evaluating now");
+    if (finish_epoch(s)) return kExitSuccess;
+  }
   ThroughputMeter throughput;
   while (s.step < s.total_steps) {
     const int64_t epoch = s.step / s.steps_per_epoch;
@@ -321,27 +357,7 @@ int Trainer::run() {
         save_checkpoint(s, "periodic");
       }
     }
-    const bool epoch_done = s.step % s.steps_per_epoch == 0;
-    const int64_t epochs_done = s.step / s.steps_per_epoch;
-    const bool finished = s.step == s.total_steps;
-    bool target_reached = false;
-    if ((epoch_done && c.eval_every > 0 && epochs_done % c.eval_every == 0) || finished) {
-      const auto evaluation_start = Timeline::Clock::now();
-      const double accuracy = run_evaluation(s);
-      if (s.trace) s.trace->add("evaluation", "compute", evaluation_start, Timeline::Clock::now());
-      target_reached = c.target_accuracy > 0 && accuracy >= c.target_accuracy;
-    }
-    if (target_reached) {
-      save_checkpoint(s, "final");
-      s.log->message("reached the target accuracy " + std::to_string(100 * c.target_accuracy) +
-                     " % after step " + std::to_string(s.step) + "; stopping");
-      break;
-    }
-    if (epoch_done || finished) {
-      const auto checkpoint_start = Timeline::Clock::now();
-      save_checkpoint(s, finished ? "final" : "epoch");
-      if (s.trace) s.trace->add("checkpoint", "compute", checkpoint_start, Timeline::Clock::now());
-    }
+    if (finish_epoch(s)) break;
   }
   finish_trace(s);  // a run shorter than the window writes what it recorded
   if (s.communicator.world_size() > 1 && s.communication_seconds > 0) {

@@ -180,7 +180,7 @@ bool resume_if_asked(TrainingSetup& s) {
   s.log->message("resumed from " + path + " at step " + std::to_string(s.step) + " (epoch " +
                  std::to_string(checkpoint.epoch) + ", saved by " +
                  std::to_string(checkpoint.world_size) + " rank(s))");
-  if (s.step >= s.total_steps) {
+  if (s.step >= s.total_steps && !evaluation_owed(s)) {
     // As when a finished run is started again: no step, no evaluation, no checkpoint; said, so
     // a checkpoint from a longer run is not taken for a silent success.
     const bool by_max_steps = c.max_steps > 0 && c.max_steps < s.steps_per_epoch * c.epochs;
@@ -269,6 +269,19 @@ void initialize_from_if_asked(TrainingSetup& s) {
       (kept_fresh.empty() ? ""
                           : "; " + std::to_string(kept_fresh.size()) +
                                 " freshly initialized under --init-skip " + c.init_skip));
+}
+
+bool evaluation_due(const TrainingSetup& s) {
+  const bool epoch_done = s.step % s.steps_per_epoch == 0;
+  const int64_t epochs_done = s.step / s.steps_per_epoch;
+  const int64_t every = s.config.eval_every;
+  return (epoch_done && every > 0 && epochs_done % every == 0) || s.step == s.total_steps;
+}
+
+bool evaluation_owed(const TrainingSetup& s) {
+  if (s.step == 0 || s.step > s.total_steps || !evaluation_due(s)) return false;
+  // The checkpoint's metrics are the newest evaluation before it, with its step.
+  return !s.last_evaluation.is_object() || s.last_evaluation.value("step", int64_t{-1}) != s.step;
 }
 
 double run_evaluation(TrainingSetup& s) {

@@ -64,6 +64,13 @@ bool resume_if_asked(TrainingSetup& setup);
 // A fresh run with --init-from: loads that checkpoint's weights and buffers but for the
 // --init-skip prefixes, the same on every rank; the optimizer and the rest start anew.
 void initialize_from_if_asked(TrainingSetup& setup);
+// True when the run stands at the end of an epoch whose evaluation --eval-every asks for, or
+// at its last step.
+bool evaluation_due(const TrainingSetup& setup);
+// True when the run stands at the end of an epoch that is due an evaluation, or at its last
+// step, and holds no evaluation of this step: a signal in an epoch's last step checkpoints
+// before the evaluation, which the resumed run then owes.
+bool evaluation_owed(const TrainingSetup& setup);
 // Writes a checkpoint of the current state (rank 0 writes; all ranks call).
 void save_checkpoint(TrainingSetup& setup, const std::string& reason);
 // Sharded evaluation on the test split, logged and kept for the next checkpoint. Returns the

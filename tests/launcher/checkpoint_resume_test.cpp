@@ -1,14 +1,17 @@
 // `convoy train` saving and resuming checkpoints that cannot be written or should not be
 // continued: a full disk, a checkpoint past the run's end, another optimizer's state, an edited
 // step, a directory. Each ends with one line naming the file and leaves earlier checkpoints as
-// they were.
+// they were. And a preemption checkpoint that was saved before its epoch's evaluation.
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
+
+#include <nlohmann/json.hpp>
 
 #include "checkpoints/checkpoint_reader.hpp"
 #include "support/checkpoint_surgery.hpp"
@@ -36,6 +39,46 @@ std::vector<std::string> files_in(const std::string& dir) {
 std::string read_text(const std::string& path) {
   std::ifstream file(path);
   return std::string(std::istreambuf_iterator<char>(file), {});
+}
+
+// Top-1 accuracy of every evaluation in a run's metrics.jsonl, by step.
+std::map<int64_t, double> evaluations(const std::string& dir) {
+  std::map<int64_t, double> accuracy;
+  std::ifstream file(dir + "/metrics.jsonl");
+  for (std::string line; std::getline(file, line);) {
+    const auto record = nlohmann::json::parse(line);
+    if (record["kind"] == "eval") accuracy[record["step"]] = record["accuracy"];
+  }
+  return accuracy;
+}
+
+// A signal in an epoch's last step checkpoints before that epoch's evaluation (the job has
+// seconds left); the resumed run evaluates first. It used to skip the evaluation, and after
+// the run's last step ended with exit 0, no final evaluation and the previous epoch's metrics
+// in its final checkpoint.
+TEST(CheckpointResumeTest, APreemptionInAnEpochsLastStepIsEvaluatedOnResume) {
+  const std::string straight = fresh_directory("preempted-straight"),
+                    dir = fresh_directory("preempted-at-epoch-end");
+  ASSERT_EQ(run_convoy(kTinyRun + "--run-dir " + straight + " --epochs 3").exit_code, 0);
+  // Stopped in step 4 (epoch 2's last), then, resumed, in step 6 (the run's last).
+  for (const char* step : {"4", "6"}) {
+    auto stopped = run_convoy(kTinyRun + "--run-dir " + dir +
+                              " --epochs 3 --inject-failure signal --inject-failure-step " + step);
+    ASSERT_EQ(stopped.exit_code, 75) << stopped.output;
+    EXPECT_EQ(stopped.output.find(std::string("eval at step ") + step), std::string::npos)
+        << stopped.output;
+  }
+  auto resumed = run_convoy(kTinyRun + "--run-dir " + dir + " --epochs 3");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("eval at step 6"), std::string::npos) << resumed.output;
+  EXPECT_EQ(resumed.output.find("nothing left to train"), std::string::npos) << resumed.output;
+  EXPECT_EQ(evaluations(dir), evaluations(straight));
+  ASSERT_EQ(evaluations(dir).size(), 3u);
+  EXPECT_EQ(model_hash(dir + "/latest"), model_hash(straight + "/latest"));
+  const auto final_metrics =
+      nlohmann::json::parse(CheckpointReader::read(dir + "/latest").metrics_json);
+  EXPECT_EQ(final_metrics["step"], 6);
+  EXPECT_EQ(final_metrics["accuracy"], evaluations(straight).at(6));
 }
 
 // A file-size limit (ulimit -f, with SIGXFSZ ignored so write() fails with EFBIG) stands in for
