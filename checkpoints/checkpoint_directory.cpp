@@ -39,8 +39,23 @@ std::vector<std::string> CheckpointDirectory::list() const {
   return files;
 }
 
+// A kill during a write leaves its temporary file (CheckpointWriter's "<checkpoint>.tmp.PID",
+// or ".latest.tmp.PID"), as large as a checkpoint, and a preempted job may be killed often.
+// A run folder has one writer, rank 0 of the one job, so at its save any such file is
+// abandoned.
+void CheckpointDirectory::remove_abandoned_temporaries() const {
+  std::error_code ignored;
+  for (const auto& entry : fs::directory_iterator(run_dir_, ignored)) {
+    const std::string name = entry.path().filename().string();
+    const bool checkpoint_temporary =
+        name.starts_with("checkpoint-step") && name.find(".h5.tmp.") != std::string::npos;
+    if (checkpoint_temporary || name.starts_with(".latest.tmp.")) fs::remove(entry.path(), ignored);
+  }
+}
+
 std::string CheckpointDirectory::save(const Checkpoint& checkpoint) {
   fs::create_directories(run_dir_);
+  remove_abandoned_temporaries();
   const std::string path = path_for_step(checkpoint.step);
   CheckpointWriter::write(path, checkpoint);
   // `latest` is replaced atomically too: a new symlink under a temporary name, then renamed.

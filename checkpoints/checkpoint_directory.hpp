@@ -24,8 +24,8 @@ class CheckpointDirectory {
   // keep_last = 0 keeps every checkpoint.
   CheckpointDirectory(std::string run_dir, int64_t keep_last);
 
-  // Writes atomically, points `latest` at it, removes the oldest beyond keep_last; returns the
-  // path written.
+  // Writes atomically, points `latest` at it, removes the oldest beyond keep_last and the
+  // temporary files of writes a kill interrupted; returns the path written.
   std::string save(const Checkpoint& checkpoint);
   LatestCheckpoint find_latest_valid() const;
   // Checkpoint files, newest step first.
@@ -33,6 +33,7 @@ class CheckpointDirectory {
   std::string path_for_step(int64_t step) const;
 
  private:
+  void remove_abandoned_temporaries() const;
   std::string run_dir_;
   int64_t keep_last_;
 };
