@@ -245,7 +245,7 @@ void check_run_options(const RunConfig& c) {
   require_one_of("on-nonfinite", c.on_nonfinite, {"stop", "skip"});
   require_finite_at_least("hang-factor", c.hang_factor, 0);
   require_finite_at_least("hang-min-seconds", c.hang_min_seconds, 0);
-  require_one_of("inject-failure", c.inject_failure, {"throw", "hang", "signal"});
+  require_one_of("inject-failure", c.inject_failure, {"throw", "hang", "signal", "hang-in-evaluation"});
 }
 
 void add_run_options(po::options_description& options, RunConfig& c) {
@@ -396,8 +396,9 @@ void add_run_options(po::options_description& options, RunConfig& c) {
                         "make a rank fail at this global step (0: never)")(
       "inject-failure-rank", po::value(&c.inject_failure_rank)->default_value(0),
       "the rank that fails")("inject-failure", defaulted(&c.inject_failure),
-                             "throw (an exception mid-step), hang (stop responding) or signal (SIGUSR1 at the "
-                             "step's start, as a preemption)");
+                             "throw (an exception mid-step), hang (stop responding), signal (SIGUSR1 at the "
+                             "step's start, as a preemption) or hang-in-evaluation (stop "
+                             "responding in the evaluation after the step)");
   options.add(model).add(data).add(optimization).add(run).add(testing);
 }
 

@@ -96,8 +96,9 @@ struct RunConfig {
   int64_t trace_steps = 20;
   int64_t health_every = 0;
   // Fault injection for the tests of the failure paths: at this global step, rank
-  // fail_rank throws (failure "throw"), stops responding (failure "hang") or raises SIGUSR1
-  // as a preemption would (failure "signal").
+  // fail_rank throws (failure "throw"), stops responding (failure "hang"), raises SIGUSR1
+  // as a preemption would (failure "signal"), or stops responding in the evaluation after
+  // that step (failure "hang-in-evaluation").
   int64_t inject_failure_step = 0;
   int inject_failure_rank = 0;
   std::string inject_failure = "throw";

@@ -32,12 +32,15 @@ HangDetector::~HangDetector() {
   if (thread_.joinable()) thread_.join();
 }
 
-void HangDetector::step_started(int64_t step) {
+void HangDetector::start(std::string what, double steps) {
   std::lock_guard lock(mutex_);
-  step_ = step;
+  what_ = std::move(what);
+  steps_ = steps;
   started_at_ = now_seconds();
   running_ = true;
 }
+
+void HangDetector::step_started(int64_t step) { start("step " + std::to_string(step), 1.0); }
 
 void HangDetector::step_finished() {
   std::lock_guard lock(mutex_);
@@ -46,12 +49,23 @@ void HangDetector::step_finished() {
   if (recent_.size() > 50) recent_.erase(recent_.begin());
 }
 
+void HangDetector::evaluation_started(int64_t step, int64_t batches) {
+  // A forward pass costs about a third of a training step (backward twice the forward).
+  start("the evaluation after step " + std::to_string(step),
+        std::max(1.0, static_cast<double>(batches) / 3));
+}
+
+void HangDetector::evaluation_finished() {
+  std::lock_guard lock(mutex_);
+  running_ = false;  // not a step: its duration stays out of the median
+}
+
 double HangDetector::current_limit() const {
   std::lock_guard lock(mutex_);
   if (recent_.empty()) return std::max(min_seconds_, 600.0);  // the first step builds kernels
   std::vector<double> sorted = recent_;
   std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
-  return std::max(min_seconds_, factor_ * sorted[sorted.size() / 2]);
+  return std::max(min_seconds_, factor_ * steps_ * sorted[sorted.size() / 2]);
 }
 
 void HangDetector::watch() {
@@ -64,12 +78,12 @@ void HangDetector::watch() {
     const double limit = current_limit();
     lock.lock();
     if (running_ && elapsed > limit) {
-      char message[256];
+      char message[320];
       std::snprintf(message, sizeof message,
-                    "step %lld has run for %.1f s, beyond the hang limit of %.1f s (--hang-factor "
+                    "%s has run for %.1f s, beyond the hang limit of %.1f s (--hang-factor "
                     "x the median step, at least --hang-min-seconds); a peer may have died or a "
                     "collective is stuck; aborting the job",
-                    static_cast<long long>(step_), elapsed, limit);
+                    what_.c_str(), elapsed, limit);
       abort_job(communicator_, message);
     }
   }

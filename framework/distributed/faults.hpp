@@ -22,7 +22,8 @@ namespace convoy {
 // HangDetector: a watchdog thread. When a step runs longer than max(factor x median of the
 // recent steps, min_seconds), the rank reports which step hangs and for how long, and aborts
 // the job: a dead peer or a stuck collective ends in seconds-to-minutes, not at the wall-time
-// limit.
+// limit. An evaluation between steps (collective too) is watched the same way, its limit
+// scaled by how many steps' worth of batches it runs.
 class HangDetector {
  public:
   HangDetector(const Communicator& communicator, double factor, double min_seconds);
@@ -32,17 +33,22 @@ class HangDetector {
 
   void step_started(int64_t step);
   void step_finished();
-  // The limit the watchdog applies to the running step, in seconds.
+  // An evaluation after `step` that runs `batches` forward passes of up to a step's batch.
+  void evaluation_started(int64_t step, int64_t batches);
+  void evaluation_finished();
+  // The limit the watchdog applies to what is running, in seconds.
   double current_limit() const;
 
  private:
+  void start(std::string what, double steps);
   void watch();
   const Communicator& communicator_;
   double factor_, min_seconds_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<double> recent_;  // durations of the last steps, seconds
-  int64_t step_ = 0;
+  std::string what_;            // "step 12", "the evaluation after step 16"
+  double steps_ = 1;            // what_'s length in steps, for its limit
   double started_at_ = 0;
   bool running_ = false, stopping_ = false;
   std::thread thread_;

@@ -5,10 +5,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <thread>
 
 #include "checkpoints/checkpoint_directory.hpp"
 #include "datasets/batch_loader.hpp"
@@ -32,6 +30,7 @@
 #include "launcher/training/checkpoint_state.hpp"
 #include "launcher/training/data_factory.hpp"
 #include "launcher/training/evaluator.hpp"
+#include "launcher/training/failure_injection.hpp"
 #include "launcher/training/optimization_setup.hpp"
 #include "launcher/training/preemption.hpp"
 #include "launcher/training/progress_log.hpp"
@@ -61,21 +60,6 @@ struct StepResult {
   bool stop_requested = false;
   bool skipped = false;
 };
-
-// --inject-failure-*: the failure paths must be testable on purpose.
-void inject_failure_if_asked(const TrainingSetup& s) {
-  const auto& c = s.config;
-  if (c.inject_failure_step != s.step + 1 || c.inject_failure_rank != s.communicator.rank()) return;
-  if (c.inject_failure == "hang") {
-    while (true) std::this_thread::sleep_for(std::chrono::seconds(1));
-  }
-  if (c.inject_failure == "signal") {
-    std::raise(SIGUSR1);  // a preemption that lands in exactly this step
-    return;
-  }
-  throw TrainingError("injected failure at step " + std::to_string(s.step + 1) +
-                      " (--inject-failure-step)");
-}
 
 // torchvision's decay adjustment: --model-ema-decay holds for a whole run of any length, batch
 // and update interval, so the decay per update is 1 - (1 - decay) * batch * interval / epochs.
@@ -109,7 +93,7 @@ void finish_trace(TrainingSetup& s) {
 // micro-batches: forward, loss and backward each, gradients summed locally, and only the last
 // backward feeds the allreduce (see GradientAccumulator).
 StepResult train_step(TrainingSetup& s, const data::Batch& batch) {
-  inject_failure_if_asked(s);
+  inject_failure_at_step(s.config, s.communicator.rank(), s.step + 1);
   // the loss is scaled by the GLOBAL batch (see note 2 at the top)
   const double global_batch = static_cast<double>(s.per_rank_batch * s.communicator.world_size());
   const int64_t micro_batches = s.config.accumulation_steps;

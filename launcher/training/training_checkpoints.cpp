@@ -8,9 +8,11 @@
 
 #include "checkpoints/checkpoint_reader.hpp"
 #include "framework/common/error.hpp"
+#include "framework/distributed/faults.hpp"
 #include "framework/distributed/model_consistency.hpp"
 #include "launcher/training/checkpoint_state.hpp"
 #include "launcher/training/evaluator.hpp"
+#include "launcher/training/failure_injection.hpp"
 #include "launcher/training/training_setup.hpp"
 
 namespace convoy::launcher {
@@ -292,6 +294,11 @@ double run_evaluation(TrainingSetup& s) {
     return evaluate(*s.net, *s.data.test, s.data.eval_transform, {g.channels, g.height, g.width},
                     s.communicator, s.micro_batch);
   };
+  // Collective like a step, so watched like one: a peer that stops here would hang the job.
+  const int64_t shard = s.micro_batch * s.communicator.world_size();
+  const int64_t batches = (s.data.test->size() + shard - 1) / shard;
+  s.hang_detector->evaluation_started(s.step, s.model_ema ? 2 * batches : batches);
+  inject_failure_at_evaluation(s.config, s.communicator.rank(), s.step);
   EvaluationResult result = evaluate_net();
   std::optional<EvaluationResult> averaged;
   if (s.model_ema) {
@@ -299,6 +306,7 @@ double run_evaluation(TrainingSetup& s) {
     averaged = evaluate_net();  // the swap back below restores the weights bit for bit
     s.model_ema->swap_with_net();
   }
+  s.hang_detector->evaluation_finished();
   s.last_evaluation = {
       {"kind", "eval"},
       {"step", s.step},

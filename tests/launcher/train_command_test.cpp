@@ -470,6 +470,22 @@ TEST(TrainCommandTest, AHungRankIsDetectedAndTheJobAborted) {
   EXPECT_NE(result.output.find("step 4 has run for"), std::string::npos) << result.output;
 }
 
+// The evaluation is collective too: a rank that stops responding there used to hang the job
+// until its wall-time limit, as the watchdog only watched training steps.
+TEST(TrainCommandTest, ARankHungInTheEvaluationIsDetectedAndTheJobAborted) {
+  const std::string dir = fresh_directory("rank-hangs-in-evaluation");
+  auto result = run_convoy_mpi(2,
+                               kSmallRun + "--run-dir " + dir +
+                                   " --max-steps 3 --inject-failure hang-in-evaluation"
+                                   " --inject-failure-step 3 --inject-failure-rank 1"
+                                   " --hang-factor 5 --hang-min-seconds 3",
+                               /*timeout_seconds=*/60);
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.exit_code, 124) << "not detected within 60 s";
+  EXPECT_NE(result.output.find("the evaluation after step 3 has run for"), std::string::npos)
+      << result.output;
+}
+
 TEST(TrainCommandTest, SigusrOneCheckpointsAndExitsWithTheRequeueCode) {
   const std::string dir = fresh_directory("preempted");
   // The signal arrives while training (once the first step is logged); convoy finishes the

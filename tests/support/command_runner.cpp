@@ -41,12 +41,13 @@ CommandResult run_convoy(const std::string& arguments) {
   return run_command(std::string("OMP_NUM_THREADS=1 ") + CONVOY_BINARY + " " + arguments);
 }
 
-CommandResult run_convoy_mpi(int ranks, const std::string& arguments) {
+CommandResult run_convoy_mpi(int ranks, const std::string& arguments, int timeout_seconds) {
+  const std::string timeout =
+      timeout_seconds > 0 ? "timeout -k 5 " + std::to_string(timeout_seconds) + " " : "";
   return run_command(
-      "OMP_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
-      "mpirun -np " +
-      std::to_string(ranks) + " --oversubscribe --bind-to none -x OMP_NUM_THREADS " +
-      CONVOY_BINARY + " " + arguments);
+      "OMP_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " + timeout +
+      "mpirun -np " + std::to_string(ranks) +
+      " --oversubscribe --bind-to none -x OMP_NUM_THREADS " + CONVOY_BINARY + " " + arguments);
 }
 
 std::string fresh_directory(const std::string& name) {
