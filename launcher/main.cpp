@@ -15,6 +15,7 @@
 
 #include "framework/common/error.hpp"
 #include "launcher/command.hpp"
+#include "launcher/training/preemption.hpp"
 #include "launcher/usage_error.hpp"
 
 namespace convoy::launcher {
@@ -106,6 +107,9 @@ int main(int argc, char** argv) {
     print_usage(stderr);
     return kExitUsage;
   }
+  // Before MPI_Init, which waits for every rank to start: a SIGTERM/SIGUSR1 (a preemption, a
+  // time limit) meant for `train` in that wait must be a request to stop, not a kill.
+  if (command->run == run_train) install_preemption_handlers();
   int provided = 0;
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
   int code = kExitSuccess;

@@ -2,7 +2,6 @@
 
 #include "launcher/command.hpp"
 #include "launcher/run_config.hpp"
-#include "launcher/training/preemption.hpp"
 #include "launcher/training/trainer.hpp"
 
 namespace convoy::launcher {
@@ -19,8 +18,7 @@ int run_train(const std::vector<std::string>& arguments) {
                           &config)) {
     return kExitSuccess;
   }
-  // Before the (slow) set-up, so an early SIGTERM/SIGUSR1 is a request, not a kill.
-  install_preemption_handlers();
+  // The SIGTERM/SIGUSR1 handlers are installed by main(), before MPI_Init.
   Trainer trainer(config);
   return trainer.run();
 }

@@ -501,6 +501,23 @@ TEST(TrainCommandTest, SigusrOneCheckpointsAndExitsWithTheRequeueCode) {
   EXPECT_TRUE(fs::exists(dir + "/latest"));
 }
 
+// MPI_Init waits until every rank has started; a preemption signal in that wait killed the
+// rank (exit 138, so the batch script did not requeue). Rank 1 starts 4 s late, and rank 0 gets
+// SIGUSR1 while it waits for it in MPI_Init: it trains one step, checkpoints and exits 75.
+TEST(TrainCommandTest, SigusrOneWhileRanksStartUpIsAPreemptionNotAKill) {
+  const std::string dir = fresh_directory("preempted-in-mpi-init");
+  const std::string train = std::string(CONVOY_BINARY) + " " + kSmallRun + "--run-dir " + dir;
+  const std::string job = "mpirun --oversubscribe --bind-to none -np 1 " + train +
+                          " : -np 1 sh -c 'sleep 4; exec " + train + "'";
+  auto result = run_command(
+      "export OMP_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; " + job +
+      " & job=$!; sleep 2; kill -USR1 $(pgrep -P $job -x convoy); wait $job");
+  EXPECT_EQ(result.exit_code, 75) << result.output;
+  EXPECT_NE(result.output.find("stopped by signal 10 after step 1"), std::string::npos)
+      << result.output;
+  EXPECT_TRUE(fs::exists(dir + "/checkpoint-step00000001.h5"));
+}
+
 TEST(TrainCommandTest, KillDashNineDuringCheckpointWritesLeavesAValidCheckpoint) {
   const std::string dir = fresh_directory("kill-9");
   // A checkpoint every step: most of the run is spent writing one, so each kill -9 lands in or
