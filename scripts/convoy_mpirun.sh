@@ -15,6 +15,8 @@
 #   --convoy PATH         convoy executable (default $CONVOY_BIN, else build/convoy, else PATH)
 #   --dry-run             print the mpirun command instead of running it
 # Environment: CONVOY_MPIRUN_ARGS, more mpirun options split on spaces.
+# Signals: SIGTERM or SIGUSR1 to this script reach convoy as SIGUSR1 (convoy train finishes the
+# step, checkpoints and exits 75, and so does this script); send them here, not to mpirun.
 #
 # Why: one rank per host with every core as an OpenMP thread is usually fastest for oneDNN,
 # but several ranks per host (one per socket) can win on big machines; either way each rank
@@ -141,4 +143,25 @@ if [ "$dry_run" -eq 1 ]; then
 fi
 echo "convoy_mpirun: ${#hosts[@]} host(s) x $ranks_per_host rank(s), $threads thread(s)" \
   "per rank" >&2
-exec "${command[@]}"
+
+# Open MPI 4.1's mpirun answers SIGTERM by forwarding it and killing the ranks a second later
+# (odls_base_sigkill_timeout) with exit 1: a checkpoint could be cut short and the requeue
+# code 75 is lost. SIGUSR1 it forwards and leaves alone, so a TERM (or USR1) sent to this
+# script reaches convoy as USR1: finish the step, checkpoint, exit 75. mpirun runs in the
+# background because bash runs a trap only between commands (as in scripts/slurm/*.sbatch).
+"${command[@]}" &
+mpirun_pid=$!
+trap 'kill -USR1 "$mpirun_pid" 2>/dev/null || true' TERM USR1
+while true; do
+  status=0
+  wait "$mpirun_pid" || status=$?
+  # `wait` returns early (status > 128) when a trapped signal arrives: wait again.
+  if [ "$status" -gt 128 ] && kill -0 "$mpirun_pid" 2>/dev/null; then continue; fi
+  break
+done
+if [ "$status" -gt 128 ]; then
+  again=0
+  wait "$mpirun_pid" 2>/dev/null || again=$?
+  [ "$again" -ne 127 ] && status=$again
+fi
+exit "$status"

@@ -87,6 +87,22 @@ check "2 ranks ran with $threads thread(s) each and finished" \
   grep -q "world_size=2 threads=$threads OMP_NUM_THREADS=$threads" <<<"$output"
 check "the run reached its last step" grep -q "finished step 5" <<<"$output"
 
+# SIGTERM to the wrapper reaches the ranks as SIGUSR1: they checkpoint and the wrapper exits 75.
+# mpirun itself turns a SIGTERM into exit 1 and kills the ranks a second later.
+(cd "$work_dir" && exec "$wrapper" --ranks-per-host 2 --bind none \
+  --convoy "$work_dir/stand_in_trainer" -- train --recipe r --run-dir preempted \
+  --max-steps 100000 --step-ms 10 >"$work_dir/preempted.out" 2>&1) &
+wrapper_pid=$!
+for _ in $(seq 300); do
+  [ -e "$work_dir/preempted/latest" ] && break
+  sleep 0.1
+done
+kill -TERM "$wrapper_pid"
+status=0
+wait "$wrapper_pid" || status=$?
+check "SIGTERM to the wrapper: exit 75 after the ranks checkpoint (got $status)" [ "$status" -eq 75 ]
+check "the ranks stopped as preempted" grep -q "preempted at step" "$work_dir/preempted.out"
+
 if [ "$failures" -ne 0 ]; then
   echo "convoy_mpirun_test: FAIL: $failures of $checks checks failed"
   exit 1
