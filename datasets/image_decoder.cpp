@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "datasets/image_limits.hpp"
 #include "framework/common/error.hpp"
 
 namespace convoy::data {
@@ -54,6 +55,8 @@ Image decode_jpeg(const std::vector<uint8_t>& bytes, int channels, const std::st
       0) {
     throw FileError("corrupt JPEG '" + path + "': " + tjGetErrorStr2(handle.get()));
   }
+  check_image_size(static_cast<uint64_t>(channels), static_cast<uint64_t>(height),
+                   static_cast<uint64_t>(width), "JPEG '" + path + "'");
   std::vector<uint8_t> interleaved(static_cast<size_t>(width) * static_cast<size_t>(height) *
                                    static_cast<size_t>(channels));
   // STOPONWARNING: a truncated JPEG only raises a libjpeg warning; we want it reported, not
@@ -72,6 +75,12 @@ Image decode_png(const std::vector<uint8_t>& bytes, int channels, const std::str
     throw FileError("corrupt PNG '" + path + "': " + png.message);
   }
   png.format = channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
+  try {
+    check_image_size(static_cast<uint64_t>(channels), png.height, png.width, "PNG '" + path + "'");
+  } catch (const FileError&) {
+    png_image_free(&png);  // begin_read allocated the decoder; finish_read would free it
+    throw;
+  }
   std::vector<uint8_t> interleaved(PNG_IMAGE_SIZE(png));
   if (png_image_finish_read(&png, nullptr, interleaved.data(), 0, nullptr) == 0) {
     const std::string message = png.message;

@@ -1,6 +1,7 @@
 #include "datasets/image_folder_dataset.hpp"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <cmath>
 #include <filesystem>
@@ -117,6 +118,38 @@ TEST(ImageFolderDatasetTest, NonImageBytesNameTheFile) {
   const ImageFolderDataset dataset(directory.path().string());
   expect_error_mentioning<FileError>([&] { dataset.read(2); },
                                      {directory.file("dog/x.PNG"), "neither a JPEG nor a PNG"});
+}
+
+// A real PNG whose IHDR chunk is rewritten to declare width x height (its CRC recomputed, so
+// libpng accepts the header): a decompression bomb's first bytes.
+std::vector<uint8_t> png_declaring(uint32_t width, uint32_t height) {
+  std::vector<uint8_t> bytes = encode_png(gradient(2, 2));
+  // 8-byte signature, IHDR length (4), "IHDR" at 12, width at 16, height at 20, CRC at 29.
+  for (int i = 0; i < 4; ++i) {
+    bytes[static_cast<size_t>(16 + i)] = static_cast<uint8_t>(width >> (24 - 8 * i));
+    bytes[static_cast<size_t>(20 + i)] = static_cast<uint8_t>(height >> (24 - 8 * i));
+  }
+  const uint32_t crc = static_cast<uint32_t>(crc32(0, bytes.data() + 12, 17));
+  for (int i = 0; i < 4; ++i)
+    bytes[static_cast<size_t>(29 + i)] = static_cast<uint8_t>(crc >> (24 - 8 * i));
+  return bytes;
+}
+
+// The decoders allocated what the header declared before decoding: libpng's PNG_IMAGE_SIZE wraps
+// at 32 bits, so this 1000000 x 1000000 one zero-filled 2.1 GB (tens of seconds) before libpng
+// refused it; 100000 x 100000, or a JPEG of 65000 x 65000, ended as "out of memory" naming no file.
+TEST(ImageFolderDatasetTest, AnImageDeclaringAHugeSizeIsRefusedBeforeItIsAllocated) {
+  TemporaryDirectory directory;
+  write_folder(directory);
+  write_file_bytes(directory.file("dog/x.PNG"), png_declaring(1000000, 1000000));
+  const ImageFolderDataset dataset(directory.path().string());
+  expect_error_mentioning<FileError>(
+      [&] { dataset.read(2); },
+      {"PNG '" + directory.file("dog/x.PNG") + "' declares a 3x1000000x1000000 image",
+       "268435456 bytes"});
+  // The rewritten header itself is sound: declaring the true size decodes the image.
+  write_file_bytes(directory.file("dog/x.PNG"), png_declaring(2, 2));
+  EXPECT_EQ(dataset.read(2).pixels, gradient(2, 2).pixels);
 }
 
 TEST(ImageFolderDatasetTest, ClassFolderWithoutImagesIsReported) {
