@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <mutex>
 
+#include "datasets/image_limits.hpp"
 #include "framework/common/hdf5_call.hpp"
 #include "framework/common/error.hpp"
 
@@ -114,6 +115,10 @@ Hdf5Dataset::Hdf5Dataset(const std::string& path)
         (label_dims.size() == 1 ? "holds " + std::to_string(label_dims[0]) + " labels"
                                 : "has " + std::to_string(label_dims.size()) + " dimensions"));
   }
+  // Each read() allocates one (C, H, W) row: refuse a size that could not be, naming the file,
+  // before any read fails as an allocation naming nothing.
+  check_image_size(image_dims[1], image_dims[2], image_dims[3],
+                   "HDF5 file '" + path + "': dataset 'images'");
   image_shape_ = {static_cast<int64_t>(image_dims[1]), static_cast<int64_t>(image_dims[2]),
                   static_cast<int64_t>(image_dims[3])};
   labels_.resize(label_dims[0]);

@@ -150,5 +150,19 @@ TEST(Hdf5DatasetTest, ImagesWithoutFourDimensionsAreReported) {
                                      {path, "'images' has 3 dimensions", "(N, C, H, W)"});
 }
 
+
+// Each read() allocated one declared (C, H, W) row: 30 GB here, "out of memory" naming no file;
+// 2^31 channels wrapped to a negative int and failed a read after half a minute.
+TEST(Hdf5DatasetTest, ImagesOfAHugeDeclaredSizeAreRefusedAtOpen) {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("set.h5");
+  write_raw(path, {8, 3, 100000, 100000}, {8});
+  expect_error_mentioning<FileError>([&] { Hdf5Dataset{path}; },
+                                     {path, "'images' declares a 3x100000x100000 image", "bytes"});
+  write_raw(path, {8, hsize_t{1} << 31, 1, 1}, {8});
+  expect_error_mentioning<FileError>([&] { Hdf5Dataset{path}; },
+                                     {path, "declares a 2147483648x1x1 image"});
+}
+
 }  // namespace
 }  // namespace convoy::data
