@@ -72,6 +72,16 @@ std::string read_string(hid_t file, const char* name, const Place& place) {
   return text;
 }
 
+// A dataset that was never written holds no storage and reads as its fill value: a file
+// declaring 2^40 samples had their labels allocated (4 TB, "out of memory" naming no file), and
+// one whose writer died before the first row trained on zero images without a word.
+void expect_written(hid_t dataset, const Place& place, hsize_t count, const char* what) {
+  if (H5Dget_storage_size(dataset) > 0) return;
+  throw FileError("HDF5 file '" + place.file + "': dataset '" + place.object + "' declares " +
+                  std::to_string(count) + " " + what +
+                  " but none of its data was ever written (an interrupted or hand-made file?)");
+}
+
 }  // namespace
 
 struct Hdf5Dataset::Handles {
@@ -121,6 +131,8 @@ Hdf5Dataset::Hdf5Dataset(const std::string& path)
                    "HDF5 file '" + path + "': dataset 'images'");
   image_shape_ = {static_cast<int64_t>(image_dims[1]), static_cast<int64_t>(image_dims[2]),
                   static_cast<int64_t>(image_dims[3])};
+  expect_written(handles_->images.get(), images_place, image_dims[0], "images");
+  expect_written(labels.get(), labels_place, label_dims[0], "labels");
   labels_.resize(label_dims[0]);
   check(H5Dread(labels.get(), H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, labels_.data()),
         labels_place, "H5Dread");

@@ -164,5 +164,15 @@ TEST(Hdf5DatasetTest, ImagesOfAHugeDeclaredSizeAreRefusedAtOpen) {
                                      {path, "declares a 2147483648x1x1 image"});
 }
 
+// The labels of 2^40 declared samples were allocated (4 TB): "out of memory" naming no file.
+TEST(Hdf5DatasetTest, SamplesThatWereNeverWrittenAreRefusedAtOpen) {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("set.h5");
+  write_raw(path, {hsize_t{1} << 40, 1, 2, 2}, {hsize_t{1} << 40});
+  expect_error_mentioning<FileError>(
+      [&] { Hdf5Dataset{path}; },
+      {path, "'images' declares 1099511627776 images but none of its data was ever written"});
+}
+
 }  // namespace
 }  // namespace convoy::data
