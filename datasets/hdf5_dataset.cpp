@@ -82,6 +82,40 @@ void expect_written(hid_t dataset, const Place& place, hsize_t count, const char
                   " but none of its data was ever written (an interrupted or hand-made file?)");
 }
 
+// The class names the labels index: the class_names attribute's, or "0" to the largest label
+// when the file has none. Every label must be a valid index; FileError naming the first that
+// is not, and its sample.
+std::vector<std::string> checked_class_names(const std::vector<int32_t>& labels,
+                                             std::vector<std::string> names,
+                                             const std::string& path) {
+  // Without names one corrupt label decided the class count: 100000 trained a 100001-class
+  // model, 2^31 - 1 built names until memory ran out. A file with more classes must name them.
+  constexpr int32_t kLargestUnnamedClassCount = 1 << 16;
+  const bool named = !names.empty();
+  const int32_t limit = named ? static_cast<int32_t>(names.size()) : kLargestUnnamedClassCount;
+  int32_t largest = -1;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (labels[i] >= 0 && labels[i] < limit) {
+      largest = std::max(largest, labels[i]);
+      continue;
+    }
+    std::string expected = "is negative";
+    if (labels[i] >= 0 && named) {
+      expected =
+          "is not below the " + std::to_string(limit) + " entries of the class_names attribute";
+    } else if (labels[i] >= 0) {
+      expected = "is not below " + std::to_string(limit) +
+                 ", the most classes a file without a class_names attribute may have";
+    }
+    throw FileError("HDF5 file '" + path + "': label " + std::to_string(labels[i]) + " of sample " +
+                    std::to_string(i) + " " + expected);
+  }
+  for (int32_t c = static_cast<int32_t>(names.size()); c <= largest; ++c) {
+    names.push_back(std::to_string(c));
+  }
+  return names;
+}
+
 }  // namespace
 
 struct Hdf5Dataset::Handles {
@@ -138,21 +172,7 @@ Hdf5Dataset::Hdf5Dataset(const std::string& path)
         labels_place, "H5Dread");
   class_names_ = read_string_list(file, {path, "class_names attribute"});
   original_source_ = read_string(file, "source", {path, "source attribute"});
-  int32_t largest = -1;
-  for (size_t i = 0; i < labels_.size(); ++i) {
-    if (labels_[i] < 0) {
-      throw FileError("HDF5 file '" + path + "': label " + std::to_string(labels_[i]) +
-                      " at index " + std::to_string(i) + " is negative");
-    }
-    largest = std::max(largest, labels_[i]);
-  }
-  if (class_names_.empty()) {
-    for (int32_t c = 0; c <= largest; ++c) class_names_.push_back(std::to_string(c));
-  } else if (largest >= static_cast<int32_t>(class_names_.size())) {
-    throw FileError("HDF5 file '" + path + "': label " + std::to_string(largest) +
-                    " is not below the " + std::to_string(class_names_.size()) +
-                    " entries of the class_names attribute");
-  }
+  class_names_ = checked_class_names(labels_, std::move(class_names_), path);
 }
 
 Hdf5Dataset::~Hdf5Dataset() {

@@ -58,6 +58,20 @@ std::vector<hsize_t> image_chunk(const std::string& path) {
   return chunk;
 }
 
+// Replaces the labels of a converted file (same count) and, unless keep_names, removes its
+// class_names attribute if it still has one.
+void rewrite_labels(const std::string& path, const std::vector<int32_t>& labels, bool keep_names) {
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  const hid_t dataset = H5Dopen2(file, "labels", H5P_DEFAULT);
+  ASSERT_GE(H5Dwrite(dataset, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, labels.data()), 0);
+  H5Dclose(dataset);
+  if (!keep_names && H5Aexists(file, "class_names") > 0) {
+    ASSERT_GE(H5Adelete(file, "class_names"), 0);
+  }
+  ASSERT_GE(H5Fclose(file), 0);
+}
+
 TEST(Hdf5DatasetTest, ConvertedFileReadsBackEverySampleAndAttribute) {
   TemporaryDirectory directory;
   const SyntheticDataset original({3, 5, 4}, 6, 23, 9);
@@ -150,7 +164,6 @@ TEST(Hdf5DatasetTest, ImagesWithoutFourDimensionsAreReported) {
                                      {path, "'images' has 3 dimensions", "(N, C, H, W)"});
 }
 
-
 // Each read() allocated one declared (C, H, W) row: 30 GB here, "out of memory" naming no file;
 // 2^31 channels wrapped to a negative int and failed a read after half a minute.
 TEST(Hdf5DatasetTest, ImagesOfAHugeDeclaredSizeAreRefusedAtOpen) {
@@ -172,6 +185,31 @@ TEST(Hdf5DatasetTest, SamplesThatWereNeverWrittenAreRefusedAtOpen) {
   expect_error_mentioning<FileError>(
       [&] { Hdf5Dataset{path}; },
       {path, "'images' declares 1099511627776 images but none of its data was ever written"});
+}
+
+// Without class_names the classes were "0" to the largest label: one corrupt label of 100000
+// made a 100001-class model (and 2^31 - 1 built names until memory ran out).
+TEST(Hdf5DatasetTest, AnUnnamedLabelBeyondTheUnnamedClassLimitNamesItsSample) {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("set.h5");
+  convert_to_hdf5(SyntheticDataset({1, 2, 2}, 3, 4, 1), path, 2);
+  rewrite_labels(path, {0, 1, 100000, 2}, /*keep_names=*/false);
+  expect_error_mentioning<FileError>(
+      [&] { Hdf5Dataset{path}; },
+      {path, "label 100000 of sample 2 is not below 65536", "without a class_names attribute"});
+  rewrite_labels(path, {0, 1, 4, 2}, /*keep_names=*/false);
+  EXPECT_EQ(Hdf5Dataset(path).class_names(), (std::vector<std::string>{"0", "1", "2", "3", "4"}));
+}
+
+// The message named the largest label but not which sample holds it.
+TEST(Hdf5DatasetTest, ALabelOutsideTheClassNamesNamesItsSample) {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("set.h5");
+  convert_to_hdf5(SyntheticDataset({1, 2, 2}, 3, 4, 1), path, 2);
+  rewrite_labels(path, {0, 1, 7, 2}, /*keep_names=*/true);
+  expect_error_mentioning<FileError>(
+      [&] { Hdf5Dataset{path}; },
+      {path, "label 7 of sample 2 is not below the 3 entries of the class_names attribute"});
 }
 
 }  // namespace
