@@ -42,6 +42,34 @@ std::vector<uint8_t> interleaved_from_planar(const Image& image) {
   return interleaved;
 }
 
+// CMYK and YCCK JPEGs (Adobe's; ImageNet's training set holds some) have no RGB conversion in
+// libjpeg, which refused them as "Unsupported color conversion request". Decoded to CMYK, they
+// come back inverted as Adobe stores them (255 = no ink), so R = C * K / 255 (and G, B from M, Y):
+// what Pillow and libjpeg-turbo's own test utilities compute. Gray uses libjpeg's luma weights.
+Image decode_cmyk_jpeg(void* handle, const std::vector<uint8_t>& bytes, int channels, int height,
+                       int width, const std::string& path) {
+  std::vector<uint8_t> cmyk(static_cast<size_t>(width) * static_cast<size_t>(height) * 4);
+  if (tjDecompress2(handle, bytes.data(), static_cast<unsigned long>(bytes.size()), cmyk.data(),
+                    width, 0, height, TJPF_CMYK, TJFLAG_STOPONWARNING) != 0) {
+    throw FileError("corrupt JPEG '" + path + "': " + tjGetErrorStr2(handle));
+  }
+  const size_t plane = static_cast<size_t>(width) * static_cast<size_t>(height);
+  Image image{std::vector<uint8_t>(plane * static_cast<size_t>(channels)), channels, height, width,
+              0};
+  for (size_t p = 0; p < plane; ++p) {
+    const unsigned black = cmyk[4 * p + 3];
+    unsigned rgb[3];
+    for (size_t c = 0; c < 3; ++c) rgb[c] = (cmyk[4 * p + c] * black + 127) / 255;
+    if (channels == 1) {
+      image.pixels[p] =
+          static_cast<uint8_t>((299 * rgb[0] + 587 * rgb[1] + 114 * rgb[2] + 500) / 1000);
+    } else {
+      for (size_t c = 0; c < 3; ++c) image.pixels[c * plane + p] = static_cast<uint8_t>(rgb[c]);
+    }
+  }
+  return image;
+}
+
 Image decode_jpeg(const std::vector<uint8_t>& bytes, int channels, const std::string& path) {
   TurboJpegHandle handle(tjInitDecompress());
   if (!handle) throw FileError("cannot start JPEG decoding of '" + path + "'");
@@ -57,6 +85,9 @@ Image decode_jpeg(const std::vector<uint8_t>& bytes, int channels, const std::st
   }
   check_image_size(static_cast<uint64_t>(channels), static_cast<uint64_t>(height),
                    static_cast<uint64_t>(width), "JPEG '" + path + "'");
+  if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK) {
+    return decode_cmyk_jpeg(handle.get(), bytes, channels, height, width, path);
+  }
   std::vector<uint8_t> interleaved(static_cast<size_t>(width) * static_cast<size_t>(height) *
                                    static_cast<size_t>(channels));
   // STOPONWARNING: a truncated JPEG only raises a libjpeg warning; we want it reported, not

@@ -1,10 +1,12 @@
 #include "datasets/image_folder_dataset.hpp"
 
 #include <gtest/gtest.h>
+#include <turbojpeg.h>
 #include <zlib.h>
 
 #include <cmath>
 #include <filesystem>
+#include <memory>
 
 #include "datasets/file_bytes.hpp"
 #include "datasets/image_decoder.hpp"
@@ -150,6 +152,31 @@ TEST(ImageFolderDatasetTest, AnImageDeclaringAHugeSizeIsRefusedBeforeItIsAllocat
   // The rewritten header itself is sound: declaring the true size decodes the image.
   write_file_bytes(directory.file("dog/x.PNG"), png_declaring(2, 2));
   EXPECT_EQ(dataset.read(2).pixels, gradient(2, 2).pixels);
+}
+
+// An Adobe CMYK (YCCK) JPEG, as some of ImageNet's are, was refused as "corrupt JPEG:
+// Unsupported color conversion request". libjpeg hands its values back inverted (255 = no
+// ink), and RGB = C * K / 255 as Pillow converts them.
+TEST(ImageFolderDatasetTest, CmykJpegDecodesToRgbAndGrayAsPillowConvertsIt) {
+  std::vector<uint8_t> cmyk;
+  for (int p = 0; p < 16; ++p) cmyk.insert(cmyk.end(), {200, 100, 50, 128});
+  const std::unique_ptr<void, int (*)(tjhandle)> encoder(tjInitCompress(), tjDestroy);
+  unsigned char* jpeg = nullptr;
+  unsigned long size = 0;
+  ASSERT_EQ(
+      tjCompress2(encoder.get(), cmyk.data(), 4, 0, 4, TJPF_CMYK, &jpeg, &size, TJSAMP_444, 100, 0),
+      0);
+  const std::vector<uint8_t> bytes(jpeg, jpeg + size);
+  tjFree(jpeg);
+  const Image rgb = decode_image(bytes, 3, "cmyk.jpg");
+  ASSERT_EQ(rgb.shape(), (Shape{3, 4, 4}));
+  const int expected[3] = {100, 50, 25};  // 200 * 128 / 255, 100 * 128 / 255, 50 * 128 / 255
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_NEAR(rgb.pixels[static_cast<size_t>(c * 16 + 5)], expected[c], 3) << "channel " << c;
+  }
+  const Image gray = decode_image(bytes, 1, "cmyk.jpg");
+  ASSERT_EQ(gray.shape(), (Shape{1, 4, 4}));
+  EXPECT_NEAR(gray.pixels[5], 62, 3);  // 0.299 * 100 + 0.587 * 50 + 0.114 * 25
 }
 
 TEST(ImageFolderDatasetTest, ClassFolderWithoutImagesIsReported) {
