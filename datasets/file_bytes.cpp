@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "framework/common/error.hpp"
@@ -57,11 +58,18 @@ std::vector<uint8_t> gunzip(const std::vector<uint8_t>& compressed, const std::s
 }  // namespace
 
 std::vector<uint8_t> read_file_bytes(const std::string& path) {
+  // A directory opens like a file on Linux, and its end offset is no size (ext4 reports 2^63 - 1):
+  // it was allocated as one and ended as "out of memory" naming no file.
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    throw FileError("cannot read '" + path + "': it is a directory, expected a file");
+  }
   std::ifstream file(path, std::ios::binary | std::ios::ate);
   if (!file) {
     throw FileError("cannot open '" + path + "': " + std::strerror(errno));
   }
   const std::streamsize size = file.tellg();
+  if (size < 0) throw FileError("cannot find the size of '" + path + "'");
   std::vector<uint8_t> bytes(static_cast<size_t>(size));
   file.seekg(0);
   if (size > 0 && !file.read(reinterpret_cast<char*>(bytes.data()), size)) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "datasets/file_bytes.hpp"
@@ -92,6 +93,16 @@ TEST(CifarDatasetTest, LabelOutOfRangeNamesFileAndRecord) {
   expect_error_mentioning<FileError>(
       [&] { CifarDataset({directory.file("x.bin")}, CifarFormat::cifar10); },
       {directory.file("x.bin"), "record 2", "label 12"});
+}
+
+// A directory where a batch file belongs was allocated by its end offset and ended as "out of
+// memory" naming no file.
+TEST(CifarDatasetTest, ADirectoryInPlaceOfABatchFileIsNamed) {
+  TemporaryDirectory directory;
+  std::filesystem::create_directories(directory.path() / "data_batch_1.bin");
+  expect_error_mentioning<FileError>(
+      [&] { CifarDataset({directory.file("data_batch_1.bin")}, CifarFormat::cifar10); },
+      {directory.file("data_batch_1.bin"), "is a directory, expected a file"});
 }
 
 TEST(CifarDatasetTest, WrongNumberOfClassNamesIsReported) {
