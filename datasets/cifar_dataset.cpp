@@ -78,10 +78,15 @@ CifarDataset::CifarDataset(std::vector<std::string> files, CifarFormat format,
       const uint8_t* start = bytes.data() + r * record;
       const int32_t label =
           format == CifarFormat::cifar100_coarse ? start[0] : start[label_bytes(format) - 1];
-      const int32_t other = format == CifarFormat::cifar100_fine ? start[0] : 0;
-      if (label >= classes || other >= 20) {
-        throw FileError("CIFAR file '" + path + "': record " + std::to_string(r) + " has label " +
-                        std::to_string(label) + ", expected below " + std::to_string(classes) +
+      // The fine labels' records also carry a coarse label, checked so a corrupt record is not
+      // taken; it has its own message, since naming the (valid) fine label misleads.
+      const int32_t coarse = format == CifarFormat::cifar100_fine ? start[0] : 0;
+      if (label >= classes || coarse >= 20) {
+        const bool fine_ok = label < classes;
+        throw FileError("CIFAR file '" + path + "': record " + std::to_string(r) + " has " +
+                        (fine_ok ? "coarse label " + std::to_string(coarse) + ", expected below 20"
+                                 : "label " + std::to_string(label) + ", expected below " +
+                                       std::to_string(classes)) +
                         " (wrong CIFAR variant?)");
       }
       labels_.push_back(label);

@@ -95,6 +95,18 @@ TEST(CifarDatasetTest, LabelOutOfRangeNamesFileAndRecord) {
       {directory.file("x.bin"), "record 2", "label 12"});
 }
 
+// A CIFAR-100 record whose coarse label is out of range was reported by its valid fine label
+// ("label 7, expected below 100").
+TEST(CifarDatasetTest, CoarseLabelOutOfRangeIsNamedAsTheCoarseLabel) {
+  TemporaryDirectory directory;
+  std::vector<uint8_t> bytes = records(3, 2, 0);
+  bytes[1 * 3074] = 20;  // record 1's coarse label; its fine label stays 7
+  write_file_bytes(directory.file("train.bin"), bytes);
+  expect_error_mentioning<FileError>(
+      [&] { CifarDataset({directory.file("train.bin")}, CifarFormat::cifar100_fine); },
+      {directory.file("train.bin"), "record 1 has coarse label 20, expected below 20"});
+}
+
 // A directory where a batch file belongs was allocated by its end offset and ended as "out of
 // memory" naming no file.
 TEST(CifarDatasetTest, ADirectoryInPlaceOfABatchFileIsNamed) {
