@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "datasets/image_limits.hpp"
 #include "framework/common/error.hpp"
 
 namespace convoy::data {
@@ -172,12 +173,22 @@ Resize::Resize(int size) : size_(size) { check_size(size, "resize"); }
 
 void Resize::apply(FloatImage& image, SampleRandom&) const {
   // torchvision truncates the longer side: int(size * long / short).
-  if (image.height <= image.width) {
-    image = resize_bilinear(
-        image, size_, static_cast<int>(static_cast<int64_t>(size_) * image.width / image.height));
+  const bool wide = image.height <= image.width;
+  const int64_t longer = static_cast<int64_t>(size_) * (wide ? image.width : image.height) /
+                         (wide ? image.height : image.width);
+  // A sliver (5000 x 1 pixels, resized to 256) would grow to 1280000 x 256: refuse it by its
+  // shape rather than end as an allocation failure naming nothing. Same bound as a stored image.
+  if (static_cast<uint64_t>(image.channels) * static_cast<uint64_t>(size_) *
+          static_cast<uint64_t>(longer) >
+      kLargestImageBytes) {
+    throw ShapeError("transform " + describe() + ": image " + to_string(image.shape()) +
+                     " would become " + std::to_string(longer) + " pixels long, more than " +
+                     std::to_string(kLargestImageBytes) + " values; its sides' ratio is extreme");
+  }
+  if (wide) {
+    image = resize_bilinear(image, size_, static_cast<int>(longer));
   } else {
-    image = resize_bilinear(
-        image, static_cast<int>(static_cast<int64_t>(size_) * image.height / image.width), size_);
+    image = resize_bilinear(image, static_cast<int>(longer), size_);
   }
 }
 

@@ -167,6 +167,18 @@ TEST(TransformsTest, RandomResizedCropOutputsTheSizeAndStaysInsideTheImage) {
             pipeline.apply(tiny(20, 30), 1, 0, 4).pixels);
 }
 
+// Resize scales the shorter side: a 100000 x 1 sliver resized to 8192 would be 819200000 pixels
+// long, an allocation of 27 TB that ended as "out of memory" naming nothing.
+TEST(TransformsTest, ResizingASliverBeyondTheImageBoundIsAShapeError) {
+  TransformConfig config;
+  config.resize = 8192;
+  testing::expect_error_mentioning<ShapeError>(
+      [&] { Pipeline(config).apply(tiny(100000, 1), 0, 0, 0); },
+      {"resize 8192", "(1, 100000, 1)", "would become 819200000 pixels long"});
+  config.resize = 4;
+  EXPECT_EQ(Pipeline(config).apply(tiny(100, 1), 0, 0, 0).shape(), (Shape{1, 400, 4}));
+}
+
 TEST(TransformsTest, NegativeSizeNamesTheField) {
   TransformConfig config;
   config.random_crop = -3;
