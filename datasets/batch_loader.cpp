@@ -26,15 +26,20 @@ Batch load_batch(const Dataset& dataset, const Pipeline& pipeline, uint64_t seed
   Shape sample_shape;
   for (size_t i = 0; i < indices.size(); ++i) {
     const Image image = dataset.read(indices[i]);
-    const FloatImage sample = pipeline.apply(image, seed, epoch, indices[i]);
+    FloatImage sample;
+    try {
+      sample = pipeline.apply(image, seed, epoch, indices[i]);
+    } catch (const ShapeError& error) {
+      // A transform sees the pixels only; the user needs the file (or sample) it came from.
+      throw ShapeError(dataset.describe_sample(indices[i]) + ": " + error.what());
+    }
     if (i == 0) {
       sample_shape = sample.shape();
       batch.images.reserve(indices.size() * sample.pixels.size());
     } else if (sample.shape() != sample_shape) {
-      throw ShapeError("batch of " + dataset.source() + ": sample " + std::to_string(indices[i]) +
-                       " has shape " + to_string(sample.shape()) +
-                       " after the transforms, but sample " + std::to_string(indices[0]) + " has " +
-                       to_string(sample_shape) +
+      throw ShapeError("batch of " + dataset.source() + ": " + dataset.describe_sample(indices[i]) +
+                       " has shape " + to_string(sample.shape()) + " after the transforms, but " +
+                       dataset.describe_sample(indices[0]) + " has " + to_string(sample_shape) +
                        "; add resize and center_crop (or random_resized_crop) to the transforms");
     }
     batch.images.insert(batch.images.end(), sample.pixels.begin(), sample.pixels.end());

@@ -11,4 +11,8 @@ void Dataset::check_index(int64_t index) const {
   }
 }
 
+std::string Dataset::describe_sample(int64_t index) const {
+  return source() + " sample " + std::to_string(index);
+}
+
 }  // namespace convoy::data

@@ -38,6 +38,9 @@ class Dataset {
   // Where the samples come from, e.g. "IDX /data/train-images-idx3-ubyte.gz"; stored by
   // convert_to_hdf5 as the "source" attribute.
   virtual std::string source() const = 0;
+  // Where sample `index` comes from, for messages about it: "<source()> sample <index>", or its
+  // file where a reader has one file per sample.
+  virtual std::string describe_sample(int64_t index) const;
 
  protected:
   // Throws ConfigError naming source() when index is outside [0, size()).

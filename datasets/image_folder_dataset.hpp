@@ -25,6 +25,9 @@ class ImageFolderDataset : public Dataset {
   // FileError naming the file for a corrupt or unreadable image.
   Image read(int64_t index) const override;
   std::string source() const override { return "image folder " + root_; }
+  std::string describe_sample(int64_t index) const override {
+    return "image '" + path_of(index) + "'";
+  }
 
   const std::string& path_of(int64_t index) const { return files_[static_cast<size_t>(index)]; }
 

@@ -20,6 +20,9 @@ class SubsetDataset : public Dataset {
     check_index(index);
     return base_->read(index);
   }
+  std::string describe_sample(int64_t index) const override {
+    return base_->describe_sample(index);
+  }
   std::string source() const override {
     return base_->source() + " (first " + std::to_string(count_) + ")";
   }

@@ -4,6 +4,9 @@
 
 #include <atomic>
 
+#include "datasets/file_bytes.hpp"
+#include "datasets/image_decoder.hpp"
+#include "datasets/image_folder_dataset.hpp"
 #include "datasets/synthetic_dataset.hpp"
 #include "datasets/temporary_directory.hpp"
 #include "framework/common/error.hpp"
@@ -190,6 +193,31 @@ TEST(BatchLoaderTest, PrefetchIsBoundedAndDestructionDoesNotWaitForTheEpoch) {
     EXPECT_EQ(dataset.reads.load(), 2 * 5);
   }  // 200 steps left: the destructor must return promptly
   EXPECT_LE(dataset.reads.load(), 2 * 5);
+}
+
+// A transform sees pixels only: "transform pad_to 6: image (3, 8, 5) is larger than the padded
+// size" named no file, nor did "sample 1 has shape ..." for a batch of unequal images.
+TEST(BatchLoaderTest, ATransformErrorAndUnequalSamplesNameTheImageFiles) {
+  testing::TemporaryDirectory directory;
+  std::filesystem::create_directories(directory.path() / "a");
+  write_file_bytes(directory.file("a/0.png"),
+                   encode_png({std::vector<uint8_t>(3 * 6 * 6), 3, 6, 6, 0}));
+  write_file_bytes(directory.file("a/1.png"),
+                   encode_png({std::vector<uint8_t>(3 * 8 * 5), 3, 8, 5, 0}));
+  const ImageFolderDataset dataset(directory.path().string());
+  TransformConfig pad;
+  pad.pad_to = 6;
+  testing::expect_error_mentioning<ShapeError>(
+      [&] {
+        load_batch(dataset, Pipeline(pad), 0, {0, 1}, 0, 0);
+      },
+      {"image '" + directory.file("a/1.png") + "': transform pad_to 6", "(3, 8, 5)"});
+  testing::expect_error_mentioning<ShapeError>(
+      [&] {
+        load_batch(dataset, Pipeline(), 0, {0, 1}, 0, 0);
+      },
+      {"image '" + directory.file("a/1.png") + "' has shape (3, 8, 5)",
+       "but image '" + directory.file("a/0.png") + "' has (3, 6, 6)"});
 }
 
 TEST(BatchLoaderTest, SynchronousLoadBatchServesEvaluationShards) {
