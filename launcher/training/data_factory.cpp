@@ -153,6 +153,25 @@ static void check_same_input_size(const RunConfig& c, const data::Dataset& train
       "size, --random-resized-crop/--crop-padding/--pad-to the training size)");
 }
 
+// A label is an index into the class names, so both splits must list the same names in the same
+// order. Comparing the counts alone let an image folder whose val/ holds another class set (or
+// an HDF5 file of another dataset) score every prediction against another class without a word.
+static void check_same_classes(const data::Dataset& train, const data::Dataset& test) {
+  const std::vector<std::string>& a = train.class_names();
+  const std::vector<std::string>& b = test.class_names();
+  if (a == b) return;
+  size_t k = 0;
+  while (k < a.size() && k < b.size() && a[k] == b[k]) ++k;
+  auto name = [k](const std::vector<std::string>& names) {
+    return k < names.size() ? "'" + names[k] + "'" : std::string("missing");
+  };
+  throw ConfigError("the train split has " + std::to_string(a.size()) +
+                    " classes, the test split " + std::to_string(b.size()) + ", and class " +
+                    std::to_string(k) + " is " + name(a) + " in " + train.source() + " but " +
+                    name(b) + " in " + test.source() +
+                    "; a label must mean the same class in both splits");
+}
+
 TrainingData open_training_data(const RunConfig& config, const Communicator& communicator) {
   TrainingData data = open_evaluation_data(config);
   data.train = open_split(config, "train");
@@ -162,10 +181,7 @@ TrainingData open_training_data(const RunConfig& config, const Communicator& com
   data.sampler = std::make_unique<data::DistributedSampler>(
       data.train->size(), communicator.world_size(), communicator.rank(), config.seed,
       /*shuffle=*/true, config.drop_last);
-  if (data.train->class_count() != data.test->class_count()) {
-    throw ConfigError("the train split has " + std::to_string(data.train->class_count()) +
-                      " classes, the test split " + std::to_string(data.test->class_count()));
-  }
+  check_same_classes(*data.train, *data.test);
   return data;
 }
 

@@ -198,18 +198,24 @@ TEST(TrainCommandTest, TheRandomCropKeepsTheSizeOfARandomResizedCrop) {
   EXPECT_NE(result.output.find("random_crop 32 pad 2"), std::string::npos) << result.output;
 }
 
-// An image folder's sizes vary, so without --random-resized-crop or --pad-to there is no size for
-// --crop-padding's random crop to keep (the crop used to be left out without a word).
-TEST(TrainCommandTest, CropPaddingOnImagesOfVaryingSizeAsksForAFixedSize) {
-  const std::string root = fresh_directory("crop-padding-folder");
-  for (const char* split : {"train", "val"}) {
-    for (const char* label : {"a", "b"}) {
+// root/train/<class>/0.png and root/val/<class>/0.png, one 8x6 RGB image per class.
+void write_image_folder(const std::string& root, const std::vector<std::string>& train_classes,
+                        const std::vector<std::string>& val_classes) {
+  for (const auto& [split, classes] : {std::pair{"train", train_classes}, {"val", val_classes}}) {
+    for (const std::string& label : classes) {
       const std::string folder = root + "/" + split + "/" + label;
       fs::create_directories(folder);
       const data::Image image{std::vector<uint8_t>(3 * 8 * 6, 90), 3, 8, 6, 0};
       data::write_file_bytes(folder + "/0.png", data::encode_png(image));
     }
   }
+}
+
+// An image folder's sizes vary, so without --random-resized-crop or --pad-to there is no size for
+// --crop-padding's random crop to keep (the crop used to be left out without a word).
+TEST(TrainCommandTest, CropPaddingOnImagesOfVaryingSizeAsksForAFixedSize) {
+  const std::string root = fresh_directory("crop-padding-folder");
+  write_image_folder(root, {"a", "b"}, {"a", "b"});
   auto result = run_convoy("train --dataset image-folder --data-dir " + root +
                            " --resize 8 --center-crop 8 --crop-padding 2 --batch-size 2 "
                            "--max-steps 1 --threads 1 --resume none --run-dir " + root + "/run");
@@ -217,6 +223,23 @@ TEST(TrainCommandTest, CropPaddingOnImagesOfVaryingSizeAsksForAFixedSize) {
   EXPECT_EQ(result.output,
             "convoy: --crop-padding 2 needs one image size, but the training images' sizes vary; "
             "add --random-resized-crop or --pad-to\n");
+}
+
+// Labels index the class names: a val/ folder holding another class set than train/ (here 'c'
+// where training has 'b') trained and scored label 1 against another class without a word, since
+// only the class counts were compared.
+TEST(TrainCommandTest, SplitsWhoseClassNamesDifferAreRefusedNamingTheClass) {
+  const std::string root = fresh_directory("class-names-differ");
+  write_image_folder(root, {"a", "b"}, {"a", "c"});
+  auto result = run_convoy("train --dataset image-folder --data-dir " + root +
+                           " --batch-size 2 --max-steps 1 --threads 1 --resume none --run-dir " +
+                           root + "/run");
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  const std::string expected = "convoy: the train split has 2 classes, the test split 2, and "
+                               "class 1 is 'b' in image folder " + root + "/train but 'c' in "
+                               "image folder " + root + "/val; a label must mean the same class "
+                               "in both splits\n";
+  EXPECT_EQ(result.output, expected);
 }
 
 const std::string kWithModelEma = " --model-ema true --model-ema-steps 2";
