@@ -2,6 +2,7 @@
 // labels, chunked so each rank reads only its shard): the format a cluster job should read.
 
 #include <cstdio>
+#include <string>
 
 #include "datasets/hdf5_convert.hpp"
 #include "launcher/command.hpp"
@@ -31,6 +32,11 @@ int run_convert(const std::vector<std::string>& arguments) {
   }
   if (output.empty()) throw UsageError("--output is required (see --help)");
   if (split != "train" && split != "test") throw UsageError("--split must be train or test");
+  // A bad option value is a usage error (exit 2) like every other command's, found before the
+  // dataset is read.
+  if (chunk < 1) {
+    throw UsageError("--chunk-images must be at least 1, got " + std::to_string(chunk));
+  }
   auto dataset = open_split(config, split);
   data::convert_to_hdf5(*dataset, output, chunk);
   std::printf("wrote %lld images of %s to %s\n", static_cast<long long>(dataset->size()),

@@ -39,5 +39,17 @@ TEST(ConvertCommandTest, AWriteThatFailsIsOneLineExitOneAndLeavesNoFile) {
   EXPECT_GT(fs::file_size(output), 10000u * 28 * 28);
 }
 
+// --chunk-images 0 was a ConfigError (exit 1) raised after the dataset was opened; every other
+// bad option value is a usage error, exit 2, before any work.
+TEST(ConvertCommandTest, ANonPositiveChunkSizeIsAUsageError) {
+  const std::string dir = fresh_directory("convert-chunk-zero");
+  const std::string output = dir + "/test.h5";
+  auto result = run_convoy("convert --dataset synthetic --split test --test-samples 4 "
+                           "--chunk-images 0 --output " + output);
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_EQ(result.standard_error, "convoy: --chunk-images must be at least 1, got 0\n");
+  EXPECT_TRUE(fs::is_empty(dir));
+}
+
 }  // namespace
 }  // namespace convoy::testing
