@@ -142,6 +142,18 @@ void convert_to_hdf5(const Dataset& dataset, const std::string& path, int64_t ch
   if (dataset.size() < 1) {
     throw ConfigError("convert " + dataset.source() + " to '" + path + "': the dataset is empty");
   }
+  // Checked before any sample is read: a missing directory was reported under the temporary
+  // file's name, and a directory as the output only when renaming onto it, after the whole
+  // conversion.
+  const std::filesystem::path directory = std::filesystem::absolute(path).parent_path();
+  if (std::filesystem::is_directory(path)) {
+    throw FileError("convert to '" + path +
+                    "': it is a directory; expected the HDF5 file to write");
+  }
+  if (!std::filesystem::is_directory(directory)) {
+    throw FileError("convert to '" + path + "': the directory '" + directory.string() +
+                    "' does not exist");
+  }
   const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
   try {
     write_file(dataset, *shape, temporary, path, chunk_images);

@@ -51,5 +51,24 @@ TEST(ConvertCommandTest, ANonPositiveChunkSizeIsAUsageError) {
   EXPECT_TRUE(fs::is_empty(dir));
 }
 
+// A missing output directory was named only through the temporary file's name; a directory as
+// the output was found when renaming onto it, after every sample had been converted.
+TEST(ConvertCommandTest, AnOutputThatCannotBeWrittenIsNamedBeforeConverting) {
+  const std::string dir = fresh_directory("convert-bad-output");
+  auto missing = run_convoy("convert --dataset synthetic --split test --test-samples 4 --output " +
+                            dir + "/no/such/test.h5");
+  EXPECT_EQ(missing.exit_code, 1) << missing.output;
+  const std::string missing_directory = dir + "/no/such";
+  EXPECT_EQ(missing.standard_error, "convoy: convert to '" + missing_directory + "/test.h5': the "
+                                    "directory '" + missing_directory + "' does not exist\n");
+  auto directory =
+      run_convoy("convert --dataset synthetic --split test --test-samples 4 --output " + dir);
+  EXPECT_EQ(directory.exit_code, 1) << directory.output;
+  const std::string expected =
+      "convoy: convert to '" + dir + "': it is a directory; expected the HDF5 file to write\n";
+  EXPECT_EQ(directory.standard_error, expected);
+  EXPECT_TRUE(fs::is_empty(dir));
+}
+
 }  // namespace
 }  // namespace convoy::testing
