@@ -2,19 +2,39 @@
 import sys
 
 
-def records(path, program):
-    """Yields every record of the file in order; a line that is not JSON ends `program` with the
-    file and line named."""
+def records(path, program, required=None):
+    """Yields every record of the file in order. convoy writes a record and its newline at once,
+    so a last line without its newline that is not JSON is a write cut short (the run was killed):
+    it is skipped with a warning. Any other line that is not a JSON object, or a record of a kind
+    in `required` ({kind: [keys]}) that lacks one of those keys, ends `program` with the file and
+    line named."""
     import json
 
-    with open(path) as file:
-        for line_number, line in enumerate(file, 1):
-            if not line.strip():
-                continue
-            try:
-                yield json.loads(line)
-            except json.JSONDecodeError as error:
-                sys.exit(f"{program}: {path}:{line_number}: not JSON ({error})")
+    # Bytes that are not UTF-8 (a damaged file) become U+FFFD and fail as "not JSON" below.
+    with open(path, encoding="utf-8", errors="replace") as file:
+        lines = file.readlines()
+    for line_number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"{program}: {path}:{line_number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            if line_number == len(lines) and not line.endswith("\n"):
+                print(f"{where}: warning: skipping the last line, cut short ({error}); the run "
+                      "was probably killed while writing it", file=sys.stderr)
+                return
+            sys.exit(f"{where}: not JSON ({error})")
+        if not isinstance(record, dict):
+            sys.exit(f"{where}: not a JSON object but {type(record).__name__} {line.strip()[:40]}")
+        kind = record.get("kind")
+        if not isinstance(kind, (str, type(None))):
+            sys.exit(f"{where}: \"kind\" is {json.dumps(kind)[:40]}, not a string")
+        needed = (required or {}).get(kind, [])
+        missing = [key for key in needed if key not in record]
+        if missing:
+            sys.exit(f"{where}: a \"{kind}\" record without {', '.join(missing)}")
+        yield record
 
 
 def run_arguments(description, program, default_png):

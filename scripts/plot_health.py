@@ -10,6 +10,7 @@ fraction of dead ReLU channels and mean |correlation| between channels. Lines ar
 depth (dark: near the input, light: near the output). `convoy health RUN_DIR` runs this script.
 Uses Debian's python3-matplotlib with the Agg backend (no display needed).
 """
+import json
 import math
 import os
 import sys
@@ -36,11 +37,14 @@ def read_health(path):
     """Per layer (in network order): {key: ([steps], [values])}; null becomes NaN."""
     layers = {}
     records = 0
-    for record in metrics_records.records(path, "plot_health.py"):
+    for record in metrics_records.records(path, "plot_health.py", {"health": ["step", "layers"]}):
         if record.get("kind") != "health":
             continue
         records += 1
-        for entry in record["layers"]:
+        for entry in record["layers"] if isinstance(record["layers"], list) else [None]:
+            if not isinstance(entry, dict) or "name" not in entry:
+                sys.exit(f"plot_health.py: {path}: the health record of step {record['step']} has "
+                         f"a layer entry without a name: {json.dumps(entry)[:60]}")
             series = layers.setdefault(entry["name"], {})
             for key, _, _ in PANELS:
                 if key in entry:

@@ -20,6 +20,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
 
+# The keys each drawn series needs, so a record without one is named instead of misaligning the
+# series.
+REQUIRED = {"train": ["step", "lr", "loss", "accuracy", "images_per_second"],
+            "eval": ["step", "loss", "accuracy"]}
+
+
 def number(value):
     return math.nan if value is None else float(value)
 
@@ -27,7 +33,7 @@ def number(value):
 def read_records(path):
     """{kind: {key: [values]}} for the train and eval records, in file order."""
     series = {"train": {}, "eval": {}}
-    for record in metrics_records.records(path, "plot_run.py"):
+    for record in metrics_records.records(path, "plot_run.py", REQUIRED):
         kind = record.get("kind")
         if kind not in series:
             continue

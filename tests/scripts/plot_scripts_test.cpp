@@ -1,6 +1,7 @@
 // scripts/plot_health.py and scripts/plot_run.py write real PNG files, directly and through
-// `convoy health`; scripts/plot_trace.py draws a `convoy bench --trace` file. matplotlib is a declared dependency (python3-matplotlib, installed by
-// scripts/setup.sh and in CI): without it these tests fail rather than skip.
+// `convoy health`; scripts/plot_trace.py draws a `convoy bench --trace` file. matplotlib is a
+// declared dependency (python3-matplotlib, installed by scripts/setup.sh and in CI): without it
+// these tests fail rather than skip.
 
 #include <gtest/gtest.h>
 
@@ -100,6 +101,56 @@ TEST(PlotScriptsTest, PlotHealthWithoutHealthRecordsFailsNamingTheFile) {
   EXPECT_NE(health.exit_code, 0);
   EXPECT_NE(health.output.find(dir + "/metrics.jsonl has no health records"), std::string::npos)
       << health.output;
+}
+
+// A record convoy was writing when the run was killed, cut short without its newline.
+const std::string kTornRecord = R"({"kind":"train","step":3,"epoch":1,"lr":0.1,"lo)";
+
+// convoy writes each record with its newline, so a last line without one that is not JSON is a
+// write cut short by a kill: the plots skip it with a warning (they exited 1 and drew nothing).
+TEST(PlotScriptsTest, ATornLastLineIsSkippedWithAWarning) {
+  require_matplotlib();
+  const std::string dir = fresh_directory("plot-scripts-torn");
+  std::ofstream(dir + "/metrics.jsonl") << metrics() << kTornRecord;
+  const std::string scripts = kPython + " " + CONVOY_SOURCE_DIR + "/scripts/";
+  for (const char* script : {"plot_run.py", "plot_health.py"}) {
+    auto result = run_command(scripts + script + " " + dir + " --output " + dir + "/plot.png");
+    ASSERT_EQ(result.exit_code, 0) << result.output;
+    EXPECT_NE(result.standard_error.find(dir + "/metrics.jsonl:6: warning: skipping the last line"),
+              std::string::npos)
+        << result.standard_error;
+    expect_png(dir + "/plot.png");
+    std::filesystem::remove(dir + "/plot.png");
+  }
+}
+
+// A bad line anywhere but last is an error naming the file and line, and so is a line that is
+// JSON but not an object, or a record without a key the plot draws (those were tracebacks).
+TEST(PlotScriptsTest, OtherBadLinesAreNamedOnOneLine) {
+  require_matplotlib();
+  const std::string dir = fresh_directory("plot-scripts-bad-lines");
+  const std::string scripts = kPython + " " + CONVOY_SOURCE_DIR + "/scripts/";
+  std::ofstream(dir + "/metrics.jsonl") << metrics() << kTornRecord << "\n" << metrics();
+  auto middle = run_command(scripts + "plot_run.py " + dir);
+  EXPECT_EQ(middle.exit_code, 1);
+  EXPECT_EQ(middle.standard_error.rfind("plot_run.py: " + dir + "/metrics.jsonl:6: not JSON", 0),
+            0u)
+      << middle.standard_error;
+
+  std::ofstream(dir + "/metrics.jsonl") << metrics() << "[1, 2]\n";
+  auto list = run_command(scripts + "plot_health.py " + dir);
+  EXPECT_EQ(list.exit_code, 1);
+  EXPECT_EQ(list.standard_error,
+            "plot_health.py: " + dir + "/metrics.jsonl:6: not a JSON object but list [1, 2]\n");
+  EXPECT_FALSE(std::filesystem::exists(dir + "/health.png"));
+
+  std::ofstream(dir + "/metrics.jsonl") << metrics() << R"({"kind":"train","step":3,"loss":2})"
+                                        << "\n";
+  auto missing = run_command(scripts + "plot_run.py " + dir);
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(missing.standard_error, "plot_run.py: " + dir +
+                                        "/metrics.jsonl:6: a \"train\" record without lr, "
+                                        "accuracy, images_per_second\n");
 }
 
 TEST(PlotScriptsTest, ConvoyHealthWritesBothPlotsIntoTheRunDirectory) {
