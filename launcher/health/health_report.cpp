@@ -127,6 +127,13 @@ HealthReport read_health_report(const std::string& run_dir) {
     try {
       record = nlohmann::json::parse(line);
     } catch (const nlohmann::json::exception& error) {
+      // convoy writes each record with its newline, so a last line without one was cut short
+      // by a kill: skipped like the plot scripts skip it, rather than refusing the whole run.
+      if (file.eof()) {
+        std::fprintf(stderr, "convoy health: warning: %s: skipping the last line, cut short (the "
+                     "run was probably killed while writing it)\n", where.c_str());
+        break;
+      }
       throw FileError(where + ": not a JSON object (" + error.what() + ")");
     }
     if (!record.is_object() || record.value("kind", "") != "health") continue;

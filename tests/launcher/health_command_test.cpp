@@ -169,5 +169,30 @@ TEST(HealthCommandTest, WithoutMatplotlibTheTableIsStillPrintedWithAWarning) {
   EXPECT_FALSE(std::filesystem::exists(dir + "/health.png"));
 }
 
+// A run killed while writing a record leaves a last line cut short, without its newline: the
+// table is printed from the records before it (convoy health exited 1 on that line). A bad line
+// that is not last is still an error naming it.
+TEST(HealthCommandTest, ATornLastLineIsSkippedWithAWarning) {
+  const std::string dir = fresh_directory("health-torn");
+  const std::string record =
+      "{\"kind\":\"health\",\"step\":3,\"layers\":[{\"name\":\"fc\",\"type\":\"Linear\","
+      "\"weight_norm\":1,\"grad_norm\":0.1,\"update_ratio\":0.001}]}\n";
+  const std::string torn = "{\"kind\":\"health\",\"step\":4,\"lay";
+  write_file(dir + "/metrics.jsonl", record + torn);
+  auto health = run_convoy("health " + dir + " --no-plots");
+  EXPECT_EQ(health.exit_code, 0) << health.output;
+  EXPECT_NE(health.output.find("\nfc "), std::string::npos) << health.output;
+  EXPECT_NE(health.standard_error.find("convoy health: warning: " + dir +
+                                       "/metrics.jsonl:2: skipping the last line, cut short"),
+            std::string::npos)
+      << health.standard_error;
+  write_file(dir + "/metrics.jsonl", record + torn + "\n" + record);
+  auto middle = run_convoy("health " + dir + " --no-plots");
+  EXPECT_EQ(middle.exit_code, 1) << middle.output;
+  EXPECT_EQ(middle.standard_error.rfind("convoy: " + dir + "/metrics.jsonl:2: not a JSON object", 0),
+            0u)
+      << middle.standard_error;
+}
+
 }  // namespace
 }  // namespace convoy::testing
