@@ -21,8 +21,9 @@ namespace convoy::data {
 class Hdf5Dataset : public Dataset {
  public:
   // FileError naming the file, the HDF5 call and the object for a missing or malformed file,
-  // wrong ranks or types, no samples, a label count that differs from the image count, or a
-  // label outside the class names.
+  // wrong ranks or types, no samples, an image larger than the bound of image_limits.hpp, images
+  // or labels never written, a label count that differs from the image count, or a label
+  // outside the class names (without class_names: 65536 classes at most), naming its sample.
   explicit Hdf5Dataset(const std::string& path);
   ~Hdf5Dataset() override;
 
