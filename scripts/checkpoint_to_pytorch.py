@@ -11,7 +11,8 @@ A convoy checkpoint's /model group already is a state_dict: one float32 dataset 
 parameter and buffer, named like torchvision's modules, in plain layouts (OIHW, [out, in]).
 The only conversion is num_batches_tracked, an int64 scalar in PyTorch and a float32 (1) in
 convoy. from-torch writes a checkpoint with /model filled and empty optimizer, schedule, data
-and rng state (step 0): enough for `convoy eval` and for fine-tuning, not for an exact resume.
+and rng state (step 0): enough for `convoy eval` and for fine-tuning (`convoy train --init-from
+OUT.h5 [--init-skip fc]`), not for a resume.
 Uses Debian's python3-h5py, python3-numpy and python3-torch.
 """
 import argparse

@@ -111,6 +111,17 @@ TEST(PytorchInteropTest, ConversionToAStateDictAndBackKeepsEveryBit) {
   EXPECT_EQ(model_hash(dir + "/back.h5"), model_hash(dir + "/latest"));
   auto eval = run_convoy("eval --checkpoint " + dir + "/back.h5 --test-samples 64 --json");
   EXPECT_EQ(eval.exit_code, 0) << eval.output;
+  // The imported file starts a fine-tuning run (it has no schedule or data state to resume).
+  auto tuned = run_convoy(
+      "train --recipe fashion-resnet20 --train-samples 64 --test-samples 64 "
+      "--batch-size 32 --max-steps 1 --threads 1 --run-dir " +
+      dir + "/tuned --init-from " + dir + "/back.h5 --init-skip fc");
+  EXPECT_EQ(tuned.exit_code, 0) << tuned.output;
+  EXPECT_NE(tuned.output.find("initialized from " + dir +
+                              "/back.h5 (recipe fashion-resnet20, "
+                              "step 0): 126 tensors; 2 freshly initialized under --init-skip fc"),
+            std::string::npos)
+      << tuned.output;
 }
 
 // to-torch --weights ema converts /model_ema; imported back, it is the model of a checkpoint
