@@ -2,7 +2,10 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 #include "framework/common/error.hpp"
 
@@ -19,10 +22,36 @@ static bool wants_bar(const std::string& progress) {
   return isatty(fileno(stdout)) && !under_mpirun;
 }
 
+// A run killed while writing a record leaves a last line without its newline; appending to it
+// would glue the next record onto the fragment and spoil both. Cuts the fragment; returns how
+// many bytes it had.
+static std::uintmax_t cut_torn_last_line(const std::string& path) {
+  std::error_code error;
+  const std::uintmax_t size = std::filesystem::file_size(path, error);
+  if (error || size == 0) return 0;
+  std::ifstream file(path, std::ios::binary);
+  std::string text(static_cast<size_t>(size), '\0');
+  if (!file.read(text.data(), static_cast<std::streamsize>(size))) {
+    throw FileError("cannot read metrics file " + path);
+  }
+  if (text.back() == '\n') return 0;
+  const auto last_newline = text.rfind('\n');
+  const std::uintmax_t kept = last_newline == std::string::npos ? 0 : last_newline + 1;
+  std::filesystem::resize_file(path, kept, error);
+  if (error) throw FileError("cannot cut the torn last line of " + path + ": " + error.message());
+  return size - kept;
+}
+
 ProgressLog::ProgressLog(const std::string& metrics_path, bool enabled, int64_t log_every,
                          const std::string& progress)
     : enabled_(enabled), terminal_(enabled && wants_bar(progress)), log_every_(log_every) {
   if (enabled_ && !metrics_path.empty()) {
+    if (const auto torn = cut_torn_last_line(metrics_path); torn > 0) {
+      std::printf(
+          "metrics: dropped the torn last line of %s (%ju bytes, from a run that was "
+          "stopped while writing it)\n",
+          metrics_path.c_str(), torn);
+    }
     metrics_.open(metrics_path, std::ios::app);
     if (!metrics_) throw FileError("cannot open metrics file " + metrics_path + " for appending");
   }

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -238,6 +239,30 @@ TEST(CheckpointResumeTest, SwitchingMomentumOnOrOffIsRefusedNamingTheOption) {
   EXPECT_EQ(off.output, "convoy: checkpoint " + step_2 +
                             " was trained with --momentum 0.9 and holds momentum buffers, which "
                             "this run's --momentum 0 cannot use: resume with --momentum 0.9\n");
+}
+
+// A run killed while writing metrics.jsonl leaves a last line without its newline: the next
+// run cuts it instead of gluing its first record onto it, so every line stays one JSON record.
+TEST(CheckpointResumeTest, ATornLastMetricsLineIsCutNotAppendedTo) {
+  const std::string dir = fresh_directory("resume-torn-metrics");
+  ASSERT_EQ(run_convoy(kTinyRun + "--run-dir " + dir + " --max-steps 2").exit_code, 0);
+  const std::string torn = "{\"kind\": \"train\", \"st";
+  {
+    std::ofstream metrics(dir + "/metrics.jsonl", std::ios::app);
+    metrics << torn;
+  }
+  auto resumed = run_convoy(kTinyRun + "--run-dir " + dir + " --max-steps 4");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("metrics: dropped the torn last line of " + dir +
+                                "/metrics.jsonl (" + std::to_string(torn.size()) + " bytes"),
+            std::string::npos)
+      << resumed.output;
+  std::istringstream lines(read_text(dir + "/metrics.jsonl"));
+  int records = 0;
+  for (std::string line; std::getline(lines, line); ++records) {
+    EXPECT_TRUE(nlohmann::json::accept(line)) << line;
+  }
+  EXPECT_GT(records, 2);
 }
 
 }  // namespace
