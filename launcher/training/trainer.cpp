@@ -201,6 +201,11 @@ Trainer::Trainer(RunConfig config) : setup_(std::make_unique<TrainingSetup>()) {
   auto& c = s.config;
   const int rank = s.communicator.rank();
   const int ranks = s.communicator.world_size();
+  if (c.inject_failure_step > 0 && c.inject_failure_rank >= ranks) {
+    // else the injection never fires and a test of the failure path passes for nothing
+    throw ConfigError("--inject-failure-rank " + std::to_string(c.inject_failure_rank) +
+                      " is not a rank of this " + std::to_string(ranks) + "-rank job");
+  }
   kernels::set_thread_count(c.threads > 0 ? c.threads : s.communicator.recommended_threads());
   // Before any collective whose count or size an option decides: ranks started with different
   // options would wait for each other forever or train on overlapping shards.

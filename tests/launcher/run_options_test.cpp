@@ -29,6 +29,7 @@ TEST(RunOptionsTest, ValuesOutOfRangeAreUsageErrorsNamingTheOptionBeforeAnyWork)
       {"--lr -0.5", "--lr must be finite and at least 0, got -0.5"},
       {"--momentum 0", "--momentum must be above 0 with --nesterov true, got 0"},
       {"--init-skip fc", "--init-skip must be given with --init-from, got fc"},
+      {"--hang-factor 1.5", "--hang-factor must be 0 (off) or at least 2, got 1.5"},
       {"--init-from a.h5 --resume b.h5",
        "--resume must be auto or none with --init-from (a resumed run keeps its own weights), "
        "got b.h5"},
@@ -114,6 +115,16 @@ TEST(RunOptionsTest, RanksStartedWithDifferentOptionsAreRefusedNamingTheOption) 
   EXPECT_NE(timed.output.find("rank 1 runs with steps = 3 where rank 0 has steps = 2"),
             std::string::npos)
       << timed.output;
+}
+
+// A failure injected on a rank the job does not have would never fire, and a test of the
+// failure path would pass for nothing.
+TEST(RunOptionsTest, AFailureInjectedOnARankBeyondTheJobIsRefused) {
+  auto result = run_convoy(
+      "train --recipe fashion-resnet20 --threads 1 --train-samples 64 --batch-size 32 --run-dir " +
+      fresh_directory("inject-rank") + "/run --inject-failure-step 1 --inject-failure-rank 1");
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_EQ(result.output, "convoy: --inject-failure-rank 1 is not a rank of this 1-rank job\n");
 }
 
 }  // namespace
