@@ -173,6 +173,14 @@ static void check_same_classes(const data::Dataset& train, const data::Dataset& 
 }
 
 TrainingData open_training_data(const RunConfig& config, const Communicator& communicator) {
+  if (config.dataset == "hdf5" && fs::is_regular_file(config.data_dir)) {
+    // open_split takes one file for either split, which suits eval but would score training on
+    // the images it trains on.
+    throw ConfigError("--data-dir " + config.data_dir +
+                      " is one HDF5 file, which train would both train and evaluate on; give the "
+                      "folder holding its train.h5 and test.h5 (convoy convert --split train, "
+                      "--split test)");
+  }
   TrainingData data = open_evaluation_data(config);
   data.train = open_split(config, "train");
   const auto shape = data.train->image_shape();
