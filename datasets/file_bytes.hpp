@@ -1,20 +1,20 @@
 #pragma once
-// Whole-file reads for the readers that keep their set in memory (IDX, CIFAR) or decode one
-// file per sample (image folder).
+// Whole-file reads for the readers that keep their set in memory (CIFAR) or decode one file per
+// sample (image folder); IDX files, often gzipped, stream through MaybeGzippedReader instead.
 
 #include <cstdint>
+#include <fstream>
 #include <string>
 #include <vector>
 
 namespace convoy::data {
 
+// The file opened for binary reads, positioned at its end so tellg() is its size; FileError
+// naming the path for a directory or a file that cannot be opened.
+std::ifstream open_at_end(const std::string& path);
+
 // The file's bytes; FileError naming the path if it cannot be opened or read.
 std::vector<uint8_t> read_file_bytes(const std::string& path);
-
-// The file's bytes, gunzipped first when they start with the gzip magic 0x1f 0x8b (so
-// "train-images-idx3-ubyte" and "train-images-idx3-ubyte.gz" both work); FileError naming the
-// path for a corrupt or truncated gzip stream.
-std::vector<uint8_t> read_maybe_gzipped(const std::string& path);
 
 // Writes bytes to path (used by tests and tools); FileError naming the path on failure.
 void write_file_bytes(const std::string& path, const std::vector<uint8_t>& bytes);

@@ -126,6 +126,54 @@ TEST(IdxDatasetTest, TruncatedGzipStreamIsReported) {
       {directory.file("images.gz"), "truncated"});
 }
 
+// A gzip bomb: a header declaring 10 images of 28 x 28, their pixels, then 100 MB of zeros in
+// about 100 kB. The whole stream was inflated (a 1 MB bomb took 1 GiB and 28 s) before the size
+// was compared; now reading stops one byte past what the header declares.
+TEST(IdxDatasetTest, GzipBombIsRefusedOneBytePastTheDeclaredSize) {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("images.gz");
+  gzFile file = gzopen(path.c_str(), "wb1");
+  ASSERT_NE(file, nullptr);
+  const std::vector<uint8_t> images = images_file(10, 28, 28);
+  ASSERT_EQ(gzwrite(file, images.data(), static_cast<unsigned>(images.size())),
+            static_cast<int>(images.size()));
+  const std::vector<uint8_t> zeros(1 << 20, 0);
+  for (int megabyte = 0; megabyte < 100; ++megabyte)
+    ASSERT_EQ(gzwrite(file, zeros.data(), static_cast<unsigned>(zeros.size())), 1 << 20);
+  ASSERT_EQ(gzclose(file), Z_OK);
+  write_file_bytes(directory.file("labels"), labels_file(10));
+  expect_error_mentioning<FileError>(
+      [&] { IdxDataset(path, directory.file("labels"), ten_names()); },
+      {path, "trailing bytes", "10 x 28 x 28", "7856 bytes", "not inflated further"});
+}
+
+// 2^20 images of 2^10 x 2^10 pixels is a terabyte, more than 40 compressed bytes can inflate to:
+// refused from the header, before a buffer of the declared size is reserved.
+TEST(IdxDatasetTest, GzipHeaderDeclaringMoreThanTheFileCanHoldIsRefusedBeforeAllocating) {
+  TemporaryDirectory directory;
+  std::vector<uint8_t> header;
+  for (uint32_t value : {2051u, 1u << 20, 1u << 10, 1u << 10}) put_big_endian(header, value);
+  write_gzipped(directory.file("images.gz"), header);
+  write_file_bytes(directory.file("labels"), labels_file(2));
+  expect_error_mentioning<FileError>(
+      [&] { IdxDataset(directory.file("images.gz"), directory.file("labels"), ten_names()); },
+      {directory.file("images.gz"), "truncated", "1048576 x 1024 x 1024", "at most"});
+}
+
+// Reading stops at the declared size; the rest of the stream must still be inflated so that
+// each member's CRC is checked.
+TEST(IdxDatasetTest, GzipChecksumMismatchIsReportedAsCorrupt) {
+  TemporaryDirectory directory;
+  write_gzipped(directory.file("images.gz"), images_file(4, 3, 2));
+  std::vector<uint8_t> compressed = read_file_bytes(directory.file("images.gz"));
+  compressed[compressed.size() - 8] ^= 0xff;  // the CRC-32, first of the 8 trailer bytes
+  write_file_bytes(directory.file("images.gz"), compressed);
+  write_file_bytes(directory.file("labels"), labels_file(4));
+  expect_error_mentioning<FileError>(
+      [&] { IdxDataset(directory.file("images.gz"), directory.file("labels"), ten_names()); },
+      {directory.file("images.gz"), "corrupt", "incorrect data check"});
+}
+
 TEST(IdxDatasetTest, LabelAndImageCountMismatchNamesBothFiles) {
   TemporaryDirectory directory;
   write_file_bytes(directory.file("images"), images_file(4, 3, 2));
