@@ -36,6 +36,7 @@ MaybeGzippedReader::MaybeGzippedReader(const std::string& path) : path_(path) {
     stream_.reset();
     throw FileError("cannot start gzip decompression of '" + path + "'");
   }
+  in_member_ = true;
 }
 
 MaybeGzippedReader::~MaybeGzippedReader() {
@@ -59,6 +60,7 @@ size_t MaybeGzippedReader::read_plain(std::span<uint8_t> out) {
 
 // Loads the next compressed chunk; false at the end of the file.
 bool MaybeGzippedReader::refill() {
+  consumed_before_chunk_ += input_.size();
   input_.resize(kChunkBytes);
   file_.read(reinterpret_cast<char*>(input_.data()), static_cast<std::streamsize>(kChunkBytes));
   if (file_.bad()) throw FileError("cannot read '" + path_ + "': " + std::strerror(errno));
@@ -68,14 +70,39 @@ bool MaybeGzippedReader::refill() {
   return !input_.empty();
 }
 
+// After a member's trailer: skips zero padding, then starts the next member; false at the end.
+bool MaybeGzippedReader::start_next_member() {
+  for (;;) {
+    while (stream_->avail_in > 0 && *stream_->next_in == 0) {
+      ++stream_->next_in;
+      --stream_->avail_in;
+    }
+    if (stream_->avail_in > 0) break;
+    if (!refill()) return false;
+  }
+  if (*stream_->next_in != 0x1f) {
+    const uint64_t offset = consumed_before_chunk_ + (input_.size() - stream_->avail_in);
+    throw FileError("gzip file '" + path_ + "' has data after its gzip stream at byte " +
+                    std::to_string(offset) + " that is not another gzip member; expected " +
+                    "nothing, zero padding or a member starting with 0x1f 0x8b");
+  }
+  inflateReset(stream_.get());
+  in_member_ = true;
+  return true;
+}
+
 size_t MaybeGzippedReader::inflate_into(std::span<uint8_t> out) {
   z_stream_s& stream = *stream_;
   size_t written = 0;
   while (written < out.size() && !finished_) {
+    if (!in_member_ && !start_next_member()) {
+      finished_ = true;
+      break;
+    }
     if (stream.avail_in == 0 && !refill()) {
       throw FileError("gzip file '" + path_ + "' is truncated: the compressed stream ends after " +
                       std::to_string(stream.total_out) +
-                      " bytes of output without its trailer");
+                      " bytes of output of its last member, without its trailer");
     }
     stream.next_out = out.data() + written;
     // avail_out is 32 bits wide: a larger request is served in several inflate calls.
@@ -83,7 +110,7 @@ size_t MaybeGzippedReader::inflate_into(std::span<uint8_t> out) {
     const int status = inflate(&stream, Z_NO_FLUSH);
     written = static_cast<size_t>(stream.next_out - out.data());
     if (status == Z_STREAM_END) {
-      finished_ = true;
+      in_member_ = false;
     } else if (status != Z_OK && status != Z_BUF_ERROR) {
       // Z_BUF_ERROR only means "no progress without more input", handled by refill above.
       throw FileError(

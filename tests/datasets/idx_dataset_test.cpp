@@ -50,6 +50,22 @@ void write_gzipped(const std::string& path, const std::vector<uint8_t>& bytes) {
   ASSERT_EQ(gzclose(file), Z_OK);
 }
 
+// `bytes` gzipped as one member per piece, cut at `cuts`: what bgzip or `cat a.gz b.gz` write.
+void write_gzip_members(const std::string& path, const std::vector<uint8_t>& bytes,
+                        std::initializer_list<size_t> cuts) {
+  std::vector<uint8_t> members;
+  std::vector<size_t> ends(cuts);
+  ends.push_back(bytes.size());
+  size_t begin = 0;
+  for (size_t end : ends) {
+    write_gzipped(path, std::vector<uint8_t>(bytes.begin() + begin, bytes.begin() + end));
+    const std::vector<uint8_t> member = read_file_bytes(path);
+    members.insert(members.end(), member.begin(), member.end());
+    begin = end;
+  }
+  write_file_bytes(path, members);
+}
+
 std::vector<std::string> ten_names() { return fashion_mnist_class_names(); }
 
 void expect_sample(const IdxDataset& dataset, int64_t index) {
@@ -160,6 +176,42 @@ TEST(IdxDatasetTest, GzipHeaderDeclaringMoreThanTheFileCanHoldIsRefusedBeforeAll
       {directory.file("images.gz"), "truncated", "1048576 x 1024 x 1024", "at most"});
 }
 
+// Only the first member was read: the images file below (cut inside its header) was reported
+// as a 10-byte truncated file, though gzip -d and Python's gzip read all of it.
+TEST(IdxDatasetTest, ReadsMultiMemberGzipFilesLikeSingleMemberOnes) {
+  TemporaryDirectory directory;
+  write_gzip_members(directory.file("images.gz"), images_file(12, 3, 2), {10, 40});
+  write_gzip_members(directory.file("labels.gz"), labels_file(12), {9});
+  const IdxDataset dataset(directory.file("images.gz"), directory.file("labels.gz"), ten_names());
+  EXPECT_EQ(dataset.size(), 12);
+  for (int64_t i : {0, 5, 11}) expect_sample(dataset, i);
+}
+
+// `cat a.gz a.gz` was read as the first copy alone, silently.
+TEST(IdxDatasetTest, TwoConcatenatedGzipFilesAreRefusedAsTrailingBytes) {
+  TemporaryDirectory directory;
+  write_gzipped(directory.file("images.gz"), images_file(4, 3, 2));
+  std::vector<uint8_t> twice = read_file_bytes(directory.file("images.gz"));
+  twice.insert(twice.end(), twice.begin(), twice.end());
+  write_file_bytes(directory.file("images.gz"), twice);
+  write_file_bytes(directory.file("labels"), labels_file(4));
+  expect_error_mentioning<FileError>(
+      [&] { IdxDataset(directory.file("images.gz"), directory.file("labels"), ten_names()); },
+      {directory.file("images.gz"), "trailing bytes", "4 x 3 x 2"});
+}
+
+TEST(IdxDatasetTest, TruncatedSecondGzipMemberNamesTheFile) {
+  TemporaryDirectory directory;
+  write_gzip_members(directory.file("images.gz"), images_file(50, 8, 8), {1000});
+  std::vector<uint8_t> compressed = read_file_bytes(directory.file("images.gz"));
+  compressed.resize(compressed.size() - 20);
+  write_file_bytes(directory.file("images.gz"), compressed);
+  write_file_bytes(directory.file("labels"), labels_file(50));
+  expect_error_mentioning<FileError>(
+      [&] { IdxDataset(directory.file("images.gz"), directory.file("labels"), ten_names()); },
+      {directory.file("images.gz"), "truncated"});
+}
+
 // Reading stops at the declared size; the rest of the stream must still be inflated so that
 // each member's CRC is checked.
 TEST(IdxDatasetTest, GzipChecksumMismatchIsReportedAsCorrupt) {
@@ -172,6 +224,24 @@ TEST(IdxDatasetTest, GzipChecksumMismatchIsReportedAsCorrupt) {
   expect_error_mentioning<FileError>(
       [&] { IdxDataset(directory.file("images.gz"), directory.file("labels"), ten_names()); },
       {directory.file("images.gz"), "corrupt", "incorrect data check"});
+}
+
+// Zero padding after the last member is skipped, as gzip -d does; anything else was ignored
+// silently, and now is refused.
+TEST(IdxDatasetTest, GzipZeroPaddingIsSkippedOtherTrailingDataIsRefused) {
+  TemporaryDirectory directory;
+  write_gzipped(directory.file("images.gz"), images_file(4, 3, 2));
+  std::vector<uint8_t> compressed = read_file_bytes(directory.file("images.gz"));
+  compressed.resize(compressed.size() + 512, 0);
+  write_file_bytes(directory.file("images.gz"), compressed);
+  write_file_bytes(directory.file("labels"), labels_file(4));
+  EXPECT_EQ(IdxDataset(directory.file("images.gz"), directory.file("labels"), ten_names()).size(),
+            4);
+  for (uint8_t byte : {'j', 'u', 'n', 'k'}) compressed.push_back(byte);
+  write_file_bytes(directory.file("images.gz"), compressed);
+  expect_error_mentioning<FileError>(
+      [&] { IdxDataset(directory.file("images.gz"), directory.file("labels"), ten_names()); },
+      {directory.file("images.gz"), "not another gzip member"});
 }
 
 TEST(IdxDatasetTest, LabelAndImageCountMismatchNamesBothFiles) {
