@@ -13,8 +13,14 @@ std::ifstream open_at_end(const std::string& path) {
   // A directory opens like a file on Linux, and its end offset is no size (ext4 reports 2^63 - 1):
   // it was allocated as one and ended as "out of memory" naming no file.
   std::error_code error;
-  if (std::filesystem::is_directory(path, error)) {
+  const std::filesystem::file_status status = std::filesystem::status(path, error);
+  if (std::filesystem::is_directory(status)) {
     throw FileError("cannot read '" + path + "': it is a directory, expected a file");
+  }
+  // Opening a FIFO blocks until something writes to it: a dataset path naming one hung the run.
+  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
+    throw FileError("cannot read '" + path +
+                    "': it is not a regular file (a FIFO, socket or device), expected a file");
   }
   std::ifstream file(path, std::ios::binary | std::ios::ate);
   if (!file) throw FileError("cannot open '" + path + "': " + std::strerror(errno));

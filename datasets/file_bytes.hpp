@@ -10,7 +10,7 @@
 namespace convoy::data {
 
 // The file opened for binary reads, positioned at its end so tellg() is its size; FileError
-// naming the path for a directory or a file that cannot be opened.
+// naming the path for a directory, a FIFO or device, or a file that cannot be opened.
 std::ifstream open_at_end(const std::string& path);
 
 // The file's bytes; FileError naming the path if it cannot be opened or read.

@@ -1,6 +1,7 @@
 #include "datasets/idx_dataset.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <filesystem>
@@ -269,6 +270,15 @@ TEST(IdxDatasetTest, MissingFileIsNamed) {
   expect_error_mentioning<FileError>(
       [&] { IdxDataset(directory.file("absent"), directory.file("labels"), ten_names()); },
       {directory.file("absent"), "cannot open"});
+}
+
+// Opening a FIFO blocks until a writer comes: the run hung instead of failing.
+TEST(IdxDatasetTest, FifoInsteadOfAFileIsRefusedNotWaitedOn) {
+  TemporaryDirectory directory;
+  ASSERT_EQ(mkfifo(directory.file("images.gz").c_str(), 0600), 0);
+  expect_error_mentioning<FileError>(
+      [&] { IdxDataset(directory.file("images.gz"), directory.file("labels"), ten_names()); },
+      {directory.file("images.gz"), "not a regular file"});
 }
 
 TEST(IdxDatasetTest, OutOfRangeIndexIsAConfigError) {
