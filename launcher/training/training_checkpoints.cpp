@@ -220,27 +220,28 @@ void initialize_from_if_asked(TrainingSetup& s) {
   for (std::string prefix; std::getline(list, prefix, ',');) {
     if (!prefix.empty()) prefixes.push_back(prefix);
   }
+  auto under = [](const std::string& prefix, const std::string& name) {
+    return name == prefix || name.rfind(prefix + ".", 0) == 0;
+  };
   auto skipped = [&](const std::string& name) {
-    return std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& prefix) {
-      return name == prefix || name.rfind(prefix + ".", 0) == 0;
-    });
+    return std::any_of(prefixes.begin(), prefixes.end(),
+                       [&](const std::string& prefix) { return under(prefix, name); });
   };
   // This model's fresh values for the skipped tensors, the checkpoint's for the rest.
   std::vector<NamedArray> start = model_state(*s.net);
   std::vector<TensorInfo> loaded_infos;
   std::vector<NamedArray> loaded;
-  std::vector<std::string> kept_fresh;
+  int64_t kept_fresh = 0;
   for (const auto& info : model_tensor_infos(*s.net)) {
     if (skipped(info.name)) {
-      kept_fresh.push_back(info.name);
+      ++kept_fresh;
     } else {
       loaded_infos.push_back(info);
     }
   }
   for (const auto& prefix : prefixes) {
-    if (std::none_of(start.begin(), start.end(), [&](const NamedArray& a) {
-          return a.name == prefix || a.name.rfind(prefix + ".", 0) == 0;
-        })) {
+    if (std::none_of(start.begin(), start.end(),
+                     [&](const NamedArray& a) { return under(prefix, a.name); })) {
       throw ConfigError("--init-skip " + prefix + " names no tensor of this " + c.architecture +
                         " (prefixes of names such as " + start.front().name + " or " +
                         s.net->parameters().back().name + ")");
@@ -265,12 +266,12 @@ void initialize_from_if_asked(TrainingSetup& s) {
   // under one path (node-local disks).
   broadcast_parameters(s.communicator, s.net->parameters(), s.net->buffers());
   if (s.model_ema) s.model_ema->restart();
-  s.log->message(
-      "initialized from " + path + " (recipe " + checkpoint.recipe + ", step " +
-      std::to_string(checkpoint.step) + "): " + std::to_string(loaded.size()) + " tensors" +
-      (kept_fresh.empty() ? ""
-                          : "; " + std::to_string(kept_fresh.size()) +
-                                " freshly initialized under --init-skip " + c.init_skip));
+  s.log->message("initialized from " + path + " (recipe " + checkpoint.recipe + ", step " +
+                 std::to_string(checkpoint.step) + "): " + std::to_string(loaded.size()) +
+                 " tensors" +
+                 (kept_fresh == 0 ? ""
+                                  : "; " + std::to_string(kept_fresh) +
+                                        " freshly initialized under --init-skip " + c.init_skip));
 }
 
 bool evaluation_due(const TrainingSetup& s) {
