@@ -30,13 +30,25 @@ static std::uintmax_t cut_torn_last_line(const std::string& path) {
   const std::uintmax_t size = std::filesystem::file_size(path, error);
   if (error || size == 0) return 0;
   std::ifstream file(path, std::ios::binary);
-  std::string text(static_cast<size_t>(size), '\0');
-  if (!file.read(text.data(), static_cast<std::streamsize>(size))) {
-    throw FileError("cannot read metrics file " + path);
+  // A long run's log holds many megabytes of records: read backwards from the end, block by
+  // block, only as far as the last newline.
+  constexpr std::uintmax_t kBlock = 4096;
+  std::string block;
+  std::uintmax_t end = size, kept = 0;
+  while (end > 0) {
+    const std::uintmax_t begin = end > kBlock ? end - kBlock : 0;
+    block.resize(static_cast<size_t>(end - begin));
+    file.seekg(static_cast<std::streamoff>(begin));
+    if (!file.read(block.data(), static_cast<std::streamsize>(block.size()))) {
+      throw FileError("cannot read metrics file " + path);
+    }
+    if (end == size && block.back() == '\n') return 0;
+    if (const auto newline = block.rfind('\n'); newline != std::string::npos) {
+      kept = begin + newline + 1;
+      break;
+    }
+    end = begin;
   }
-  if (text.back() == '\n') return 0;
-  const auto last_newline = text.rfind('\n');
-  const std::uintmax_t kept = last_newline == std::string::npos ? 0 : last_newline + 1;
   std::filesystem::resize_file(path, kept, error);
   if (error) throw FileError("cannot cut the torn last line of " + path + ": " + error.message());
   return size - kept;
