@@ -3,16 +3,19 @@ import sys
 
 
 def records(path, program, required=None):
-    """Yields every record of the file in order. convoy writes a record and its newline at once,
+    """The records of the file in order, as a list. convoy writes a record and its newline at once,
     so a last line without its newline that is not JSON is a write cut short (the run was killed):
     it is skipped with a warning. Any other line that is not a JSON object, or a record of a kind
     in `required` ({kind: [keys]}) that lacks one of those keys, ends `program` with the file and
-    line named."""
+    line named. Each run writes a {"kind": "start", "step": N} record; a resumed run redoes the
+    steps its predecessor took past the checkpoint, so a start record drops the earlier records of
+    steps after N (as TensorBoard's purge_step does) and every step is drawn once."""
     import json
 
     # Bytes that are not UTF-8 (a damaged file) become U+FFFD and fail as "not JSON" below.
     with open(path, encoding="utf-8", errors="replace") as file:
         lines = file.readlines()
+    kept = []
     for line_number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -23,7 +26,7 @@ def records(path, program, required=None):
             if line_number == len(lines) and not line.endswith("\n"):
                 print(f"{where}: warning: skipping the last line, cut short ({error}); the run "
                       "was probably killed while writing it", file=sys.stderr)
-                return
+                break
             sys.exit(f"{where}: not JSON ({error})")
         if not isinstance(record, dict):
             sys.exit(f"{where}: not a JSON object but {type(record).__name__} {line.strip()[:40]}")
@@ -34,7 +37,13 @@ def records(path, program, required=None):
         missing = [key for key in needed if key not in record]
         if missing:
             sys.exit(f"{where}: a \"{kind}\" record without {', '.join(missing)}")
-        yield record
+        if kind == "start":
+            start = record.get("step")
+            if not isinstance(start, int) or isinstance(start, bool):
+                sys.exit(f"{where}: a \"start\" record needs an integer \"step\"")
+            kept = [r for r in kept if not isinstance(r.get("step"), int) or r["step"] <= start]
+        kept.append(record)
+    return kept
 
 
 def run_arguments(description, program, default_png):

@@ -117,7 +117,14 @@ HealthReport read_health_report(const std::string& run_dir) {
     throw FileError("cannot read " + report.metrics_path + " (is " + run_dir +
                     " the run directory of a convoy train run?)");
   }
-  std::map<std::string, size_t> index;  // layer name -> position in report.layers
+  // Each run writes a "start" record with the step it starts from; a resumed run redoes the
+  // steps its predecessor took past that, so their earlier health records are dropped.
+  struct HealthRecord {
+    std::string where;
+    int64_t step;
+    nlohmann::json layers;
+  };
+  std::vector<HealthRecord> records;
   int64_t line_number = 0;
   for (std::string line; std::getline(file, line);) {
     ++line_number;
@@ -130,22 +137,36 @@ HealthReport read_health_report(const std::string& run_dir) {
       // convoy writes each record with its newline, so a last line without one was cut short
       // by a kill: skipped like the plot scripts skip it, rather than refusing the whole run.
       if (file.eof()) {
-        std::fprintf(stderr, "convoy health: warning: %s: skipping the last line, cut short (the "
-                     "run was probably killed while writing it)\n", where.c_str());
+        std::fprintf(stderr,
+                     "convoy health: warning: %s: skipping the last line, cut short (the "
+                     "run was probably killed while writing it)\n",
+                     where.c_str());
         break;
       }
       throw FileError(where + ": not a JSON object (" + error.what() + ")");
     }
-    if (!record.is_object() || record.value("kind", "") != "health") continue;
+    if (!record.is_object()) continue;
+    const std::string kind = record.value("kind", "");
+    if (kind == "start") {
+      if (!record.contains("step") || !record["step"].is_number_integer())
+        throw FileError(where + ": a start record needs an integer \"step\"");
+      const int64_t start = record["step"].get<int64_t>();
+      while (!records.empty() && records.back().step > start) records.pop_back();
+      continue;
+    }
+    if (kind != "health") continue;
     if (!record.contains("step") || !record["step"].is_number_integer() ||
         !record.contains("layers") || !record["layers"].is_array()) {
       throw FileError(where + ": a health record needs an integer \"step\" and a \"layers\" array");
     }
-    const int64_t step = record["step"].get<int64_t>();
+    records.push_back({where, record["step"].get<int64_t>(), std::move(record["layers"])});
+  }
+  std::map<std::string, size_t> index;  // layer name -> position in report.layers
+  for (const auto& [where, step, layers] : records) {
     if (report.records == 0) report.first_step = step;
     report.last_step = step;
     ++report.records;
-    for (const auto& entry : record["layers"]) {
+    for (const auto& entry : layers) {
       if (!entry.is_object() || !entry.contains("name") || !entry["name"].is_string())
         throw FileError(where + ": every layer of a health record needs a \"name\"");
       const std::string name = entry["name"].get<std::string>();

@@ -177,6 +177,7 @@ bool resume_if_asked(TrainingSetup& s) {
     s.log->message("resumed with options that differ from the checkpoint's: " + changed);
   }
   s.step = checkpoint.step;
+  s.resumed_from = path;
   if (!checkpoint.metrics_json.empty())
     s.last_evaluation = nlohmann::json::parse(checkpoint.metrics_json);
   s.log->message("resumed from " + path + " at step " + std::to_string(s.step) + " (epoch " +

@@ -49,6 +49,7 @@ struct TrainingSetup {
   int64_t micro_batch = 0;  // per forward/backward: per_rank_batch / accumulation steps
   int64_t steps_per_epoch = 0, total_steps = 0;
   int64_t step = 0;  // optimizer steps completed (global)
+  std::string resumed_from;  // the checkpoint this run resumed, empty for a fresh start
   // Gradient allreduce over this process's steps: total time in flight, and the part backward
   // did not hide (finalize() waiting).
   double communication_seconds = 0, exposed_seconds = 0;

@@ -194,5 +194,28 @@ TEST(HealthCommandTest, ATornLastLineIsSkippedWithAWarning) {
       << middle.standard_error;
 }
 
+// A run that resumed from the checkpoint of step 2 redid step 3, which its predecessor had
+// recorded before it died: the table counts the redone step once, from the run that counts.
+TEST(HealthCommandTest, AResumedRunsRecordsReplaceThoseOfTheStepsItRedid) {
+  const std::string dir = fresh_directory("health-resumed");
+  auto record = [](int step) {
+    return "{\"kind\":\"health\",\"step\":" + std::to_string(step) +
+           ",\"layers\":[{\"name\":\"fc\",\"type\":\"Linear\",\"weight_norm\":1,"
+           "\"grad_norm\":0.1,\"update_ratio\":0.001}]}\n";
+  };
+  write_file(dir + "/metrics.jsonl", "{\"kind\":\"start\",\"step\":0}\n" + record(1) + record(2) +
+                                         record(3) + "{\"kind\":\"start\",\"step\":2}\n" +
+                                         record(3) + record(4));
+  auto health = run_convoy("health " + dir + " --no-plots");
+  EXPECT_EQ(health.exit_code, 0) << health.output;
+  EXPECT_NE(health.output.find(": 4 record(s), steps 1..4"), std::string::npos) << health.output;
+  write_file(dir + "/metrics.jsonl", record(1) + "{\"kind\":\"start\",\"step\":\"2\"}\n");
+  auto bad = run_convoy("health " + dir + " --no-plots");
+  EXPECT_EQ(bad.exit_code, 1) << bad.output;
+  EXPECT_NE(bad.output.find(dir + "/metrics.jsonl:2: a start record needs an integer \"step\""),
+            std::string::npos)
+      << bad.output;
+}
+
 }  // namespace
 }  // namespace convoy::testing

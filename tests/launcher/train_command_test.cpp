@@ -67,6 +67,19 @@ TEST(TrainCommandTest, ResumingAfterAStopGivesTheSameParametersAsAStraightRun) {
   ASSERT_EQ(part2.exit_code, 0) << part2.output;
   EXPECT_NE(part2.output.find("resumed from"), std::string::npos) << part2.output;
   EXPECT_EQ(model_hash(straight + "/latest"), model_hash(resumed + "/latest"));
+  // Each run marks where it started, so readers of metrics.jsonl can drop the records of steps
+  // a resumed run redid.
+  std::vector<nlohmann::json> starts;
+  std::ifstream metrics(resumed + "/metrics.jsonl");
+  for (std::string line; std::getline(metrics, line);) {
+    auto record = nlohmann::json::parse(line);
+    if (record["kind"] == "start") starts.push_back(record);
+  }
+  ASSERT_EQ(starts.size(), 2u);
+  EXPECT_EQ(starts[0]["step"], 0);
+  EXPECT_TRUE(starts[0]["resumed_from"].is_null());
+  EXPECT_EQ(starts[1]["step"], 11);
+  EXPECT_EQ(starts[1]["resumed_from"], resumed + "/checkpoint-step00000011.h5") << starts[1];
 }
 
 TEST(TrainCommandTest, TwoRanksResumeExactlyAndStayBitIdentical) {

@@ -153,6 +153,37 @@ TEST(PlotScriptsTest, OtherBadLinesAreNamedOnOneLine) {
                                         "accuracy, images_per_second\n");
 }
 
+// A run that resumed from the checkpoint of step 2 redid step 3, which its predecessor had
+// logged before it died: the plots draw each step once, from the run that counts (the curves
+// went back and forth over the redone steps).
+TEST(PlotScriptsTest, AResumedRunsRecordsReplaceThoseOfTheStepsItRedid) {
+  const std::string dir = fresh_directory("plot-scripts-resumed");
+  const std::string list_records =
+      kPython + " -c 'import sys; sys.path.insert(0, \"" + CONVOY_SOURCE_DIR +
+      "/scripts\"); import metrics_records; print(\" \".join(r[\"kind\"] + str(r[\"step\"]) "
+      "for r in metrics_records.records(sys.argv[1], \"test\")))' " + dir + "/metrics.jsonl";
+  std::ofstream(dir + "/metrics.jsonl") << R"({"kind":"start","step":0,"resumed_from":null}
+{"kind":"train","step":1}
+{"kind":"train","step":2}
+{"kind":"checkpoint","step":2}
+{"kind":"train","step":3}
+{"kind":"start","step":2,"resumed_from":"ckpt-2.h5"}
+{"kind":"train","step":3}
+{"kind":"eval","step":3}
+)";
+  auto resumed = run_command(list_records);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_EQ(resumed.standard_output, "start0 train1 train2 checkpoint2 start2 train3 eval3\n");
+
+  std::ofstream(dir + "/metrics.jsonl") << R"({"kind":"train","step":1}
+{"kind":"start","step":null}
+)";
+  auto bad = run_command(list_records);
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.standard_error,
+            "test: " + dir + "/metrics.jsonl:2: a \"start\" record needs an integer \"step\"\n");
+}
+
 TEST(PlotScriptsTest, ConvoyHealthWritesBothPlotsIntoTheRunDirectory) {
   require_matplotlib();
   const std::string dir = run_dir_with_metrics("plot-scripts-convoy");
