@@ -162,20 +162,25 @@ const std::vector<std::string>& fashion_mnist_class_names() {
   return names;
 }
 
-IdxDataset open_fashion_mnist(const std::string& dir, const std::string& split) {
+IdxDataset open_mnist_layout(const std::string& dir, const std::string& split,
+                             std::vector<std::string> class_names) {
   std::string prefix;
   if (split == "train") {
     prefix = "train";
   } else if (split == "test") {
     prefix = "t10k";
   } else {
-    throw ConfigError("Fashion-MNIST split '" + split +
+    throw ConfigError("MNIST-layout split '" + split +
                       "' is unknown; expected \"train\" or \"test\"");
   }
   const std::filesystem::path root(dir);
   return IdxDataset(pick_existing((root / (prefix + "-images-idx3-ubyte.gz")).string()),
                     pick_existing((root / (prefix + "-labels-idx1-ubyte.gz")).string()),
-                    fashion_mnist_class_names());
+                    std::move(class_names));
+}
+
+IdxDataset open_fashion_mnist(const std::string& dir, const std::string& split) {
+  return open_mnist_layout(dir, split, fashion_mnist_class_names());
 }
 
 }  // namespace convoy::data

@@ -37,9 +37,12 @@ class IdxDataset : public Dataset {
 // The ten Fashion-MNIST classes in label order.
 const std::vector<std::string>& fashion_mnist_class_names();
 
-// Fashion-MNIST from `dir` (default install: /usr/share/datasets/fashion-mnist), split "train"
-// or "test" (files train-* / t10k-*); takes the .gz files, or the uncompressed ones if only
-// those exist. ConfigError for another split name.
+// A split "train" or "test" of a folder in MNIST's layout (train-images-idx3-ubyte.gz,
+// t10k-labels-idx1-ubyte.gz, ...), as MNIST and Fashion-MNIST ship; takes the .gz files, or the
+// uncompressed ones if only those exist. ConfigError for another split name.
+IdxDataset open_mnist_layout(const std::string& dir, const std::string& split,
+                             std::vector<std::string> class_names);
+// Fashion-MNIST from `dir` (default install: /usr/share/datasets/fashion-mnist).
 IdxDataset open_fashion_mnist(const std::string& dir, const std::string& split);
 
 }  // namespace convoy::data

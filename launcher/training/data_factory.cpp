@@ -35,9 +35,8 @@ std::unique_ptr<data::Dataset> open_split(const RunConfig& config, const std::st
   if (d == "fashion-mnist") {
     dataset = std::make_unique<data::IdxDataset>(data::open_fashion_mnist(folder, split));
   } else if (d == "mnist") {
-    const std::string prefix = folder + "/" + (split == "train" ? "train" : "t10k");
-    dataset = std::make_unique<data::IdxDataset>(prefix + "-images-idx3-ubyte.gz",
-                                                 prefix + "-labels-idx1-ubyte.gz", digit_names());
+    dataset =
+        std::make_unique<data::IdxDataset>(data::open_mnist_layout(folder, split, digit_names()));
   } else if (d == "cifar10") {
     dataset = std::make_unique<data::CifarDataset>(data::open_cifar10(folder, split));
   } else if (d == "cifar100") {

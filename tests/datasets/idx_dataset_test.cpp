@@ -9,39 +9,16 @@
 #include "datasets/file_bytes.hpp"
 #include "datasets/temporary_directory.hpp"
 #include "framework/common/error.hpp"
+#include "support/idx_files.hpp"
 
 namespace convoy::data {
 namespace {
 
+using testing::append_big_endian;
 using testing::expect_error_mentioning;
+using testing::idx_images_file;
+using testing::idx_labels_file;
 using testing::TemporaryDirectory;
-
-void put_big_endian(std::vector<uint8_t>& bytes, uint32_t value) {
-  for (int shift = 24; shift >= 0; shift -= 8)
-    bytes.push_back(static_cast<uint8_t>(value >> shift));
-}
-
-// Image i has pixel p = (7 * i + p) mod 256; label i = i mod 10.
-std::vector<uint8_t> images_file(uint32_t count, uint32_t height, uint32_t width,
-                                 uint32_t magic = 2051) {
-  std::vector<uint8_t> bytes;
-  put_big_endian(bytes, magic);
-  put_big_endian(bytes, count);
-  put_big_endian(bytes, height);
-  put_big_endian(bytes, width);
-  for (uint32_t i = 0; i < count; ++i) {
-    for (uint32_t p = 0; p < height * width; ++p) bytes.push_back(static_cast<uint8_t>(7 * i + p));
-  }
-  return bytes;
-}
-
-std::vector<uint8_t> labels_file(uint32_t count, uint32_t magic = 2049) {
-  std::vector<uint8_t> bytes;
-  put_big_endian(bytes, magic);
-  put_big_endian(bytes, count);
-  for (uint32_t i = 0; i < count; ++i) bytes.push_back(static_cast<uint8_t>(i % 10));
-  return bytes;
-}
 
 void write_gzipped(const std::string& path, const std::vector<uint8_t>& bytes) {
   gzFile file = gzopen(path.c_str(), "wb");
@@ -81,8 +58,8 @@ void expect_sample(const IdxDataset& dataset, int64_t index) {
 
 TEST(IdxDatasetTest, ReadsPlainFilesPixelByPixel) {
   TemporaryDirectory directory;
-  write_file_bytes(directory.file("images"), images_file(12, 3, 2));
-  write_file_bytes(directory.file("labels"), labels_file(12));
+  write_file_bytes(directory.file("images"), idx_images_file(12, 3, 2));
+  write_file_bytes(directory.file("labels"), idx_labels_file(12));
   const IdxDataset dataset(directory.file("images"), directory.file("labels"), ten_names());
   EXPECT_EQ(dataset.size(), 12);
   EXPECT_EQ(dataset.class_count(), 10);
@@ -92,17 +69,35 @@ TEST(IdxDatasetTest, ReadsPlainFilesPixelByPixel) {
 
 TEST(IdxDatasetTest, ReadsGzippedFilesLikePlainOnes) {
   TemporaryDirectory directory;
-  write_gzipped(directory.file("images.gz"), images_file(12, 3, 2));
-  write_gzipped(directory.file("labels.gz"), labels_file(12));
+  write_gzipped(directory.file("images.gz"), idx_images_file(12, 3, 2));
+  write_gzipped(directory.file("labels.gz"), idx_labels_file(12));
   const IdxDataset dataset(directory.file("images.gz"), directory.file("labels.gz"), ten_names());
   EXPECT_EQ(dataset.size(), 12);
   for (int64_t i : {0, 7, 11}) expect_sample(dataset, i);
 }
 
+// MNIST and Fashion-MNIST ship gzipped; a user who unpacked them (as torchvision's MNIST class
+// does) has only the plain files, and each split takes whichever exists, the .gz first.
+TEST(IdxDatasetTest, AnMnistLayoutFolderTakesGzippedOrPlainFiles) {
+  TemporaryDirectory directory;
+  write_file_bytes(directory.file("train-images-idx3-ubyte"), idx_images_file(12, 3, 2));
+  write_file_bytes(directory.file("train-labels-idx1-ubyte"), idx_labels_file(12));
+  write_gzipped(directory.file("t10k-images-idx3-ubyte.gz"), idx_images_file(4, 3, 2));
+  write_gzipped(directory.file("t10k-labels-idx1-ubyte.gz"), idx_labels_file(4));
+  const std::vector<std::string> digits = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
+  const IdxDataset train = open_mnist_layout(directory.path().string(), "train", digits);
+  EXPECT_EQ(train.size(), 12);
+  EXPECT_EQ(train.class_names()[3], "3");
+  for (int64_t i : {0, 11}) expect_sample(train, i);
+  EXPECT_EQ(open_mnist_layout(directory.path().string(), "test", digits).size(), 4);
+  expect_error_mentioning<FileError>([&] { open_fashion_mnist(directory.file("none"), "test"); },
+                                     {"none/t10k-images-idx3-ubyte.gz"});
+}
+
 TEST(IdxDatasetTest, WrongMagicNamesTheFileAndBothNumbers) {
   TemporaryDirectory directory;
-  write_file_bytes(directory.file("images"), images_file(2, 3, 2, 2049));
-  write_file_bytes(directory.file("labels"), labels_file(2));
+  write_file_bytes(directory.file("images"), idx_images_file(2, 3, 2, 2049));
+  write_file_bytes(directory.file("labels"), idx_labels_file(2));
   expect_error_mentioning<FileError>(
       [&] { IdxDataset(directory.file("images"), directory.file("labels"), ten_names()); },
       {directory.file("images"), "magic number 2049", "expected 2051"});
@@ -110,10 +105,10 @@ TEST(IdxDatasetTest, WrongMagicNamesTheFileAndBothNumbers) {
 
 TEST(IdxDatasetTest, TruncatedImagesFileIsReportedWithSizes) {
   TemporaryDirectory directory;
-  std::vector<uint8_t> images = images_file(4, 3, 2);
+  std::vector<uint8_t> images = idx_images_file(4, 3, 2);
   images.resize(images.size() - 5);
   write_file_bytes(directory.file("images"), images);
-  write_file_bytes(directory.file("labels"), labels_file(4));
+  write_file_bytes(directory.file("labels"), idx_labels_file(4));
   expect_error_mentioning<FileError>(
       [&] { IdxDataset(directory.file("images"), directory.file("labels"), ten_names()); },
       {directory.file("images"), "truncated", "40 bytes", "35"});
@@ -123,9 +118,9 @@ TEST(IdxDatasetTest, TruncatedImagesFileIsReportedWithSizes) {
 TEST(IdxDatasetTest, DimensionsWhoseProductOverflowsAreReportedNotAllocated) {
   TemporaryDirectory directory;
   std::vector<uint8_t> header;  // and nothing after it
-  for (uint32_t value : {2051u, 16u, 1u << 30, 1u << 30}) put_big_endian(header, value);
+  for (uint32_t value : {2051u, 16u, 1u << 30, 1u << 30}) append_big_endian(header, value);
   write_file_bytes(directory.file("images"), header);
-  write_file_bytes(directory.file("labels"), labels_file(16));
+  write_file_bytes(directory.file("labels"), idx_labels_file(16));
   expect_error_mentioning<FileError>(
       [&] { IdxDataset(directory.file("images"), directory.file("labels"), ten_names()); },
       {directory.file("images"), "16 x 1073741824 x 1073741824", "corrupt"});
@@ -133,11 +128,11 @@ TEST(IdxDatasetTest, DimensionsWhoseProductOverflowsAreReportedNotAllocated) {
 
 TEST(IdxDatasetTest, TruncatedGzipStreamIsReported) {
   TemporaryDirectory directory;
-  write_gzipped(directory.file("images.gz"), images_file(50, 8, 8));
+  write_gzipped(directory.file("images.gz"), idx_images_file(50, 8, 8));
   std::vector<uint8_t> compressed = read_file_bytes(directory.file("images.gz"));
   compressed.resize(compressed.size() / 2);
   write_file_bytes(directory.file("images.gz"), compressed);
-  write_file_bytes(directory.file("labels"), labels_file(50));
+  write_file_bytes(directory.file("labels"), idx_labels_file(50));
   expect_error_mentioning<FileError>(
       [&] { IdxDataset(directory.file("images.gz"), directory.file("labels"), ten_names()); },
       {directory.file("images.gz"), "truncated"});
@@ -151,14 +146,14 @@ TEST(IdxDatasetTest, GzipBombIsRefusedOneBytePastTheDeclaredSize) {
   const std::string path = directory.file("images.gz");
   gzFile file = gzopen(path.c_str(), "wb1");
   ASSERT_NE(file, nullptr);
-  const std::vector<uint8_t> images = images_file(10, 28, 28);
+  const std::vector<uint8_t> images = idx_images_file(10, 28, 28);
   ASSERT_EQ(gzwrite(file, images.data(), static_cast<unsigned>(images.size())),
             static_cast<int>(images.size()));
   const std::vector<uint8_t> zeros(1 << 20, 0);
   for (int megabyte = 0; megabyte < 100; ++megabyte)
     ASSERT_EQ(gzwrite(file, zeros.data(), static_cast<unsigned>(zeros.size())), 1 << 20);
   ASSERT_EQ(gzclose(file), Z_OK);
-  write_file_bytes(directory.file("labels"), labels_file(10));
+  write_file_bytes(directory.file("labels"), idx_labels_file(10));
   expect_error_mentioning<FileError>(
       [&] { IdxDataset(path, directory.file("labels"), ten_names()); },
       {path, "trailing bytes", "10 x 28 x 28", "7856 bytes", "not inflated further"});
@@ -169,9 +164,9 @@ TEST(IdxDatasetTest, GzipBombIsRefusedOneBytePastTheDeclaredSize) {
 TEST(IdxDatasetTest, GzipHeaderDeclaringMoreThanTheFileCanHoldIsRefusedBeforeAllocating) {
   TemporaryDirectory directory;
   std::vector<uint8_t> header;
-  for (uint32_t value : {2051u, 1u << 20, 1u << 10, 1u << 10}) put_big_endian(header, value);
+  for (uint32_t value : {2051u, 1u << 20, 1u << 10, 1u << 10}) append_big_endian(header, value);
   write_gzipped(directory.file("images.gz"), header);
-  write_file_bytes(directory.file("labels"), labels_file(2));
+  write_file_bytes(directory.file("labels"), idx_labels_file(2));
   expect_error_mentioning<FileError>(
       [&] { IdxDataset(directory.file("images.gz"), directory.file("labels"), ten_names()); },
       {directory.file("images.gz"), "truncated", "1048576 x 1024 x 1024", "at most"});
@@ -181,8 +176,8 @@ TEST(IdxDatasetTest, GzipHeaderDeclaringMoreThanTheFileCanHoldIsRefusedBeforeAll
 // as a 10-byte truncated file, though gzip -d and Python's gzip read all of it.
 TEST(IdxDatasetTest, ReadsMultiMemberGzipFilesLikeSingleMemberOnes) {
   TemporaryDirectory directory;
-  write_gzip_members(directory.file("images.gz"), images_file(12, 3, 2), {10, 40});
-  write_gzip_members(directory.file("labels.gz"), labels_file(12), {9});
+  write_gzip_members(directory.file("images.gz"), idx_images_file(12, 3, 2), {10, 40});
+  write_gzip_members(directory.file("labels.gz"), idx_labels_file(12), {9});
   const IdxDataset dataset(directory.file("images.gz"), directory.file("labels.gz"), ten_names());
   EXPECT_EQ(dataset.size(), 12);
   for (int64_t i : {0, 5, 11}) expect_sample(dataset, i);
@@ -191,11 +186,11 @@ TEST(IdxDatasetTest, ReadsMultiMemberGzipFilesLikeSingleMemberOnes) {
 // `cat a.gz a.gz` was read as the first copy alone, silently.
 TEST(IdxDatasetTest, TwoConcatenatedGzipFilesAreRefusedAsTrailingBytes) {
   TemporaryDirectory directory;
-  write_gzipped(directory.file("images.gz"), images_file(4, 3, 2));
+  write_gzipped(directory.file("images.gz"), idx_images_file(4, 3, 2));
   std::vector<uint8_t> twice = read_file_bytes(directory.file("images.gz"));
   twice.insert(twice.end(), twice.begin(), twice.end());
   write_file_bytes(directory.file("images.gz"), twice);
-  write_file_bytes(directory.file("labels"), labels_file(4));
+  write_file_bytes(directory.file("labels"), idx_labels_file(4));
   expect_error_mentioning<FileError>(
       [&] { IdxDataset(directory.file("images.gz"), directory.file("labels"), ten_names()); },
       {directory.file("images.gz"), "trailing bytes", "4 x 3 x 2"});
@@ -203,11 +198,11 @@ TEST(IdxDatasetTest, TwoConcatenatedGzipFilesAreRefusedAsTrailingBytes) {
 
 TEST(IdxDatasetTest, TruncatedSecondGzipMemberNamesTheFile) {
   TemporaryDirectory directory;
-  write_gzip_members(directory.file("images.gz"), images_file(50, 8, 8), {1000});
+  write_gzip_members(directory.file("images.gz"), idx_images_file(50, 8, 8), {1000});
   std::vector<uint8_t> compressed = read_file_bytes(directory.file("images.gz"));
   compressed.resize(compressed.size() - 20);
   write_file_bytes(directory.file("images.gz"), compressed);
-  write_file_bytes(directory.file("labels"), labels_file(50));
+  write_file_bytes(directory.file("labels"), idx_labels_file(50));
   expect_error_mentioning<FileError>(
       [&] { IdxDataset(directory.file("images.gz"), directory.file("labels"), ten_names()); },
       {directory.file("images.gz"), "truncated"});
@@ -217,11 +212,11 @@ TEST(IdxDatasetTest, TruncatedSecondGzipMemberNamesTheFile) {
 // each member's CRC is checked.
 TEST(IdxDatasetTest, GzipChecksumMismatchIsReportedAsCorrupt) {
   TemporaryDirectory directory;
-  write_gzipped(directory.file("images.gz"), images_file(4, 3, 2));
+  write_gzipped(directory.file("images.gz"), idx_images_file(4, 3, 2));
   std::vector<uint8_t> compressed = read_file_bytes(directory.file("images.gz"));
   compressed[compressed.size() - 8] ^= 0xff;  // the CRC-32, first of the 8 trailer bytes
   write_file_bytes(directory.file("images.gz"), compressed);
-  write_file_bytes(directory.file("labels"), labels_file(4));
+  write_file_bytes(directory.file("labels"), idx_labels_file(4));
   expect_error_mentioning<FileError>(
       [&] { IdxDataset(directory.file("images.gz"), directory.file("labels"), ten_names()); },
       {directory.file("images.gz"), "corrupt", "incorrect data check"});
@@ -231,11 +226,11 @@ TEST(IdxDatasetTest, GzipChecksumMismatchIsReportedAsCorrupt) {
 // silently, and now is refused.
 TEST(IdxDatasetTest, GzipZeroPaddingIsSkippedOtherTrailingDataIsRefused) {
   TemporaryDirectory directory;
-  write_gzipped(directory.file("images.gz"), images_file(4, 3, 2));
+  write_gzipped(directory.file("images.gz"), idx_images_file(4, 3, 2));
   std::vector<uint8_t> compressed = read_file_bytes(directory.file("images.gz"));
   compressed.resize(compressed.size() + 512, 0);
   write_file_bytes(directory.file("images.gz"), compressed);
-  write_file_bytes(directory.file("labels"), labels_file(4));
+  write_file_bytes(directory.file("labels"), idx_labels_file(4));
   EXPECT_EQ(IdxDataset(directory.file("images.gz"), directory.file("labels"), ten_names()).size(),
             4);
   for (uint8_t byte : {'j', 'u', 'n', 'k'}) compressed.push_back(byte);
@@ -247,8 +242,8 @@ TEST(IdxDatasetTest, GzipZeroPaddingIsSkippedOtherTrailingDataIsRefused) {
 
 TEST(IdxDatasetTest, LabelAndImageCountMismatchNamesBothFiles) {
   TemporaryDirectory directory;
-  write_file_bytes(directory.file("images"), images_file(4, 3, 2));
-  write_file_bytes(directory.file("labels"), labels_file(3));
+  write_file_bytes(directory.file("images"), idx_images_file(4, 3, 2));
+  write_file_bytes(directory.file("labels"), idx_labels_file(3));
   expect_error_mentioning<FileError>(
       [&] { IdxDataset(directory.file("images"), directory.file("labels"), ten_names()); },
       {directory.file("labels"), directory.file("images"), "3 labels", "4 images"});
@@ -256,8 +251,8 @@ TEST(IdxDatasetTest, LabelAndImageCountMismatchNamesBothFiles) {
 
 TEST(IdxDatasetTest, LabelNotBelowClassCountIsReported) {
   TemporaryDirectory directory;
-  write_file_bytes(directory.file("images"), images_file(4, 3, 2));
-  std::vector<uint8_t> labels = labels_file(4);
+  write_file_bytes(directory.file("images"), idx_images_file(4, 3, 2));
+  std::vector<uint8_t> labels = idx_labels_file(4);
   labels.back() = 10;
   write_file_bytes(directory.file("labels"), labels);
   expect_error_mentioning<FileError>(
@@ -283,8 +278,8 @@ TEST(IdxDatasetTest, FifoInsteadOfAFileIsRefusedNotWaitedOn) {
 
 TEST(IdxDatasetTest, OutOfRangeIndexIsAConfigError) {
   TemporaryDirectory directory;
-  write_file_bytes(directory.file("images"), images_file(2, 3, 2));
-  write_file_bytes(directory.file("labels"), labels_file(2));
+  write_file_bytes(directory.file("images"), idx_images_file(2, 3, 2));
+  write_file_bytes(directory.file("labels"), idx_labels_file(2));
   const IdxDataset dataset(directory.file("images"), directory.file("labels"), ten_names());
   expect_error_mentioning<ConfigError>([&] { dataset.read(2); }, {"index 2", "[0, 2)"});
 }
