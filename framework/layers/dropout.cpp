@@ -50,8 +50,11 @@ Tensor Dropout::forward_impl(const std::vector<Tensor>& inputs, Mode mode) {
     const float scale = static_cast<float>(1.0 / (1.0 - options_.probability));
     // Keep when a uniform draw in [0, 1) with 24-bit resolution is >= p.
     const auto threshold = static_cast<uint64_t>(options_.probability * 16777216.0);
+    const int64_t samples = output_.shape()[0];
+    const uint64_t first =
+        static_cast<uint64_t>(first_sample_) * (mask_.size() / static_cast<size_t>(samples));
     for (size_t i = 0; i < mask_.size(); ++i) {
-      mask_[i] = (mix(call_key + i) >> 40) >= threshold ? scale : 0.0f;
+      mask_[i] = (mix(call_key + first + i) >> 40) >= threshold ? scale : 0.0f;
     }
     mask_ready_ = true;
   }

@@ -110,7 +110,8 @@ StepResult train_step(TrainingSetup& s, const data::Batch& batch) {
     // 1. loader output -> input tensor (this micro-batch's slice of the rank's batch)
     s.input.copy_from_plain(images.subspan(micro * image_values, image_values));
     const auto micro_labels = labels.subspan(micro * s.micro_batch, s.micro_batch);
-    // 2. forward
+    // 2. forward (rank r's batch is slice r of the global batch, see DistributedSampler)
+    s.dropout_masks->key(s.step, s.communicator.rank() * s.per_rank_batch + micro * s.micro_batch);
     Tensor logits = s.net->forward(s.input, Mode::train);
     // 3. loss
     local_loss += s.loss.forward(logits, micro_labels, global_batch);
@@ -234,6 +235,7 @@ Trainer::Trainer(RunConfig config) : setup_(std::make_unique<TrainingSetup>()) {
   if (c.max_steps > 0) s.total_steps = std::min(s.total_steps, c.max_steps);
 
   s.net = build_model(model_config(c, s.data.geometry));
+  s.dropout_masks = std::make_unique<DropoutMasks>(*s.net, c.seed);
   s.net->set_input_gradient_needed(false);  // nothing reads the image batch's gradient
   verify_same_model(s.communicator, *s.net);
   broadcast_parameters(s.communicator, s.net->parameters(), s.net->buffers());

@@ -13,6 +13,7 @@
 #include "framework/distributed/faults.hpp"
 #include "framework/distributed/gradient_accumulator.hpp"
 #include "framework/distributed/reducer.hpp"
+#include "framework/graph/dropout_masks.hpp"
 #include "framework/graph/net.hpp"
 #include "framework/layers/statistics_reducer.hpp"
 #include "framework/loss/softmax_cross_entropy.hpp"
@@ -32,6 +33,7 @@ struct TrainingSetup {
   Communicator communicator;
   TrainingData data;
   std::unique_ptr<Net> net;
+  std::unique_ptr<DropoutMasks> dropout_masks;  // keys the net's Dropout layers each forward
   SoftmaxCrossEntropy loss;
   std::unique_ptr<Optimizer> optimizer;
   std::unique_ptr<ExponentialMovingAverage> model_ema;  // with --model-ema only
