@@ -30,6 +30,21 @@ TEST(SgdTest, PlainStepSubtractsLearningRateTimesGradient) {
   EXPECT_EQ(sgd.step_count(), 1);
 }
 
+// Without momentum there is no buffer and the update has a loop of its own: torch's
+// d = g + weight_decay * p there too, in the serial and the parallel loop alike.
+TEST(SgdTest, WeightDecayWithoutMomentumIsAddedToTheGradient) {
+  for (const auto count : {size_t{1}, static_cast<size_t>(Optimizer::kParallelElements + 5)}) {
+    ParameterList parameters;
+    auto& weight =
+        parameters.add("weight", std::vector<float>(count, 2.0f), std::vector<float>(count, 0.5f));
+    SGD sgd(parameters.named(), {.weight_decay = 0.01});
+    sgd.step(0.1);
+    // d = 0.5 + 0.01 * 2 = 0.52;  p = 2 - 0.1 * 0.52 = 1.948
+    expect_near(values_of(weight), std::vector<float>(count, 1.948f), kTolerance);
+    EXPECT_TRUE(sgd.export_state().tensors.empty()) << "no momentum buffer";
+  }
+}
+
 TEST(SgdTest, MomentumBufferStartsAtTheFirstGradient) {
   ParameterList parameters;
   auto& weight = parameters.add("weight", {1.0f}, {0.5f});
