@@ -62,6 +62,8 @@ TEST(ConvolutionImplementationTest, WholeMapShapesRunAsMatmulsAndOthersAsConvolu
       {"a 1x1 map under a 3x3 kernel", {4, 8, 1, 1}, 16, 3, 1, 1},
       {"an unpadded kernel as large as the map", {4, 16, 3, 3}, 24, 3, 1, 0},
       {"a 5x5 kernel, padding 2, on a 3x3 map", {2, 16, 3, 3}, 8, 5, 1, 2},
+      {"stride 2 on a 2x2 map (resnet layer4.0.conv1 at 32 px)", {3, 16, 2, 2}, 24, 3, 2, 1},
+      {"one image on a 2x2 map", {1, 16, 2, 2}, 16, 3, 1, 1, true},
   };
   const Case convolution[] = {
       {"resnet18 layer4 (4x4): corners miss each other", {128, 512, 4, 4}, 512, 3, 1, 1},

@@ -151,6 +151,11 @@ INSTANTIATE_TEST_SUITE_P(
         Conv2dCase{"TwoByTwoMapNoBias", {3, 16, 2, 2}, make(16, 24, 3, 1, 1, 1, 1, false)},
         Conv2dCase{"Kernel5OnThreeByThreeMap", {2, 16, 3, 3}, make(16, 8, 5, 1, 2)},
         Conv2dCase{"UnpaddedKernelAsLargeAsTheMap", {3, 16, 3, 3}, make(16, 24, 3, 1, 0)},
+        // A strided one (a torchvision ResNet's layer4.0.conv1 on 32-pixel images: 2x2 -> 1x1),
+        // and a batch of one image (the matmuls' M is 1).
+        Conv2dCase{"TwoByTwoMapStride2AsWholeMap", {3, 16, 2, 2}, make(16, 24, 3, 2, 1)},
+        Conv2dCase{
+            "OneImageOnATwoByTwoMap", {1, 16, 2, 2}, make(16, 16, 3, 1, 1, 1, 1, true, true)},
         // The same maps with the whole-map path switched off: the convolution primitives.
         Conv2dCase{"TwoByTwoMapAsConvolution", {4, 8, 2, 2}, primitives(make(8, 8, 3, 1, 1))},
         Conv2dCase{"TwoByTwoMapFusedReluAsConvolution",
