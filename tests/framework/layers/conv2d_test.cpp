@@ -363,6 +363,48 @@ TEST(Conv2dTest, WinogradWideLanesComputeTheSameBitsAsEightLanes) {
   }
 }
 
+// A network's first convolution skips its input gradient (Net::set_input_gradient_needed); with
+// a fused ReLU its backward-weights then masks the output gradient itself, in the layouts its
+// path keeps. On every path (a first layer takes one under --winograd or --im2col-matmul always)
+// the weight and bias gradients must be the bits a backward with the input gradient gives, which
+// GradientsMatchFiniteDifferences checks.
+TEST(Conv2dTest, FusedReluWeightGradientsWithoutTheInputGradientAreTheSameOnEveryPath) {
+  struct Case {
+    const char* path;  // how the implementation's name starts
+    Shape input;
+    Conv2dOptions options;
+  };
+  const Case cases[] = {
+      {"", {2, 3, 6, 5}, primitives(make(3, 16, 3, 1, 1, 1, 1, true, true))},
+      {"whole-map matmul", {3, 16, 2, 2}, make(16, 24, 3, 1, 1, 1, 1, true, true)},
+      {"im2col matmul", {2, 3, 7, 6}, im2col(make(3, 16, 3, 2, 1, 1, 1, true, true))},
+      {"winograd F(2x2,3x3) in groups",
+       {2, 3, 7, 6},
+       tile_groups(winograd(make(3, 16, 3, 1, 1, 1, 1, true, true)))},
+      {"winograd F(4x4,3x3) matmul",
+       {2, 3, 9, 7},
+       batched(winograd4(make(3, 16, 3, 1, 1, 1, 1, true, true)))},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.path[0] ? c.path : "convolution primitives");
+    const Tensor input = random_tensor(c.input, 81);
+    std::vector<float> gradients[2];
+    for (const bool needed : {true, false}) {
+      Conv2d conv(c.options);
+      randomize_parameters(conv, 82);
+      conv.set_input_gradient_needed(needed);
+      const Tensor output = conv.forward({input}, Mode::train);
+      const auto input_grad = conv.backward(random_tensor(output.shape(), 83));
+      EXPECT_EQ(input_grad.at(0).empty(), !needed);
+      EXPECT_EQ(conv.implementation().rfind(c.path, 0), 0u) << conv.implementation();
+      gradients[needed] = conv.weight().grad.to_plain();
+      const auto bias_grad = conv.bias()->grad.to_plain();
+      gradients[needed].insert(gradients[needed].end(), bias_grad.begin(), bias_grad.end());
+    }
+    EXPECT_EQ(gradients[false], gradients[true]);
+  }
+}
+
 TEST(Conv2dTest, ShiftingTheInputShiftsTheOutputAwayFromBorders) {
   Conv2d conv(make(2, 3, 3, 1, 1));
   randomize_parameters(conv, 1);
