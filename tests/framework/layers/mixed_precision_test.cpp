@@ -7,12 +7,22 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
+#include <memory>
+#include <numeric>
+#include <random>
 
 #include "framework/kernels/context.hpp"
+#include "framework/layers/activation.hpp"
+#include "framework/layers/adaptive_avg_pool2d.hpp"
+#include "framework/layers/add.hpp"
+#include "framework/layers/batch_norm2d.hpp"
 #include "framework/layers/conv2d.hpp"
 #include "framework/layers/linear.hpp"
+#include "framework/layers/max_pool2d.hpp"
 #include "framework/models/model_builder.hpp"
 #include "support/layer_testing.hpp"
 
@@ -250,6 +260,108 @@ TEST_F(MixedPrecisionTest, WinogradInBf16StaysWithinTheBf16ConvolutionsError) {
             << name << ": output, input gradient, weight gradient, bias gradient: #" << k
             << "; the bf16 primitives' error " << direct_error;
       }
+    }
+  }
+}
+
+// `count` distinct values (2k + 1) / 256, k in [-count / 2, count / 2), in a seeded order: exact
+// in bf16 for count <= 256, never zero (no ReLU kink) and never tied (no max-pooling tie).
+std::vector<float> distinct_bf16_values(int64_t count, uint64_t seed) {
+  std::vector<float> values(static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i) values[i] = static_cast<float>(2 * (i - count / 2) + 1) / 256;
+  std::shuffle(values.begin(), values.end(), std::mt19937_64(seed));
+  return values;
+}
+
+// A result of the bf16 layer against the f32 layer's on the same values: the bf16 rounding of it
+// where the bf16 layer wrote bf16, else (f32) the same up to f32 rounding.
+void expect_bf16_result(const Tensor& actual, const Tensor& f32_result, const std::string& what) {
+  SCOPED_TRACE(what + ", " + actual.layout().describe());
+  const auto exact = f32_result.to_plain();
+  if (actual.layout().data_type() == DataType::bf16) {
+    expect_bf16_rounding_of(actual.to_plain(), std::vector<double>(exact.begin(), exact.end()));
+  } else {
+    expect_near(actual.to_plain(), exact, 1e-5);
+  }
+}
+
+// Under --precision bf16 the layers between convolutions (BatchNorm, ReLU, max and adaptive
+// average pooling, the residual Add, each with its fused ReLU where it has one) read bf16
+// activations in the layouts bf16 convolutions write: oneDNN's blocked one, and NHWC between
+// bf16 Winograd layers. Each must compute what the f32 layer (checked against naive loops and
+// finite differences elsewhere) computes on the same values, rounded once to bf16: forward in
+// training and eval mode, input gradients, and parameter gradients in f32.
+TEST_F(MixedPrecisionTest, LayersBetweenConvolutionsComputeOnBf16WhatTheyComputeInF32) {
+  const Shape shape{1, 16, 4, 4};  // batch 1: BatchNorm's statistics over 16 values a channel
+  Conv2dOptions conv_options = testing::same_size_conv(16);
+  conv_options.compute_type = DataType::bf16;
+  conv_options.paths.winograd = kernels::LoweringChoice::never;
+  Conv2d conv(conv_options);
+  const Layout blocked = conv.forward({random_tensor(shape, 91)}, Mode::train).layout();
+  ASSERT_EQ(blocked.data_type(), DataType::bf16) << blocked.describe();
+  ASSERT_FALSE(blocked.is_plain() || blocked.is_nhwc()) << blocked.describe();
+
+  struct Case {
+    const char* name;
+    std::function<std::unique_ptr<Layer>()> make;
+    bool keeps_bf16;  // the adaptive pooling's loop (uneven bins) writes plain f32
+  };
+  auto batch_norm = [](bool relu) {
+    return [relu] {
+      return std::make_unique<BatchNorm2d>(BatchNorm2dOptions{.channels = 16, .fuse_relu = relu});
+    };
+  };
+  auto adaptive = [](int64_t size) {
+    return [size] {
+      return std::make_unique<AdaptiveAvgPool2d>(AdaptiveAvgPool2dOptions{size, size});
+    };
+  };
+  const Case cases[] = {
+      {"BatchNorm2d", batch_norm(false), true},
+      {"BatchNorm2d+ReLU", batch_norm(true), true},
+      {"ReLU", [] { return std::make_unique<Activation>(relu()); }, true},
+      {"MaxPool2d(3, 2, 1)",
+       [] {
+         return std::make_unique<MaxPool2d>(
+             MaxPool2dOptions{.kernel = 3, .stride = 2, .padding = 1});
+       },
+       true},
+      {"AdaptiveAvgPool2d(1)", adaptive(1), true},
+      {"AdaptiveAvgPool2d(3)", adaptive(3), false},
+      {"Add", [] { return std::make_unique<Add>(AddOptions{false}); }, true},
+      {"Add+ReLU", [] { return std::make_unique<Add>(AddOptions{true}); }, true},
+  };
+  for (const Layout& layout : {blocked, Layout::nhwc(shape, DataType::bf16)}) {
+    for (const auto& c : cases) {
+      SCOPED_TRACE(std::string(c.name) + " on " + layout.describe());
+      auto low = c.make(), full = c.make();
+      randomize_parameters(*low, 92);
+      randomize_parameters(*full, 92);
+      std::vector<Tensor> low_inputs, full_inputs;
+      for (int i = 0; i < low->input_count(); ++i) {
+        const Tensor values = Tensor::from_plain(shape, distinct_bf16_values(256, 93 + i));
+        low_inputs.emplace_back(layout);
+        low_inputs.back().copy_from(values);
+        full_inputs.push_back(values);
+      }
+      const Tensor output = low->forward(low_inputs, Mode::train);
+      EXPECT_EQ(output.layout().data_type(), c.keeps_bf16 ? DataType::bf16 : DataType::f32);
+      expect_bf16_result(output, full->forward(full_inputs, Mode::train), "training forward");
+
+      const Tensor output_grad =
+          Tensor::from_plain(output.shape(), rounded(random_tensor(output.shape(), 95).to_plain()));
+      const auto low_grads = low->backward(output_grad), full_grads = full->backward(output_grad);
+      ASSERT_EQ(low_grads.size(), full_grads.size());
+      for (size_t i = 0; i < low_grads.size(); ++i) {
+        expect_bf16_result(low_grads[i], full_grads[i], "input gradient " + std::to_string(i));
+      }
+      const auto low_parameters = low->parameters(), full_parameters = full->parameters();
+      for (size_t i = 0; i < low_parameters.size(); ++i) {
+        SCOPED_TRACE(low_parameters[i]->name + " gradient");
+        expect_near(low_parameters[i]->grad.to_plain(), full_parameters[i]->grad.to_plain(), 1e-4);
+      }
+      expect_bf16_result(low->forward(low_inputs, Mode::eval),
+                         full->forward(full_inputs, Mode::eval), "eval forward");
     }
   }
 }
