@@ -1,9 +1,11 @@
 #include "launcher/run_config.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -46,6 +48,19 @@ std::vector<T> parse_list(const std::string& text, const std::string& option) {
     values.push_back(value);
   }
   return values;
+}
+
+// --seed as a whole number in uint64_t's range. Boost reads "-1" into an unsigned option as
+// 2^64 - 1 (strtoull's rule), so a negative seed used to run with another seed without a word.
+uint64_t parse_seed(const std::string& text) {
+  uint64_t seed = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seed);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
+    throw UsageError("--seed must be a whole number in [0, " +
+                     std::to_string(std::numeric_limits<uint64_t>::max()) + "], got '" + text +
+                     "'");
+  }
+  return seed;
 }
 
 }  // namespace
@@ -327,7 +342,11 @@ void add_run_options(po::options_description& options, RunConfig& c) {
   po::options_description run("Run");
   run.add_options()("run-dir", defaulted(&c.run_dir),
                     "folder for checkpoints and metrics (default: runs/<recipe>)")(
-      "seed", defaulted(&c.seed), "seed for weights, data order, augmentation")(
+      "seed",
+      po::value<std::string>()
+          ->default_value(std::to_string(c.seed))
+          ->notifier([&c](const std::string& text) { c.seed = parse_seed(text); }),
+      "seed for weights, data order, augmentation")(
       "threads", defaulted(&c.threads),
       "OpenMP threads per rank (0: cores per node / ranks per node)")(
       "log-every", defaulted(&c.log_every), "log every N steps")(

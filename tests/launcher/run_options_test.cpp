@@ -55,6 +55,22 @@ TEST(RunOptionsTest, ValuesOutOfRangeAreUsageErrorsNamingTheOptionBeforeAnyWork)
   EXPECT_FALSE(fs::exists(run_dir)) << "a refused run must not start: it created " << run_dir;
 }
 
+// Boost reads "-1" into an unsigned option as 2^64 - 1 (strtoull's rule): the run went on with
+// that seed without a word. A one-step run, so a seed taken again trains for a second only.
+TEST(RunOptionsTest, ANegativeOrTooLargeSeedIsAUsageErrorNamingTheRange) {
+  const std::string run_dir = fresh_directory("bad-seed") + "/run";
+  for (const std::string seed : {"-1", "18446744073709551616"}) {
+    auto result = run_convoy(
+        "train --recipe fashion-resnet20 --threads 1 --train-samples 32 --test-samples 32 "
+        "--batch-size 32 --max-steps 1 --run-dir " +
+        run_dir + " --seed " + seed);
+    EXPECT_EQ(result.exit_code, 2) << seed << "\n" << result.output;
+    EXPECT_EQ(result.output, "convoy: --seed must be a whole number in [0, 18446744073709551615], "
+                             "got '" + seed + "'\n");
+  }
+  EXPECT_FALSE(fs::exists(run_dir)) << "a refused run must not start";
+}
+
 TEST(RunOptionsTest, EveryCommandRefusesAStrayArgument) {
   for (const char* arguments : {"summary --recipe fashion-resnet20 resnet56",
                                 "inspect missing.h5 --json extra", "health some-run extra"}) {
