@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "framework/models/model_builder.hpp"
+#include "launcher/model_factory.hpp"
 #include "launcher/option_value.hpp"
 #include "launcher/usage_error.hpp"
 
@@ -217,6 +218,16 @@ void check_run_options(const RunConfig& c) {
           "auto or none with --init-from (a resumed run keeps its own weights)");
   require(c.init_skip.empty() || !c.init_from.empty(), "init-skip", c.init_skip,
           "given with --init-from");
+  // The words the data and model factories read are checked here too: they refused them only
+  // after the run folder was made and the data set listed (minutes for an image folder).
+  require_one_of("dataset", c.dataset,
+                 {"fashion-mnist", "mnist", "cifar10", "cifar100", "image-folder", "hdf5",
+                  "synthetic"});
+  require_one_of("precision", c.precision, {"fp32", "bf16"});
+  lowering_choice_of("--im2col-matmul", c.im2col_matmul);
+  lowering_choice_of("--winograd", c.winograd);
+  lowering_choice_of("--winograd-groups", c.winograd_groups);
+  winograd_tile_of(c.winograd_tile);
   require_one_of("optimizer", c.optimizer, {"sgd", "adamw"});
   require_finite_at_least("lr", c.learning_rate, 0);
   require_finite_at_least("momentum", c.momentum, 0);

@@ -43,6 +43,12 @@ TEST(RunOptionsTest, ValuesOutOfRangeAreUsageErrorsNamingTheOptionBeforeAnyWork)
       {"--progress fancy", "--progress must be bar, lines or auto, got 'fancy'"},
       {"--architecture resnet19", "--architecture must be resnet18, resnet34, "},
       {"--epochs 3 10", "unexpected argument '10' (every value follows its --option; see --help)"},
+      // These words were refused only after the run folder was made and the data set read.
+      {"--dataset fashion", "--dataset must be fashion-mnist, mnist, cifar10, cifar100, "
+                            "image-folder, hdf5 or synthetic, got 'fashion'"},
+      {"--precision fp16", "--precision must be fp32 or bf16, got 'fp16'"},
+      {"--winograd sometimes", "--winograd sometimes: expected auto, always or never"},
+      {"--winograd-tile 3", "--winograd-tile 3: expected auto, 2 or 4"},
   };
   const std::string run_dir = fresh_directory("bad-options") + "/run";
   for (const auto& [option, message] : cases) {

@@ -609,7 +609,7 @@ TEST(TrainCommandTest, Bf16TrainsWhereTheCpuHasItAndIsRefusedByNameElsewhere) {
                     bf16 = fresh_directory("precision-bf16");
   auto unknown = run_convoy(kSmallRun + "--run-dir " + bf16 + " --precision fp16");
   EXPECT_EQ(unknown.exit_code, 2) << unknown.output;
-  EXPECT_NE(unknown.output.find("--precision fp16: expected fp32 or bf16"), std::string::npos)
+  EXPECT_NE(unknown.output.find("--precision must be fp32 or bf16, got 'fp16'"), std::string::npos)
       << unknown.output;
 
   if (!kernels::cpu_has_bf16()) {
