@@ -17,6 +17,7 @@
 #include "launcher/command.hpp"
 #include "launcher/training/preemption.hpp"
 #include "launcher/usage_error.hpp"
+#include "launcher/usage_error_channel.hpp"
 
 namespace convoy::launcher {
 
@@ -54,6 +55,14 @@ static void print_usage(std::FILE* out) {
   }
 }
 
+// "(commands: train, eval, ...; convoy --help)"
+static std::string command_list() {
+  std::string list = "(commands:";
+  for (const auto& command : commands()) list += std::string(" ") + command.name + ",";
+  list.back() = ';';
+  return list + " convoy --help)";
+}
+
 static int world_rank() {
   int initialized = 0, rank = 0;
   MPI_Initialized(&initialized);
@@ -68,25 +77,51 @@ static int world_size() {
   return size;
 }
 
-// One line, then end the whole job: MPI_Abort on more than one rank (a peer may be blocked in
-// a collective), a plain exit code otherwise.
-[[noreturn]] static void fail(const std::string& message, int code) {
-  const int size = world_size();
-  if (size > 1) {
+static void print_error(const std::string& message) {
+  if (world_size() > 1) {
     std::fprintf(stderr, "convoy: rank %d: %s\n", world_rank(), message.c_str());
-    std::fflush(stderr);
-    MPI_Abort(MPI_COMM_WORLD, code);
+  } else {
+    std::fprintf(stderr, "convoy: %s\n", message.c_str());
   }
-  std::fprintf(stderr, "convoy: %s\n", message.c_str());
+  std::fflush(stderr);
+}
+
+// Finalizes MPI and exits. _Exit, not exit: the exit handlers include HDF5's library shutdown,
+// which crashes on a file whose flush failed (a full disk under `convoy convert`), turning one
+// error line into a segfault. The stack is already unwound, so every object that owns a file
+// has closed it.
+[[noreturn]] static void finalize_and_exit(int code) {
   int finalized = 0, initialized = 0;
   MPI_Initialized(&initialized);
   MPI_Finalized(&finalized);
   if (initialized && !finalized) MPI_Finalize();
-  // _Exit, not exit: the exit handlers include HDF5's library shutdown, which crashes on a file
-  // whose flush failed (a full disk under `convoy convert`), turning this one line into a
-  // segfault. The stack is already unwound, so every object that owns a file has closed it.
   std::fflush(nullptr);
   std::_Exit(code);
+}
+
+// One line, then end the whole job: MPI_Abort on more than one rank (a peer may be blocked in
+// a collective), a plain exit code otherwise.
+[[noreturn]] static void fail(const std::string& message, int code) {
+  print_error(message);
+  if (world_size() > 1) MPI_Abort(MPI_COMM_WORLD, code);
+  finalize_and_exit(code);
+}
+
+// How long a rank that refused its command line waits for its peers' verdicts (see
+// UsageErrorChannel). They parse the same line right after MPI_Init, which they leave together,
+// so they arrive within milliseconds; only a rank that alone refused waits this long.
+constexpr std::chrono::seconds kUsageErrorWait{3};
+
+// A usage error: printed once when every rank refused the same command line, exit code 2.
+[[noreturn]] static void fail_usage(const std::string& message, UsageErrorChannel& channel) {
+  if (world_size() == 1) fail(message, kExitUsage);
+  // At once on rank 0: a peer's own failure may abort the job while this rank waits below.
+  if (world_rank() == 0) print_error(message);
+  const auto agreement = channel.compare(message, kUsageErrorWait);
+  if (world_rank() != 0 && !agreement.same_as_rank_zero) print_error(message);
+  // A rank that did not refuse is still working and must be stopped.
+  if (!agreement.every_rank_refused) MPI_Abort(MPI_COMM_WORLD, kExitUsage);
+  finalize_and_exit(kExitUsage);
 }
 
 }  // namespace convoy::launcher
@@ -102,21 +137,18 @@ int main(int argc, char** argv) {
   for (const auto& candidate : commands()) {
     if (arguments[0] == candidate.name) command = &candidate;
   }
-  if (!command) {
-    std::fprintf(stderr, "convoy: unknown command '%s'\n", arguments[0].c_str());
-    print_usage(stderr);
-    return kExitUsage;
-  }
   // Before MPI_Init, which waits for every rank to start: a SIGTERM/SIGUSR1 (a preemption, a
   // time limit) meant for `train` in that wait must be a request to stop, not a kill.
-  if (command->run == run_train) install_preemption_handlers();
+  if (command && command->run == run_train) install_preemption_handlers();
   int provided = 0;
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+  UsageErrorChannel usage_errors;
   int code = kExitSuccess;
   try {
+    if (!command) throw UsageError("unknown command '" + arguments[0] + "' " + command_list());
     code = command->run({arguments.begin() + 1, arguments.end()});
   } catch (const UsageError& error) {
-    fail(error.what(), kExitUsage);
+    fail_usage(error.what(), usage_errors);
   } catch (const convoy::CollectiveError& error) {
     // Every rank raised this same error: rank 0 reports it, the others give it a moment.
     if (world_rank() != 0) std::this_thread::sleep_for(std::chrono::seconds(2));

@@ -139,6 +139,52 @@ TEST(RunOptionsTest, RanksStartedWithDifferentOptionsAreRefusedNamingTheOption) 
       << timed.output;
 }
 
+size_t occurrences(const std::string& text, const std::string& part) {
+  size_t count = 0;
+  for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++count;
+  return count;
+}
+
+// torchrun and horovodrun print a bad command line once. Every rank of a convoy job refused it
+// and printed it, and MPI_Abort added Open MPI's banner; an unknown command came once per rank
+// with the whole command list.
+TEST(RunOptionsTest, UnderMpirunAUsageErrorEveryRankSharesIsPrintedOnceByRankZero) {
+  const std::string run_dir = fresh_directory("usage-once") + "/run";
+  for (const auto& [arguments, message] : std::vector<std::pair<std::string, std::string>>{
+           {"train --recipe fashion-resnet20 --threads 1 --run-dir " + run_dir + " --epochs 0",
+            "--epochs must be at least 1, got 0"},
+           {"trian --recipe fashion-resnet20", "unknown command 'trian' (commands: train, eval,"}}) {
+    auto result = run_convoy_mpi(2, arguments, 60);
+    EXPECT_EQ(result.exit_code, 2) << arguments << "\n" << result.output;
+    EXPECT_EQ(occurrences(result.standard_error, message), 1u) << result.output;
+    EXPECT_NE(result.standard_error.find("convoy: rank 0: " + message), std::string::npos)
+        << result.output;
+    EXPECT_EQ(result.output.find("MPI_ABORT"), std::string::npos) << result.output;
+  }
+  EXPECT_FALSE(fs::exists(run_dir)) << "a refused run must not start";
+}
+
+// A rank may refuse a command line of its own (here mpirun's multiple-program form; a recipe
+// file one node lacks): it must still say so, alone or beside rank 0's other message.
+TEST(RunOptionsTest, UnderMpirunAUsageErrorOnlyOneRankHasIsStillPrinted) {
+  const std::string run = "train --recipe fashion-resnet20 --threads 1 --train-samples 64 " +
+                          std::string("--run-dir ") + fresh_directory("usage-one-rank") + "/run";
+  const std::string rank_one = " : -np 1 " + std::string(CONVOY_BINARY) + " " + run;
+  auto alone = run_convoy_mpi(1, run + rank_one + " --epochs 0", 60);
+  EXPECT_EQ(alone.exit_code, 2) << alone.output;
+  EXPECT_NE(alone.standard_error.find("convoy: rank 1: --epochs must be at least 1, got 0"),
+            std::string::npos)
+      << alone.output;
+  auto both = run_convoy_mpi(1, run + " --batch-size 0" + rank_one + " --epochs 0", 60);
+  EXPECT_EQ(both.exit_code, 2) << both.output;
+  EXPECT_NE(both.standard_error.find("convoy: rank 0: --batch-size must be at least 1, got 0"),
+            std::string::npos)
+      << both.output;
+  EXPECT_NE(both.standard_error.find("convoy: rank 1: --epochs must be at least 1, got 0"),
+            std::string::npos)
+      << both.output;
+}
+
 // A failure injected on a rank the job does not have would never fire, and a test of the
 // failure path would pass for nothing.
 TEST(RunOptionsTest, AFailureInjectedOnARankBeyondTheJobIsRefused) {
