@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -65,7 +67,10 @@ ProgressLog::ProgressLog(const std::string& metrics_path, bool enabled, int64_t 
           metrics_path.c_str(), torn);
     }
     metrics_.open(metrics_path, std::ios::app);
-    if (!metrics_) throw FileError("cannot open metrics file " + metrics_path + " for appending");
+    if (!metrics_) {
+      throw FileError("cannot open metrics file " + metrics_path +
+                      " for appending: " + std::strerror(errno));
+    }
   }
 }
 

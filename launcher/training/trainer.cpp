@@ -220,7 +220,14 @@ Trainer::Trainer(RunConfig config) : setup_(std::make_unique<TrainingSetup>()) {
                                                 : std::string()));
   }
   if (c.run_dir.empty()) c.run_dir = "runs/" + (c.recipe.empty() ? c.architecture : c.recipe);
-  if (rank == 0) fs::create_directories(c.run_dir);
+  if (rank == 0) {
+    std::error_code error;
+    fs::create_directories(c.run_dir, error);
+    if (error) {
+      throw FileError("cannot create the run directory " + c.run_dir + " (--run-dir): " +
+                      error.message());
+    }
+  }
   s.communicator.barrier();
 
   s.per_rank_batch = c.batch_size / ranks;

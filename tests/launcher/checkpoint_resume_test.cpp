@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -107,6 +108,37 @@ TEST(CheckpointResumeTest, AFailedCheckpointWriteIsOneLineExitOneAndKeepsTheEarl
       << "the temporary file is removed";
   EXPECT_EQ(fs::read_symlink(dir + "/latest"), "checkpoint-step00000002.h5");
   EXPECT_EQ(CheckpointReader::read(earlier).step, 2);
+}
+
+// A run folder that became read-only (a file system remounted so, a folder of another user) was
+// refused with "cannot open metrics file ... for appending" and no reason. A read-only bind
+// mount in a mount namespace of the command's own stands in for it: as root, permissions would
+// not stop a write.
+TEST(CheckpointResumeTest, AReadOnlyRunDirectoryIsOneLineWithTheReasonAndKeepsItsCheckpoints) {
+  if (std::system("unshare -m true >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "unshare -m is not allowed here (it needs CAP_SYS_ADMIN)";
+  }
+  const std::string dir = fresh_directory("resume-read-only");
+  ASSERT_EQ(run_convoy(kTinyRun + "--run-dir " + dir + " --max-steps 2").exit_code, 0);
+  const auto files = files_in(dir);
+  const std::string metrics = read_text(dir + "/metrics.jsonl");
+  auto read_only = [&](const std::string& run_dir) {
+    return run_command("unshare -m sh -c 'mount --bind " + dir + " " + dir +
+                       " && mount -o remount,bind,ro " + dir + " && OMP_NUM_THREADS=1 exec " +
+                       CONVOY_BINARY + " " + kTinyRun + "--run-dir " + run_dir +
+                       " --max-steps 4'");
+  };
+  auto resumed = read_only(dir);
+  EXPECT_EQ(resumed.exit_code, 1) << resumed.output;
+  EXPECT_EQ(resumed.standard_error, "convoy: cannot open metrics file " + dir +
+                                        "/metrics.jsonl for appending: Read-only file system\n");
+  auto fresh = read_only(dir + "/new");
+  EXPECT_EQ(fresh.exit_code, 1) << fresh.output;
+  EXPECT_EQ(fresh.standard_error, "convoy: cannot create the run directory " + dir +
+                                      "/new (--run-dir): Read-only file system\n");
+  EXPECT_EQ(files_in(dir), files);
+  EXPECT_EQ(read_text(dir + "/metrics.jsonl"), metrics);
+  EXPECT_EQ(CheckpointReader::read(dir + "/checkpoint-step00000002.h5").step, 2);
 }
 
 // A finished run started again trains, evaluates and saves nothing; a checkpoint past this
