@@ -16,7 +16,8 @@ class ImageFolderDataset : public Dataset {
   // Classes are the sub-directory names sorted by byte value and files are sorted within each
   // class, as torchvision does, so label indices and sample order match a PyTorch run.
   // `channels`: 3 converts every image to RGB, 1 to grayscale. FileError naming the root for
-  // a missing root, no class folders, or a class folder without images.
+  // a missing root, no class folders, a class folder without images, a folder that cannot be
+  // listed, or a loop of symbolic links (naming the link's path).
   explicit ImageFolderDataset(const std::string& root, int channels = 3);
 
   int64_t size() const override { return static_cast<int64_t>(files_.size()); }
@@ -32,6 +33,8 @@ class ImageFolderDataset : public Dataset {
   const std::string& path_of(int64_t index) const { return files_[static_cast<size_t>(index)]; }
 
  private:
+  void list_files();  // class_names_, files_ and labels_
+
   std::string root_;
   int channels_ = 3;
   std::vector<std::string> class_names_;

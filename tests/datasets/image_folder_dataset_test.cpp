@@ -187,6 +187,36 @@ TEST(ImageFolderDatasetTest, ClassFolderWithoutImagesIsReported) {
                                      {directory.path().string(), "'empty'", "no .jpg"});
 }
 
+// A link back to a folder that holds it sent the walk round and round, listing cat's images
+// again at every turn, until the kernel refused the path (ELOOP) and std::filesystem said
+// "cannot increment recursive directory iterator", naming no path. A link to itself or into a
+// cycle of links is refused by the kernel at once.
+TEST(ImageFolderDatasetTest, ALoopOfSymbolicLinksIsRefusedNamingTheLink) {
+  namespace fs = std::filesystem;
+  TemporaryDirectory directory;
+  write_folder(directory);
+  const std::string root = directory.path().string();
+  fs::create_directory_symlink(directory.path(), directory.path() / "cat" / "up");
+  expect_error_mentioning<FileError>(
+      [&] { ImageFolderDataset{root}; },
+      {"image folder '" + root + "': '" + root + "/cat/up' leads back to '" +
+       fs::canonical(root).string() + "', a folder it is in (a loop of symbolic links)"});
+  fs::remove(directory.path() / "cat" / "up");
+  fs::create_directory_symlink("itself", directory.path() / "dog" / "itself");
+  expect_error_mentioning<FileError>(
+      [&] { ImageFolderDataset{root}; },
+      {"image folder '" + root + "': cannot list '" + root +
+       "/dog/itself': Too many levels of symbolic links"});
+  fs::remove(directory.path() / "dog" / "itself");
+  fs::create_directory_symlink("bird", directory.path() / "bird");
+  expect_error_mentioning<FileError>(
+      [&] { ImageFolderDataset{root}; },
+      {"image folder '" + root + "': cannot list '" + root +
+       "/bird': Too many levels of symbolic links"});
+  fs::remove(directory.path() / "bird");
+  EXPECT_EQ(ImageFolderDataset(root).size(), 3) << "the same folder, untangled, reads";
+}
+
 TEST(ImageFolderDatasetTest, MissingRootIsReported) {
   expect_error_mentioning<FileError>([] { ImageFolderDataset("/no/such/root"); },
                                      {"/no/such/root", "does not exist"});
