@@ -46,6 +46,13 @@ std::vector<std::string> read_string_list(hid_t file, const Place& place) {
       checked([&] { return H5Aget_space(attribute.get()); }, H5Sclose, place, "H5Aget_space");
   const hssize_t count = H5Sget_simple_extent_npoints(space.get());
   check(count, place, "H5Sget_simple_extent_npoints");
+  // h5py writes an empty list as a 0-element attribute, which H5Aread refused with "null
+  // attribute buffer"; a file without classes names none of its labels either.
+  if (count == 0) {
+    throw FileError("HDF5 file '" + place.file +
+                    "': the class_names attribute holds no names; expected one per class "
+                    "(or no attribute: the classes are then named by their labels)");
+  }
   Handle type = checked([] { return H5Tcopy(H5T_C_S1); }, H5Tclose, place, "H5Tcopy");
   check(H5Tset_size(type.get(), H5T_VARIABLE), place, "H5Tset_size");
   check(H5Tset_cset(type.get(), H5T_CSET_UTF8), place, "H5Tset_cset");

@@ -212,5 +212,29 @@ TEST(Hdf5DatasetTest, ALabelOutsideTheClassNamesNamesItsSample) {
       {path, "label 7 of sample 2 is not below the 3 entries of the class_names attribute"});
 }
 
+// h5py writes an empty list of names as an attribute of 0 strings, which H5Aread refused with
+// "null attribute buffer".
+TEST(Hdf5DatasetTest, AClassNamesAttributeWithoutNamesIsRefusedByName) {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("set.h5");
+  convert_to_hdf5(SyntheticDataset({1, 2, 2}, 3, 4, 1), path, 2);
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  ASSERT_GE(H5Adelete(file, "class_names"), 0);
+  const hsize_t none = 0;
+  const hid_t space = H5Screate_simple(1, &none, nullptr);
+  const hid_t type = H5Tcopy(H5T_C_S1);
+  H5Tset_size(type, H5T_VARIABLE);
+  const hid_t attribute = H5Acreate2(file, "class_names", type, space, H5P_DEFAULT, H5P_DEFAULT);
+  ASSERT_GE(attribute, 0);
+  H5Aclose(attribute);
+  H5Tclose(type);
+  H5Sclose(space);
+  ASSERT_GE(H5Fclose(file), 0);
+  expect_error_mentioning<FileError>(
+      [&] { Hdf5Dataset{path}; },
+      {"HDF5 file '" + path + "': the class_names attribute holds no names; expected one per class"});
+}
+
 }  // namespace
 }  // namespace convoy::data
