@@ -285,11 +285,14 @@ int Trainer::run() {
   // A resumed run redoes the steps its predecessor took past the checkpoint (and a fresh start
   // in a used run directory redoes them all): this record tells the readers of metrics.jsonl to
   // drop the earlier records of steps after it, as TensorBoard's purge_step does, while the
-  // file keeps them for whoever wants to see what the lost steps did.
-  s.log->record({{"kind", "start"},
-                 {"step", s.step},
-                 {"resumed_from", s.resumed_from.empty() ? nlohmann::json(nullptr)
-                                                         : nlohmann::json(s.resumed_from)}});
+  // file keeps them for whoever wants to see what the lost steps did. A run with nothing left to
+  // do writes nothing.
+  if (s.step < s.total_steps || evaluation_owed(s)) {
+    s.log->record({{"kind", "start"},
+                   {"step", s.step},
+                   {"resumed_from", s.resumed_from.empty() ? nlohmann::json(nullptr)
+                                                           : nlohmann::json(s.resumed_from)}});
+  }
   s.log->message("data: " + s.data.train->source() + " [" + s.data.train_transform.describe() +
                  "]; test: " + s.data.test->source());
   s.log->message("training " + c.architecture + " on " + c.dataset + ": " +
