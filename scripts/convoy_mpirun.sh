@@ -3,7 +3,7 @@
 #
 #   scripts/convoy_mpirun.sh --hosts node1,node2 --ranks-per-host 2 -- \
 #       train --recipe fashion-resnet20 --run-dir runs/fashion
-#   scripts/convoy_mpirun.sh --hostfile hosts.txt -- eval --checkpoint runs/x/latest.h5
+#   scripts/convoy_mpirun.sh --hostfile hosts.txt -- eval --checkpoint runs/x/latest
 #
 # Options (before --; everything after -- goes to convoy):
 #   --hosts h1,h2,...     hosts to run on (default: this machine)
